@@ -1,0 +1,197 @@
+"""The need-to-know access policy: the one place that decides who may do what to which record.
+
+Rules (shared/domain.md §11):
+
+* A record is always visible to its owning organisation's members.
+* Beyond the owner, the record's handling level decides:
+  ``owner`` – nobody else, whatever it is shared with;
+  ``named`` – the organisations it is shared with;
+  ``region`` – police and agency organisations of the owner's region, plus those it is shared with;
+  ``national`` – every police or agency organisation, plus those it is shared with.
+* Partner organisations (government and local partners) see only records they own or that are
+  shared with them by name (never an owner-only record of someone else).
+* Inspectors read everything and change nothing.
+* Changing needs a working role in the owning organisation (or being the record's LRO);
+  deleting needs the owning organisation's administrator; exporting follows viewing.
+* A record the user may not see is indistinguishable from a missing one (404).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from socmaster.organisations.choices import Role
+
+from .choices import Action, Handling
+
+#: Roles that may change records owned by their organisation.
+WRITE_ROLES = frozenset(
+    {
+        Role.ANALYST,
+        Role.ROCTA_ASSESSOR,
+        Role.MODERATOR,
+        Role.LRO,
+        Role.SIO,
+        Role.GATEWAY_OFFICER,
+        Role.OFFENDER_MANAGER,
+        Role.CHIEF_OFFICER,
+        Role.ADMINISTRATOR,
+    }
+)
+#: Roles that may delete records owned by their organisation.
+DELETE_ROLES = frozenset({Role.ADMINISTRATOR})
+
+
+def is_reader_of_everything(user) -> bool:
+    return bool(user.is_superuser or user.has_role(Role.INSPECTOR))
+
+
+def is_read_only(user) -> bool:
+    """Inspectors change nothing, even where they hold another role."""
+    return user.has_role(Role.INSPECTOR) and not user.is_superuser
+
+
+def _police_memberships(user):
+    return [m for m in user.active_memberships if not m.organisation.is_partner]
+
+
+def visible_q(user, model) -> Q | None:
+    """A filter selecting the records of ``model`` that ``user`` may see (None: all)."""
+    if is_reader_of_everything(user):
+        return None
+    org_ids = user.organisation_ids
+    through = model.shared_with.through
+    source = f"{model._meta.model_name}_id"
+    shared = through.objects.filter(organisation_id__in=org_ids).values(source)
+    q = Q(owner_id__in=org_ids) | (Q(pk__in=shared) & ~Q(handling=Handling.OWNER))
+    police = _police_memberships(user)
+    if police:
+        regions = {m.organisation.region_id for m in police if m.organisation.region_id}
+        q |= Q(handling=Handling.NATIONAL)
+        if regions:
+            q |= Q(handling=Handling.REGION, owner__region_id__in=regions)
+    return q
+
+
+def restrict(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
+    """The part of ``queryset`` that ``user`` may act on (views, lists, API, exports, reports)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    model = queryset.model
+    if action == Action.VIEW or action == Action.EXPORT:
+        q = visible_q(user, model)
+        return queryset if q is None else queryset.filter(q)
+    if is_read_only(user):
+        return queryset.none()
+    roles = DELETE_ROLES if action == Action.DELETE else WRITE_ROLES
+    org_ids = [m.organisation_id for m in user.active_memberships if m.role in roles]
+    q = Q(owner_id__in=org_ids)
+    if action == Action.CHANGE and hasattr(model, "lro"):
+        q |= Q(lro_id=user.pk)
+    return queryset.filter(q)
+
+
+def _may_see(user, obj) -> bool:
+    if is_reader_of_everything(user):
+        return True
+    org_ids = user.organisation_ids
+    if obj.owner_id in org_ids:
+        return True
+    if obj.handling == Handling.OWNER:
+        return False
+    if obj.pk is not None and obj.shared_with.filter(pk__in=org_ids).exists():
+        return True
+    police = _police_memberships(user)
+    if not police:
+        return False
+    if obj.handling == Handling.NATIONAL:
+        return True
+    if obj.handling == Handling.REGION:
+        regions = {m.organisation.region_id for m in police}
+        return obj.owner.region_id is not None and obj.owner.region_id in regions
+    return False
+
+
+def can(user, action: str, obj) -> bool:
+    """May ``user`` perform ``action`` on ``obj``?"""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if action not in Action.ALL:
+        raise ValueError(f"Unknown action {action!r}")
+    if not _may_see(user, obj):
+        return False
+    if action in (Action.VIEW, Action.EXPORT):
+        return True
+    if is_read_only(user):
+        return False
+    if action == Action.DELETE:
+        return bool(user.roles_in(obj.owner_id) & DELETE_ROLES)
+    if user.roles_in(obj.owner_id) & WRITE_ROLES:
+        return True
+    return getattr(obj, "lro_id", None) == user.pk
+
+
+def can_create_for(user, organisation) -> bool:
+    """May ``user`` create records owned by ``organisation``?"""
+    if not user.is_authenticated or is_read_only(user):
+        return False
+    return bool(user.roles_in(organisation.pk) & WRITE_ROLES)
+
+
+def get_or_404(queryset: QuerySet, user, action: str = Action.VIEW, **lookup):
+    """Fetch one record the user may act on; missing and forbidden both raise 404."""
+    try:
+        return restrict(queryset, user, action).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404("No such record.") from exc
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+def administered_organisation_ids(user) -> frozenset[int]:
+    return frozenset(m.organisation_id for m in user.active_memberships if m.role == Role.ADMINISTRATOR)
+
+
+def visible_users(queryset: QuerySet, user) -> QuerySet:
+    """People a user may look up: colleagues in their own organisations (everyone for inspectors)."""
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_reader_of_everything(user):
+        return queryset
+    return queryset.filter(
+        Q(pk=user.pk) | Q(memberships__organisation_id__in=user.organisation_ids)
+    ).distinct()
+
+
+def can_manage_user(admin, target) -> bool:
+    """Administrators manage users of their own organisation only."""
+    if not admin.is_authenticated:
+        return False
+    if admin.is_superuser:
+        return True
+    administered = administered_organisation_ids(admin)
+    if not administered:
+        return False
+    target_orgs = {m.organisation_id for m in target.memberships.all()}
+    return bool(target_orgs) and target_orgs <= administered
+
+
+def can_view_audit(user) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or user.has_role(Role.ADMINISTRATOR) or user.has_role(Role.INSPECTOR)
+    )
+
+
+def audit_scope(queryset: QuerySet, user) -> QuerySet:
+    """Administrators see the audit entries of their own organisations; inspectors see all."""
+    if is_reader_of_everything(user):
+        return queryset
+    administered = administered_organisation_ids(user)
+    if not administered:
+        return queryset.none()
+    return queryset.filter(
+        Q(organisation_id__in=administered)
+        | Q(user__memberships__organisation_id__in=administered)
+    ).distinct()

@@ -1,0 +1,30 @@
+"""Reasons users give for opening records with restricted handling, kept in their session."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+
+
+def _ttl() -> int:
+    return settings.SOCMASTER["REASON_TTL_MINUTES"] * 60
+
+
+def record_key(obj) -> str:
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def remember_reason(request, key: str, reason: str) -> None:
+    reasons = request.session.get("reasons", {})
+    reasons[key] = [reason, time.time()]
+    request.session["reasons"] = reasons
+
+
+def current_reason(request, key: str) -> str:
+    """The reason given for ``key`` in this session, if still fresh; else ''."""
+    entry = request.session.get("reasons", {}).get(key)
+    if not entry:
+        return ""
+    reason, given_at = entry
+    return reason if time.time() - given_at <= _ttl() else ""

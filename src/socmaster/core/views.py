@@ -1,0 +1,114 @@
+"""The audit viewer, CSV export of the audit log, API tokens and the reason prompt."""
+
+from __future__ import annotations
+
+import csv
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from rest_framework.authtoken.models import Token
+
+from socmaster.web.views import style_form
+
+from . import policy
+from .filters import AuditFilter
+from .models import AuditEntry
+from .reasons import remember_reason
+from .services import record_export
+
+EXPORT_COLUMNS = ["seq", "timestamp", "username", "organisation_name", "action", "record_type", "record_id",
+                  "record_repr", "reason", "ip_address", "changes", "entry_hash"]
+
+
+def _filtered(request):
+    if not policy.can_view_audit(request.user):
+        raise PermissionDenied("Only administrators and inspectors may read the audit log.")
+    base = policy.audit_scope(AuditEntry.objects.all(), request.user).order_by("-seq")
+    return AuditFilter(request.GET or None, queryset=base)
+
+
+@login_required
+def audit_list(request):
+    filterset = _filtered(request)
+    style_form(filterset.form)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    return render(request, "core/audit_list.html", {
+        "filter": filterset, "page_obj": page,
+        "querystring_without_page": urlencode(params) + "&" if params else "",
+        "export_query": urlencode(params),
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def audit_export(request):
+    filterset = _filtered(request)
+    reason = request.POST.get("reason", "") if request.method == "POST" else ""
+    if request.method != "POST" or not reason.strip():
+        return render(request, "core/reason.html", {
+            "title": "Export the audit log", "action_label": "Export CSV",
+            "error": "Enter the reason for this export." if request.method == "POST" else "",
+            "explain": "Exports are recorded with their reason.",
+        }, status=400 if request.method == "POST" else 200)
+    rows = filterset.qs.order_by("seq")
+    with transaction.atomic():
+        record_export(request.user, record_type="core.auditentry", reason=reason, count=rows.count(),
+                      filters={k: v for k, v in request.GET.items() if v})
+    writer = csv.writer(_Echo())
+
+    def stream():
+        yield writer.writerow(EXPORT_COLUMNS)
+        for e in rows.iterator(chunk_size=2000):
+            yield writer.writerow([e.seq, e.timestamp.isoformat(), e.username, e.organisation_name, e.action,
+                                   e.record_type, e.record_id, e.record_repr, e.reason, e.ip_address,
+                                   e.changes, e.entry_hash])
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="audit.csv"'
+    return response
+
+
+@login_required
+def api_token(request):
+    if request.method == "POST":
+        with transaction.atomic():
+            Token.objects.filter(user=request.user).delete()
+            token = Token.objects.create(user=request.user)
+        messages.success(request, "A new API token has been issued; the old one no longer works.")
+        return render(request, "core/token.html", {"token": token.key})
+    has_token = Token.objects.filter(user=request.user).exists()
+    return render(request, "core/token.html", {"token": None, "has_token": has_token})
+
+
+@login_required
+def give_reason(request):
+    """Ask why the user is opening a restricted record, then carry on to it."""
+    next_url = request.GET.get("next") or request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    key = request.GET.get("record") or request.POST.get("record") or ""
+    error = ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "").strip()
+        if len(reason) < 5:
+            error = "Enter the reason you need to open this record (at least 5 characters)."
+        else:
+            remember_reason(request, key, reason)
+            return redirect(next_url)
+    return render(request, "core/reason.html", {
+        "title": "Why are you opening this record?", "action_label": "Continue", "next": next_url,
+        "record": key, "error": error,
+        "explain": "This record has restricted handling. Your reason is recorded with your access.",
+    }, status=400 if error else 200)

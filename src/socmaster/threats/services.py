@@ -1,0 +1,109 @@
+"""Every change to the master list goes through these functions (views, API, CLI, imports)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from socmaster.core import audit, policy
+from socmaster.core.choices import Action, AuditAction, Handling
+from socmaster.core.services import m2m_snapshot, require
+
+from .models import Threat
+
+EDITABLE_FIELDS = (
+    "name", "operation_names", "threat_type", "category", "soc", "tier", "phase",
+    "moderation_status", "score", "assessed_on", "lro", "sro", "description", "opened_on",
+    "closed_on", "closed_reason", "handling",
+)
+M2M_FIELDS = ("crime_types", "shared_with")
+
+
+def _validate(threat: Threat, shared_with) -> None:
+    errors: dict[str, list[str]] = {}
+    if threat.closed_on and threat.opened_on and threat.closed_on < threat.opened_on:
+        errors.setdefault("closed_on", []).append("The closing date cannot be before the opening date.")
+    if threat.closed_on and not threat.closed_reason.strip():
+        errors.setdefault("closed_reason", []).append("Give the reason the threat was closed.")
+    if threat.phase_id and threat.phase.is_closed and not threat.closed_on:
+        errors.setdefault("closed_on", []).append("A threat in a closed phase needs a closing date.")
+    if threat.handling == Handling.NAMED and shared_with is not None and not list(shared_with):
+        errors.setdefault("shared_with", []).append(
+            "Name at least one organisation to share with, or choose another handling level."
+        )
+    for field in ("lro", "sro"):
+        person = getattr(threat, field)
+        if person is not None and not person.is_active:
+            errors.setdefault(field, []).append(f"{person} is not an active user.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _next_reference() -> str:
+    last = Threat.objects.filter(reference__startswith="SOC-").order_by("-reference").values_list("reference", flat=True).first()
+    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
+    return f"SOC-{number:06d}"
+
+
+@transaction.atomic
+def create_threat(user, *, owner, crime_types=(), shared_with=(), reference: str = "", **fields) -> Threat:
+    """Create a threat owned by ``owner``; the user needs a working role there."""
+    if not policy.can_create_for(user, owner):
+        raise PermissionDenied(f"You may not create records for {owner}.")
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    reference = (reference or "").strip() or _next_reference()
+    if Threat.objects.filter(reference=reference).exists():
+        raise ValidationError({"reference": [f"A threat with reference {reference} already exists."]})
+    threat = Threat(owner=owner, reference=reference, **fields)
+    _validate(threat, shared_with)
+    threat.full_clean(exclude=["shared_with", "crime_types"])
+    threat.save()
+    threat.crime_types.set(crime_types)
+    threat.shared_with.set(shared_with)
+    after = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
+    audit.record(AuditAction.CREATE, threat, user=user, changes={"after": after})
+    return threat
+
+
+@transaction.atomic
+def update_threat(user, threat: Threat, *, crime_types=None, shared_with=None, **fields) -> Threat:
+    """Change a threat's fields; records before and after values of what changed."""
+    require(user, Action.CHANGE, threat)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    threat = Threat.objects.select_for_update().get(pk=threat.pk)
+    before = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
+    for name, value in fields.items():
+        setattr(threat, name, value)
+    _validate(threat, shared_with if shared_with is not None else threat.shared_with.all())
+    threat.full_clean(exclude=["shared_with", "crime_types"])
+    after = audit.snapshot(threat) | {
+        "crime_types": sorted(c.pk for c in crime_types) if crime_types is not None else before["crime_types"],
+        "shared_with": sorted(o.pk for o in shared_with) if shared_with is not None else before["shared_with"],
+    }
+    changes = audit.diff(before, after)
+    if not changes:
+        return threat
+    threat.updated_at = timezone.now()
+    threat.save()
+    if crime_types is not None:
+        threat.crime_types.set(crime_types)
+    if shared_with is not None:
+        threat.shared_with.set(shared_with)
+    audit.record(AuditAction.UPDATE, threat, user=user, changes=changes)
+    return threat
+
+
+@transaction.atomic
+def delete_threat(user, threat: Threat, *, reason: str) -> None:
+    """Delete a threat (administrators of the owning organisation); a reason is required."""
+    require(user, Action.DELETE, threat)
+    if not reason.strip():
+        raise ValidationError({"reason": ["Give the reason for deleting this threat."]})
+    before = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
+    audit.record(AuditAction.DELETE, threat, user=user, reason=reason.strip(), changes={"before": before})
+    threat.delete()

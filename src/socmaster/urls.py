@@ -1,0 +1,37 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from socmaster.core import views as core_views
+from socmaster.core.api import AuditEntryViewSet
+from socmaster.organisations.api import OrganisationViewSet, UserViewSet
+from socmaster.threats.api import ThreatViewSet
+from socmaster.web import views as web_views
+
+router = DefaultRouter()
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("users", UserViewSet, basename="user")
+router.register("threats", ThreatViewSet, basename="threat")
+router.register("audit", AuditEntryViewSet, basename="audit")
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=web_views.GovukAuthenticationForm,
+                                                extra_context={"failure_limit": settings.AXES_FAILURE_LIMIT}), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("reason/", core_views.give_reason, name="give-reason"),
+    path("token/", core_views.api_token, name="api-token"),
+    path("audit/", include("socmaster.core.urls")),
+    path("threats/", include("socmaster.threats.urls")),
+    path("", include("socmaster.organisations.urls")),
+    path("api/", include(router.urls)),
+    path("api/token/", obtain_auth_token, name="api-obtain-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]

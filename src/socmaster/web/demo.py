@@ -1,0 +1,127 @@
+"""Synthetic demo data: demo users for every role and a small invented master list.
+
+Everything here is invented (Faker, seeded). Nothing describes a real person or group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db import transaction
+from faker import Faker
+
+from socmaster.core.choices import Handling
+from socmaster.organisations import services as org_services
+from socmaster.organisations.choices import Role
+from socmaster.organisations.models import Organisation, User
+from socmaster.threats import services as threat_services
+from socmaster.threats.choices import Category, ModerationStatus, Soc, ThreatType
+from socmaster.threats.models import CrimeType, Phase, Threat
+
+DEMO_PASSWORD = "socmaster-demo"
+
+#: (username, role, organisation key) — one demo user for every role.
+DEMO_USERS = [
+    ("analyst", Role.ANALYST, "force-durham"),
+    ("lro", Role.LRO, "force-durham"),
+    ("sio", Role.SIO, "force-durham"),
+    ("chief", Role.CHIEF_OFFICER, "force-durham"),
+    ("admin", Role.ADMINISTRATOR, "force-durham"),
+    ("assessor", Role.ROCTA_ASSESSOR, "rocu-north-east"),
+    ("moderator", Role.MODERATOR, "rocu-north-east"),
+    ("gateway", Role.GATEWAY_OFFICER, "rocu-north-east"),
+    ("offender", Role.OFFENDER_MANAGER, "force-northumbria"),
+    ("partner", Role.PARTNER_USER, "partner-durham-county-council"),
+    ("inspector", Role.INSPECTOR, "hmicfrs"),
+]
+
+DEMO_THREATS = 120
+
+
+def _org(key: str) -> Organisation:
+    org = Organisation.objects.filter(key=key).first()
+    if org is None:  # keys are stable, but fall back to a name match for partners
+        org = Organisation.objects.resolve(key.split("-", 1)[-1].replace("-", " "))
+    return org
+
+
+@transaction.atomic
+def load_demo(seed: int = 2026, progress: bool = False) -> dict:
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    logins = []
+    users = {}
+    for username, role, key in DEMO_USERS:
+        org = _org(key)
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = org_services.create_user(
+                None, username=username, organisation=org, roles=[role], password=DEMO_PASSWORD,
+                first_name=fake.first_name(), last_name=fake.last_name(), job_title=Role(role).label,
+            )
+        users[username] = user
+        logins.append((username, Role(role).label, org.name))
+
+    region_orgs = list(Organisation.objects.filter(region__key="region-north-east", type__in=["force", "rocu"]))
+    elsewhere = list(Organisation.objects.filter(type="force").exclude(region__key="region-north-east")[:6])
+    partner = _org("partner-durham-county-council")
+    phases = list(Phase.objects.all())
+    open_phases = [p for p in phases if not p.is_closed]
+    crime_types = list(CrimeType.objects.all())
+    existing = Threat.objects.filter(reference__startswith="DEMO-").count()
+    for i in range(existing, DEMO_THREATS):
+        owner = rng.choice(region_orgs) if i % 5 else rng.choice(elsewhere)
+        # Demo users create threats for their own organisation; others are created by the system user.
+        creator = users["admin"] if owner.key == "force-durham" else None
+        threat_type = rng.choices(list(ThreatType), weights=[80, 12, 8])[0]
+        surname = fake.last_name()
+        name = {
+            ThreatType.OCG: f"{surname} {rng.choice(['network', 'family', 'crew', 'organisation'])}",
+            ThreatType.PRIORITY_INDIVIDUAL: f"{fake.first_name()} {surname}",
+            ThreatType.VULNERABILITY: f"{fake.city()} {rng.choice(['night-time economy', 'car washes', 'nail bars', 'port'])}",
+        }[threat_type]
+        phase = rng.choice(open_phases if rng.random() < 0.85 else phases)
+        opened = dt.date(2022, 1, 1) + dt.timedelta(days=rng.randint(0, 1000))
+        handling = rng.choices(list(Handling), weights=[10, 10, 60, 20])[0]
+        shared = [partner] if handling == Handling.NAMED or rng.random() < 0.1 else []
+        fields = dict(
+            reference=f"DEMO-{i + 1:04d}", name=name, threat_type=threat_type,
+            category=Category.TACTICAL if rng.random() < 0.9 else Category.STRATEGIC,
+            soc=Soc.SOC if rng.random() < 0.95 else Soc.NON_SOC,
+            tier=rng.choices([1, 2, 3, 4, 5], weights=[5, 15, 35, 30, 15])[0],
+            phase=phase,
+            moderation_status=rng.choices(list(ModerationStatus), weights=[10, 10, 70, 10])[0],
+            lro=users["lro"] if owner.key == "force-durham" and rng.random() < 0.6 else None,
+            description=f"Synthetic demo record. {fake.sentence(nb_words=12)}",
+            opened_on=opened,
+            closed_on=opened + dt.timedelta(days=300) if phase.is_closed else None,
+            closed_reason="Synthetic closure" if phase.is_closed else "",
+            handling=handling,
+        )
+        if creator is None:
+            threat = _create_as_system(owner, fields, rng.sample(crime_types, k=rng.randint(1, 3)), shared)
+        else:
+            threat = threat_services.create_threat(
+                creator, owner=owner, crime_types=rng.sample(crime_types, k=rng.randint(1, 3)),
+                shared_with=shared, **fields,
+            )
+        del threat
+    return {"threats": Threat.objects.filter(reference__startswith="DEMO-").count(),
+            "users": len(users), "logins": logins}
+
+
+def _create_as_system(owner, fields, crime_types, shared):
+    """Create a threat for an organisation that has no demo user, still through the service."""
+    system = _system_user(owner)
+    return threat_services.create_threat(system, owner=owner, crime_types=crime_types, shared_with=shared, **fields)
+
+
+def _system_user(owner: Organisation) -> User:
+    username = f"demo-{owner.key}"[:150]
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = org_services.create_user(None, username=username, organisation=owner, roles=[Role.ANALYST],
+                                        first_name="Demo", last_name=f"analyst ({owner.short_name})")
+    return user

@@ -1,0 +1,60 @@
+"""A real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from socmaster.threats.models import Threat
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("SOCMASTER_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/setup.sh --test-deps")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+def test_log_in_open_directory_and_hidden_record_is_404(browser, live_server, make_user, org):
+    make_user("force-durham", "analyst", username="playwright")
+    Threat.objects.create(reference="BR-HIDDEN", name="Kent only", owner=org("force-kent"), handling="owner")
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "playwright")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.locator("[data-testid=current-organisation]").inner_text() == "Durham"
+
+    page.click("text=Organisations >> nth=0")
+    page.wait_for_url(f"{live_server.url}/organisations/")
+    assert page.locator("[data-testid=region]").count() == 10
+    assert page.locator("[data-testid=force]").count() == 44
+    page.click("text=North East Regional Organised Crime Unit")
+    assert page.locator("h1").inner_text() == "North East Regional Organised Crime Unit"
+    assert "Durham Constabulary" in page.locator("[data-testid=forces]").inner_text()
+    # Styles come from the product itself, not a CDN.
+    css = page.evaluate("() => getComputedStyle(document.querySelector('.govuk-header')).backgroundColor")
+    assert css in ("rgb(11, 12, 12)", "rgb(29, 112, 184)")
+
+    response = page.goto(f"{live_server.url}/threats/BR-HIDDEN/")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Page not found"
+    page.close()

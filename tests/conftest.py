@@ -1,0 +1,77 @@
+"""Shared fixtures: reference organisations come from the migrations; people are made here."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from socmaster.organisations.models import Membership, Organisation, User
+
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    # Argon2 is the production hasher (tested in tests/core/test_settings.py); tests use a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _reset_axes(settings):
+    settings.AXES_ENABLED = True
+    yield
+
+
+@pytest.fixture
+def org():
+    """Look up a reference organisation by key."""
+
+    def get(key: str) -> Organisation:
+        return Organisation.objects.get(key=key)
+
+    return get
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user("force-durham", "analyst", ...) -> a user with those roles in that organisation."""
+
+    def make(org_key: str, *roles: str, username: str | None = None, superuser: bool = False) -> User:
+        organisation = Organisation.objects.get(key=org_key)
+        user = User.objects.create_user(
+            username=username or f"user{next(_counter)}", password=PASSWORD,
+            home_organisation=organisation, is_superuser=superuser,
+        )
+        for role in roles:
+            Membership.objects.create(user=user, organisation=organisation, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """An API client logged in as the given user (force_authenticate uses the same code paths)."""
+
+    def client_for(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def web(client):
+    """A Django test client logged in as the given user."""
+
+    def login(user):
+        client.force_login(user, backend=settings.AUTHENTICATION_BACKENDS[-1])
+        return client
+
+    return login
