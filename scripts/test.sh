@@ -11,7 +11,7 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 start=$(date +%s)
 
 log "Lint (ruff)"
-ruff check src tests bench scripts
+ruff check .
 
 log "Test suite on SQLite (with headless Chromium)"
 pytest "$@"

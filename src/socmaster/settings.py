@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "socmaster.core",
     "socmaster.organisations",
     "socmaster.threats",
+    "socmaster.assessments",
+    "socmaster.reporting",
     "socmaster.web",
 ]
 

@@ -27,6 +27,8 @@ urlpatterns = [
     path("token/", core_views.api_token, name="api-token"),
     path("audit/", include("socmaster.core.urls")),
     path("threats/", include("socmaster.threats.urls")),
+    path("assessments/", include("socmaster.assessments.urls")),
+    path("reports/", include("socmaster.reporting.urls")),
     path("", include("socmaster.organisations.urls")),
     path("api/", include(router.urls)),
     path("api/token/", obtain_auth_token, name="api-obtain-token"),

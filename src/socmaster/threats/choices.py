@@ -59,3 +59,48 @@ DEFAULT_PHASES = [
     "Closed – no longer SOC",
     "Closed – merged",
 ]
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not known"
+
+
+class AliasType(models.TextChoices):
+    ALIAS = "alias", "Alias"
+    NICKNAME = "nickname", "Nickname"
+    FORMER_NAME = "former_name", "Former or maiden name"
+    SPELLING = "spelling", "Spelling variant"
+
+
+class IdentifierType(models.TextChoices):
+    PNC_ID = "pnc_id", "PNC ID"
+    CRO = "cro", "CRO number"
+    PHONE = "phone", "Phone number"
+    EMAIL = "email", "Email address"
+    ADDRESS = "address", "Address"
+    POSTCODE = "postcode", "Postcode"
+    VEHICLE = "vehicle", "Vehicle registration"
+    PASSPORT = "passport", "Passport number"
+    NI_NUMBER = "ni_number", "National Insurance number"
+    OTHER = "other", "Other"
+
+
+class MemberRole(models.TextChoices):
+    PRINCIPAL = "principal", "Principal"
+    SIGNIFICANT = "significant", "Significant"
+    PERIPHERAL = "peripheral", "Peripheral"
+    FACILITATOR = "facilitator", "Facilitator"
+    ENABLER = "enabler", "Professional enabler"
+    ASSOCIATE = "associate", "Associate"
+
+
+class LinkType(models.TextChoices):
+    BUSINESS = "business", "Business"
+    PLACE = "place", "Place or premises"
+    VEHICLE = "vehicle", "Vehicle"
+    PHONE = "phone", "Phone"
+    ACCOUNT = "account", "Financial account"
+    ONLINE = "online", "Online identity"

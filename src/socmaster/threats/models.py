@@ -8,7 +8,18 @@ from django.urls import reverse
 
 from socmaster.core.models import ProtectedModel, ProtectedQuerySet
 
-from .choices import Category, ModerationStatus, Soc, ThreatType, Tier
+from .choices import (
+    AliasType,
+    Category,
+    Gender,
+    IdentifierType,
+    LinkType,
+    MemberRole,
+    ModerationStatus,
+    Soc,
+    ThreatType,
+    Tier,
+)
 
 
 class CrimeType(models.Model):
@@ -82,3 +93,107 @@ class Threat(ProtectedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("threats:detail", args=[self.reference])
+
+
+def normalise_identifier(kind: str, value: str) -> str:
+    """Fold an identifier for matching: case and spacing (and punctuation for codes)."""
+    value = (value or "").strip().upper()
+    if kind in {"address", "other"}:
+        return " ".join(value.split())
+    return "".join(ch for ch in value if ch.isalnum())
+
+
+class Nominal(ProtectedModel):
+    """A person of interest. May be a member of several threats."""
+
+    reference = models.CharField(max_length=40, unique=True)
+    family_name = models.CharField(max_length=120, db_index=True)
+    given_names = models.CharField(max_length=200, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    nationality = models.CharField(max_length=80, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["family_name", "given_names"]
+
+    def __str__(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_names}".strip(", ")
+
+    def get_absolute_url(self) -> str:
+        return reverse("threats:nominal", args=[self.reference])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+
+class NominalAlias(models.Model):
+    nominal = models.ForeignKey(Nominal, on_delete=models.CASCADE, related_name="aliases")
+    family_name = models.CharField(max_length=120, blank=True)
+    given_names = models.CharField(max_length=200, blank=True)
+    alias_type = models.CharField(max_length=16, choices=AliasType.choices, default=AliasType.ALIAS)
+
+    class Meta:
+        ordering = ["family_name", "given_names"]
+        verbose_name_plural = "nominal aliases"
+
+    def __str__(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+
+class Identifier(models.Model):
+    nominal = models.ForeignKey(Nominal, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(max_length=16, choices=IdentifierType.choices)
+    value = models.CharField(max_length=300)
+    normalised = models.CharField(max_length=300, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["kind", "value"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def save(self, *args, **kwargs):
+        self.normalised = normalise_identifier(self.kind, self.value)
+        super().save(*args, **kwargs)
+
+
+class ThreatMember(models.Model):
+    """A nominal's membership of a threat, with a role and dates."""
+
+    threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="members")
+    nominal = models.ForeignKey(Nominal, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=16, choices=MemberRole.choices, default=MemberRole.SIGNIFICANT)
+    from_date = models.DateField(null=True, blank=True)
+    to_date = models.DateField(null=True, blank=True)
+    notes = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["role", "nominal__family_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["threat", "nominal", "from_date"], name="unique_member_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nominal} – {self.get_role_display()} of {self.threat.reference}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.to_date is None
+
+
+class LinkedEntity(models.Model):
+    """A business, place, vehicle, phone or account linked to a threat."""
+
+    threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="links")
+    kind = models.CharField(max_length=12, choices=LinkType.choices)
+    name = models.CharField(max_length=200)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name_plural = "linked entities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
