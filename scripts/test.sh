@@ -14,12 +14,12 @@ log "Lint (ruff)"
 ruff check .
 
 log "Test suite on SQLite (with headless Chromium)"
-pytest "$@"
+pytest -q "$@"
 
 log "Test suite on PostgreSQL"
 trap 'scripts/pg.sh stop' EXIT
 DATABASE_URL="$(scripts/pg.sh start)"
 export DATABASE_URL
-pytest -m "not browser" "$@"
+pytest -q -m "not browser" "$@"
 
 log "All tests passed in $(( $(date +%s) - start )) s"

@@ -235,4 +235,8 @@ SOCMASTER = {
     "PAGE_SIZE": 25,
     # Opening a record with restricted handling asks for a reason, remembered this long.
     "REASON_TTL_MINUTES": int(os.environ.get("SOCMASTER_REASON_TTL_MINUTES", "30")),
+    # The exceptions report flags LROs with more active threats than this.
+    "LRO_THREAT_LIMIT": int(os.environ.get("SOCMASTER_LRO_THREAT_LIMIT", "3")),
+    # Assessments whose newest evidence is older than this many days are flagged as stale.
+    "STALE_EVIDENCE_DAYS": int(os.environ.get("SOCMASTER_STALE_EVIDENCE_DAYS", "365")),
 }

@@ -9,13 +9,15 @@ from rest_framework.routers import DefaultRouter
 from socmaster.core import views as core_views
 from socmaster.core.api import AuditEntryViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
-from socmaster.threats.api import ThreatViewSet
+from socmaster.threats.api import NominalViewSet, ThreatMemberViewSet, ThreatViewSet
 from socmaster.web import views as web_views
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("users", UserViewSet, basename="user")
 router.register("threats", ThreatViewSet, basename="threat")
+router.register("nominals", NominalViewSet, basename="nominal")
+router.register("memberships", ThreatMemberViewSet, basename="membership")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [

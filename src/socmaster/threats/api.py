@@ -1,12 +1,12 @@
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 
 from socmaster.core.api import ProtectedViewSet
 from socmaster.organisations.api import OrganisationField
 from socmaster.organisations.models import User
 
 from . import services
-from .filters import ThreatFilter
-from .models import CrimeType, Phase, Threat
+from .filters import NominalFilter, ThreatFilter
+from .models import CrimeType, Identifier, Nominal, NominalAlias, Phase, Threat, ThreatMember
 
 
 class OrganisationListField(serializers.ListField):
@@ -71,3 +71,92 @@ class ThreatViewSet(ProtectedViewSet):
     def perform_destroy(self, instance):
         reason = (self.request.headers.get("X-Reason") or self.request.query_params.get("reason") or "")
         services.delete_threat(self.request.user, instance, reason=reason)
+
+
+class NominalAliasSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NominalAlias
+        fields = ["given_names", "family_name", "alias_type"]
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Identifier
+        fields = ["kind", "value"]
+
+
+class NominalSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    owner = OrganisationField()
+    aliases = NominalAliasSerializer(many=True, required=False)
+    identifiers = IdentifierSerializer(many=True, required=False)
+
+    class Meta:
+        model = Nominal
+        fields = ["id", "reference", "family_name", "given_names", "date_of_birth", "gender", "nationality",
+                  "notes", "owner", "handling", "aliases", "identifiers", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            for fixed in ("reference", "owner", "aliases", "identifiers"):
+                if fixed in attrs:
+                    raise serializers.ValidationError({fixed: ["This cannot be changed through this endpoint."]})
+        return attrs
+
+    def create(self, validated_data):
+        aliases = [(a.get("given_names", ""), a.get("family_name", ""), a.get("alias_type", "alias"))
+                   for a in validated_data.pop("aliases", [])]
+        identifiers = [(i["kind"], i["value"]) for i in validated_data.pop("identifiers", [])]
+        return services.create_nominal(self.context["request"].user, owner=validated_data.pop("owner"),
+                                       aliases=aliases, identifiers=identifiers, **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.update_nominal(self.context["request"].user, instance, **validated_data)
+
+
+class NominalViewSet(ProtectedViewSet):
+    """Nominals (people). Opening one is audited; restricted ones need a reason."""
+
+    queryset = Nominal.objects.all()
+    serializer_class = NominalSerializer
+    filterset_class = NominalFilter
+    lookup_field = "reference"
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("owner").prefetch_related("aliases", "identifiers")
+
+
+class ThreatMemberSerializer(serializers.ModelSerializer):
+    threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
+    nominal = serializers.SlugRelatedField(slug_field="reference", queryset=Nominal.objects.all())
+
+    class Meta:
+        model = ThreatMember
+        fields = ["id", "threat", "nominal", "role", "from_date", "to_date", "notes"]
+        read_only_fields = ["id"]
+
+    def create(self, validated_data):
+        return services.add_member(self.context["request"].user, validated_data.pop("threat"),
+                                   validated_data.pop("nominal"), **validated_data)
+
+    def update(self, instance, validated_data):
+        if set(validated_data) - {"to_date"}:
+            raise serializers.ValidationError({"to_date": ["Only the end date of a membership can be changed."]})
+        return services.end_member(self.context["request"].user, instance, to_date=validated_data["to_date"])
+
+
+class ThreatMemberViewSet(viewsets.ModelViewSet):
+    """Memberships of nominals in threats (both must be visible to you)."""
+
+    serializer_class = ThreatMemberSerializer
+    filterset_fields = ["role"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user
+        return ThreatMember.objects.filter(
+            threat__in=Threat.objects.visible_to(user), nominal__in=Nominal.objects.visible_to(user)
+        ).select_related("threat", "nominal").order_by("id")

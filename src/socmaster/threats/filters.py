@@ -1,12 +1,12 @@
 """One filter definition for the master-list page and the API."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from socmaster.organisations.models import Organisation
 
 from .choices import Category, ModerationStatus, Soc, ThreatType, Tier
-from .models import CrimeType, Phase, Threat
+from .models import CrimeType, Nominal, Phase, Threat, ThreatMember
 
 
 class ThreatFilter(django_filters.FilterSet):
@@ -31,10 +31,21 @@ class ThreatFilter(django_filters.FilterSet):
         fields = []
 
     def search(self, queryset, name, value):
+        """Threat names, references and operations, and the names and aliases of current members."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(reference__icontains=value) | Q(operation_names__icontains=value))
+        terms = value.split()
+        member_q = Q()
+        alias_q = Q()
+        for term in terms:
+            member_q &= Q(nominal__family_name__icontains=term) | Q(nominal__given_names__icontains=term)
+            alias_q &= Q(nominal__aliases__family_name__icontains=term) | Q(nominal__aliases__given_names__icontains=term)
+        members = ThreatMember.objects.filter(threat=OuterRef("pk")).filter(member_q | alias_q)
+        return queryset.filter(
+            Q(name__icontains=value) | Q(reference__icontains=value) | Q(operation_names__icontains=value)
+            | Exists(members)
+        )
 
     def _org(self, value):
         org = Organisation.objects.filter(key=value).first()
@@ -59,3 +70,28 @@ class ThreatFilter(django_filters.FilterSet):
         if value == "me":
             return queryset.filter(lro=self.request.user) if self.request else queryset.none()
         return queryset.filter(lro__username=value)
+
+
+class NominalFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Name, alias, reference or identifier")
+    threat = django_filters.CharFilter(field_name="memberships__threat__reference", label="Threat reference")
+
+    class Meta:
+        model = Nominal
+        fields = ["gender", "nationality"]
+
+    def search(self, queryset, name, value):
+        from .models import normalise_identifier
+
+        value = value.strip()
+        if not value:
+            return queryset
+        q = Q(reference__iexact=value)
+        names = Q()
+        for term in value.split():
+            names &= (Q(family_name__icontains=term) | Q(given_names__icontains=term)
+                      | Q(aliases__family_name__icontains=term) | Q(aliases__given_names__icontains=term))
+        ident = normalise_identifier("phone", value)
+        if ident:
+            q |= Q(identifiers__normalised=ident)
+        return queryset.filter(q | names).distinct()

@@ -3,7 +3,8 @@ from django import forms
 from socmaster.core import policy
 from socmaster.organisations.models import Organisation, User
 
-from .models import CrimeType, Threat
+from .choices import AliasType, IdentifierType, LinkType, MemberRole
+from .models import CrimeType, Nominal, Threat
 
 
 class ThreatForm(forms.ModelForm):
@@ -39,3 +40,66 @@ class ThreatForm(forms.ModelForm):
 class DeleteForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), min_length=5,
                              help_text="Deletions are recorded with their reason.")
+
+
+class NominalForm(forms.ModelForm):
+    owner = forms.ModelChoiceField(queryset=Organisation.objects.none())
+    aliases = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line: given names, family name (e.g. 'Bob, Smith').",
+    )
+    identifiers = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line as type: value, e.g. 'phone: 07700 900123', 'pnc_id: 12/345678A'.",
+    )
+
+    class Meta:
+        model = Nominal
+        fields = ["family_name", "given_names", "date_of_birth", "gender", "nationality", "notes", "handling"]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}), "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        writable = [m.organisation_id for m in user.active_memberships if m.role in policy.WRITE_ROLES]
+        self.fields["owner"].queryset = Organisation.objects.filter(pk__in=writable)
+        self.order_fields(["owner"])
+
+    def clean_aliases(self):
+        out = []
+        for n, line in enumerate(self.cleaned_data["aliases"].splitlines(), 1):
+            if not line.strip():
+                continue
+            given, sep, family = line.partition(",")
+            if not sep or not family.strip():
+                raise forms.ValidationError(f"Line {n}: write the alias as 'given names, family name'.")
+            out.append((given.strip(), family.strip(), AliasType.ALIAS))
+        return out
+
+    def clean_identifiers(self):
+        out = []
+        kinds = dict(IdentifierType.choices)
+        for n, line in enumerate(self.cleaned_data["identifiers"].splitlines(), 1):
+            if not line.strip():
+                continue
+            kind, sep, value = line.partition(":")
+            kind = kind.strip().lower().replace(" ", "_")
+            if not sep or kind not in kinds or not value.strip():
+                raise forms.ValidationError(
+                    f"Line {n}: write 'type: value' with a type from {', '.join(kinds)}."
+                )
+            out.append((kind, value.strip()))
+        return out
+
+
+class MemberForm(forms.Form):
+    nominal = forms.CharField(label="Nominal reference", help_text="For example NOM-000123.")
+    role = forms.ChoiceField(choices=MemberRole.choices)
+    from_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    to_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    notes = forms.CharField(required=False, max_length=300)
+
+
+class LinkForm(forms.Form):
+    kind = forms.ChoiceField(choices=LinkType.choices, label="Type")
+    name = forms.CharField(max_length=200)
+    detail = forms.CharField(max_length=300, required=False)

@@ -10,7 +10,7 @@ from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction, Handling
 from socmaster.core.services import m2m_snapshot, require
 
-from .models import Threat
+from .models import Identifier, LinkedEntity, Nominal, NominalAlias, Threat, ThreatMember
 
 EDITABLE_FIELDS = (
     "name", "operation_names", "threat_type", "category", "soc", "tier", "phase",
@@ -107,3 +107,120 @@ def delete_threat(user, threat: Threat, *, reason: str) -> None:
     before = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
     audit.record(AuditAction.DELETE, threat, user=user, reason=reason.strip(), changes={"before": before})
     threat.delete()
+
+
+# --- Nominals and memberships -----------------------------------------------------------------
+
+NOMINAL_FIELDS = ("family_name", "given_names", "date_of_birth", "gender", "nationality", "notes", "handling")
+
+
+def _next_nominal_reference() -> str:
+    last = (
+        Nominal.objects.filter(reference__startswith="NOM-").order_by("-reference")
+        .values_list("reference", flat=True).first()
+    )
+    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
+    return f"NOM-{number:06d}"
+
+
+def _validate_nominal(nominal: Nominal) -> None:
+    errors = {}
+    if not nominal.family_name.strip():
+        errors["family_name"] = ["Enter the family name (use 'UNKNOWN' if it is not known)."]
+    if nominal.date_of_birth and nominal.date_of_birth > timezone.localdate():
+        errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_nominal(user, *, owner, aliases=(), identifiers=(), reference: str = "", **fields) -> Nominal:
+    """Create a nominal with optional aliases [(given, family, type)] and identifiers [(kind, value)]."""
+    if not policy.can_create_for(user, owner):
+        raise PermissionDenied(f"You may not create records for {owner}.")
+    unknown = set(fields) - set(NOMINAL_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    nominal = Nominal(owner=owner, reference=(reference or "").strip() or _next_nominal_reference(), **fields)
+    if Nominal.objects.filter(reference=nominal.reference).exists():
+        raise ValidationError({"reference": [f"A nominal with reference {nominal.reference} already exists."]})
+    _validate_nominal(nominal)
+    nominal.full_clean(exclude=["shared_with"])
+    nominal.save()
+    for given, family, alias_type in aliases:
+        NominalAlias.objects.create(nominal=nominal, given_names=given, family_name=family, alias_type=alias_type)
+    for kind, value in identifiers:
+        if not str(value).strip():
+            raise ValidationError({"identifiers": [f"The {kind} identifier is empty."]})
+        Identifier.objects.create(nominal=nominal, kind=kind, value=str(value).strip())
+    audit.record(
+        AuditAction.CREATE, nominal, user=user,
+        changes={"after": audit.snapshot(nominal) | {"aliases": [list(a) for a in aliases],
+                                                      "identifiers": [list(i) for i in identifiers]}},
+    )
+    return nominal
+
+
+@transaction.atomic
+def update_nominal(user, nominal: Nominal, **fields) -> Nominal:
+    require(user, Action.CHANGE, nominal)
+    unknown = set(fields) - set(NOMINAL_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    nominal = Nominal.objects.select_for_update().get(pk=nominal.pk)
+    before = audit.snapshot(nominal)
+    for name, value in fields.items():
+        setattr(nominal, name, value)
+    _validate_nominal(nominal)
+    nominal.full_clean(exclude=["shared_with"])
+    changes = audit.diff(before, audit.snapshot(nominal))
+    if changes:
+        nominal.updated_at = timezone.now()
+        nominal.save()
+        audit.record(AuditAction.UPDATE, nominal, user=user, changes=changes)
+    return nominal
+
+
+@transaction.atomic
+def add_member(user, threat: Threat, nominal: Nominal, *, role: str, from_date=None, to_date=None,
+               notes: str = "") -> ThreatMember:
+    """Link a nominal to a threat with a role and dates. Needs change rights on the threat."""
+    require(user, Action.CHANGE, threat)
+    if not policy.can(user, Action.VIEW, nominal):
+        raise ValidationError({"nominal": ["No such nominal."]})
+    errors = {}
+    if from_date and to_date and to_date < from_date:
+        errors["to_date"] = ["The end date cannot be before the start date."]
+    if ThreatMember.objects.filter(threat=threat, nominal=nominal, to_date__isnull=True).exists() and to_date is None:
+        errors["nominal"] = [f"{nominal} is already a current member of {threat.reference}."]
+    if errors:
+        raise ValidationError(errors)
+    member = ThreatMember(threat=threat, nominal=nominal, role=role, from_date=from_date, to_date=to_date, notes=notes)
+    member.full_clean()
+    member.save()
+    audit.record(AuditAction.CREATE, member, user=user, changes={"after": audit.snapshot(member)})
+    return member
+
+
+@transaction.atomic
+def end_member(user, member: ThreatMember, *, to_date) -> ThreatMember:
+    """Record the date a nominal stopped being part of a threat (membership history is kept)."""
+    require(user, Action.CHANGE, member.threat)
+    if member.from_date and to_date < member.from_date:
+        raise ValidationError({"to_date": ["The end date cannot be before the start date."]})
+    before = audit.snapshot(member)
+    member.to_date = to_date
+    member.save(update_fields=["to_date"])
+    audit.record(AuditAction.UPDATE, member, user=user, changes=audit.diff(before, audit.snapshot(member)))
+    return member
+
+
+@transaction.atomic
+def add_link(user, threat: Threat, *, kind: str, name: str, detail: str = "") -> LinkedEntity:
+    """Link a business, place, vehicle, phone or account to a threat."""
+    require(user, Action.CHANGE, threat)
+    link = LinkedEntity(threat=threat, kind=kind, name=name.strip(), detail=detail.strip())
+    link.full_clean()
+    link.save()
+    audit.record(AuditAction.CREATE, link, user=user, changes={"after": audit.snapshot(link)})
+    return link

@@ -6,7 +6,14 @@ app_name = "threats"
 urlpatterns = [
     path("", views.threat_list, name="list"),
     path("new/", views.threat_create, name="create"),
+    path("export.<str:fmt>", views.threat_export, name="export"),
+    path("exceptions/", views.exceptions_report, name="exceptions"),
+    path("nominals/", views.nominal_list, name="nominals"),
+    path("nominals/new/", views.nominal_create, name="nominal_create"),
+    path("nominals/<str:reference>/", views.nominal_detail, name="nominal"),
     path("<str:reference>/", views.threat_detail, name="detail"),
     path("<str:reference>/edit/", views.threat_edit, name="edit"),
     path("<str:reference>/delete/", views.threat_delete, name="delete"),
+    path("<str:reference>/members/new/", views.member_add, name="member_add"),
+    path("<str:reference>/links/new/", views.link_add, name="link_add"),
 ]

@@ -13,14 +13,15 @@ from django.urls import reverse
 
 from socmaster.core import policy
 from socmaster.core.choices import Action
+from socmaster.core.exports import export_view
 from socmaster.core.reasons import current_reason, record_key
 from socmaster.core.services import record_view
 from socmaster.web.views import style_form
 
 from . import services
-from .filters import ThreatFilter
-from .forms import DeleteForm, ThreatForm
-from .models import Threat
+from .filters import NominalFilter, ThreatFilter
+from .forms import DeleteForm, LinkForm, MemberForm, NominalForm, ThreatForm
+from .models import Nominal, Threat
 
 
 def _apply_service_errors(form, exc: ValidationError) -> None:
@@ -47,15 +48,19 @@ def threat_list(request):
 @login_required
 def threat_detail(request, reference):
     threat = policy.get_or_404(Threat.objects.with_related(), request.user, reference=reference)
-    reason = ""
-    if threat.is_restricted:
-        reason = current_reason(request, record_key(threat))
-        if not reason:
-            query = urlencode({"next": request.get_full_path(), "record": record_key(threat)})
-            return redirect(f"{reverse('give-reason')}?{query}")
-    record_view(request.user, threat, reason)
+    redirect_to = _open_restricted(request, threat)
+    if redirect_to:
+        return redirect_to
+    members = list(threat.members.select_related("nominal").order_by("to_date", "role", "nominal__family_name"))
+    visible_ids = set(
+        Nominal.objects.visible_to(request.user).filter(pk__in=[m.nominal_id for m in members])
+        .values_list("pk", flat=True)
+    )
     return render(request, "threats/detail.html", {
         "threat": threat,
+        "members": [m for m in members if m.nominal_id in visible_ids],
+        "hidden_members": sum(1 for m in members if m.nominal_id not in visible_ids),
+        "links": threat.links.all(),
         "can_change": policy.can(request.user, Action.CHANGE, threat),
         "can_delete": policy.can(request.user, Action.DELETE, threat),
         "shared_with": threat.shared_with.all(),
@@ -113,3 +118,148 @@ def threat_delete(request, reference):
         messages.success(request, f"{reference} has been deleted.")
         return redirect("threats:list")
     return render(request, "threats/delete.html", {"form": form, "threat": threat})
+
+
+EXPORT_COLUMNS = ["Reference", "Name", "Threat type", "Owner", "Region", "Type", "Moderation status", "SOC",
+                  "Tier", "Phase", "Crime types", "LRO", "Assessment date", "Score", "Handling"]
+
+
+@login_required
+def threat_export(request, fmt):
+    """The master list as filtered on screen, as CSV or XLSX (a reason is required)."""
+    base = Threat.objects.visible_to(request.user).with_related().select_related("owner__region")
+    filterset = ThreatFilter(request.GET, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_valid() else base.none()
+
+    def rows():
+        def gen():
+            for t in qs.iterator(chunk_size=1000):
+                yield [t.reference, t.name, t.get_threat_type_display(), t.owner.name,
+                       t.owner.region.name if t.owner.region else "", t.get_category_display(),
+                       t.get_moderation_status_display(), t.get_soc_display(), t.get_tier_display() if t.tier else "",
+                       t.phase.name if t.phase else "", "; ".join(c.label for c in t.crime_types.all()),
+                       t.lro.username if t.lro else "", t.assessed_on.isoformat() if t.assessed_on else "",
+                       str(t.score) if t.score is not None else "", t.get_handling_display()]
+        return qs.count(), gen()
+
+    return export_view(request, record_type="threats.threat", title="The master list", columns=EXPORT_COLUMNS,
+                       rows=rows, filename="masterlist", fmt=fmt,
+                       filters={k: v for k, v in request.GET.items() if v})
+
+
+def _open_restricted(request, obj):
+    """Redirect to the reason prompt if ``obj`` is restricted and no reason is current; else log the view."""
+    reason = ""
+    if obj.is_restricted:
+        reason = current_reason(request, record_key(obj))
+        if not reason:
+            query = urlencode({"next": request.get_full_path(), "record": record_key(obj)})
+            return redirect(f"{reverse('give-reason')}?{query}")
+    record_view(request.user, obj, reason)
+    return None
+
+
+@login_required
+def nominal_list(request):
+    base = Nominal.objects.visible_to(request.user).select_related("owner").prefetch_related("aliases")
+    filterset = NominalFilter(request.GET, queryset=base)
+    style_form(filterset.form)
+    qs = filterset.qs if filterset.is_valid() else base.none()
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    return render(request, "threats/nominal_list.html", {
+        "filter": filterset, "page_obj": page,
+        "querystring_without_page": urlencode(params) + "&" if params else "",
+        "can_create": not policy.is_read_only(request.user)
+        and any(m.role in policy.WRITE_ROLES for m in request.user.active_memberships),
+    })
+
+
+@login_required
+def nominal_detail(request, reference):
+    nominal = policy.get_or_404(Nominal.objects.select_related("owner"), request.user, reference=reference)
+    redirect_to = _open_restricted(request, nominal)
+    if redirect_to:
+        return redirect_to
+    visible_threats = Threat.objects.visible_to(request.user)
+    memberships = nominal.memberships.filter(threat__in=visible_threats).select_related("threat")
+    return render(request, "threats/nominal_detail.html", {
+        "nominal": nominal, "memberships": memberships,
+        "hidden_memberships": nominal.memberships.exclude(threat__in=visible_threats).count(),
+        "aliases": nominal.aliases.all(), "identifiers": nominal.identifiers.all(),
+    })
+
+
+@login_required
+def nominal_create(request):
+    if policy.is_read_only(request.user):
+        raise PermissionDenied("Inspectors cannot create records.")
+    form = style_form(NominalForm(request.POST or None, user=request.user))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            nominal = services.create_nominal(request.user, owner=data.pop("owner"), aliases=data.pop("aliases"),
+                                              identifiers=data.pop("identifiers"), **data)
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{nominal.reference} {nominal} has been added.")
+            return redirect(nominal.get_absolute_url())
+    return render(request, "threats/form.html", {"form": form, "title": "Add a nominal"})
+
+
+@login_required
+def member_add(request, reference):
+    threat = policy.get_or_404(Threat.objects.all(), request.user, reference=reference)
+    if not policy.can(request.user, Action.CHANGE, threat):
+        raise PermissionDenied("You may not change this threat.")
+    form = style_form(MemberForm(request.POST or None))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        nominal = Nominal.objects.visible_to(request.user).filter(reference=data["nominal"].strip()).first()
+        if nominal is None:
+            form.add_error("nominal", f"No nominal {data['nominal']} that you may see.")
+        else:
+            try:
+                services.add_member(request.user, threat, nominal, role=data["role"], from_date=data["from_date"],
+                                    to_date=data["to_date"], notes=data["notes"])
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"{nominal} has been added to {threat.reference}.")
+                return redirect(threat.get_absolute_url())
+    return render(request, "threats/form.html", {"form": form, "title": f"Add a member to {threat.reference}",
+                                                 "threat": threat})
+
+
+@login_required
+def link_add(request, reference):
+    threat = policy.get_or_404(Threat.objects.all(), request.user, reference=reference)
+    if not policy.can(request.user, Action.CHANGE, threat):
+        raise PermissionDenied("You may not change this threat.")
+    form = style_form(LinkForm(request.POST or None))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_link(request.user, threat, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(request, "The link has been added.")
+            return redirect(threat.get_absolute_url())
+    return render(request, "threats/form.html", {"form": form, "title": f"Link something to {threat.reference}",
+                                                 "threat": threat})
+
+
+@login_required
+def exceptions_report(request):
+    from . import exceptions
+
+    qs = Threat.objects.visible_to(request.user)
+    owner = request.GET.get("owner", "").strip()
+    if owner:
+        qs = ThreatFilter({"owner": owner}, queryset=qs, request=request).qs
+    results = exceptions.run_all(qs)
+    return render(request, "threats/exceptions.html", {
+        "results": results, "owner": owner, "lro_limit": exceptions.lro_limit(),
+        "total": sum(len(rows) for _, rows in results),
+    })

@@ -11,7 +11,8 @@ def socmaster(request):
         path = request.path
         entries = [
             ("Home", reverse("home"), path == reverse("home")),
-            ("Master list", reverse("threats:list"), path.startswith("/threats/")),
+            ("Master list", reverse("threats:list"), path.startswith("/threats/") and "exceptions" not in path),
+            ("Exceptions", reverse("threats:exceptions"), path.startswith("/threats/exceptions")),
             ("Organisations", reverse("organisations:directory"), path.startswith("/organisations/")),
             ("People", reverse("organisations:people"), path.startswith("/people/")),
         ]
