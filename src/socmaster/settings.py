@@ -189,7 +189,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "socmaster.core.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "socmaster.core.api.exception_handler",
@@ -200,11 +200,15 @@ SPECTACULAR_SETTINGS = {
     "access policy and is audited like the web interface.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "socmaster.organisations.choices.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "socmaster.organisations.choices.Role",
+        "ModerationStatusEnum": "socmaster.threats.choices.ModerationStatus",
+    },
 }
 
 # --- Background tasks -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from socmaster.assessments.api import AssessmentViewSet, SchemeVersionViewSet
 from socmaster.core import views as core_views
 from socmaster.core.api import AuditEntryViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
@@ -18,6 +19,8 @@ router.register("users", UserViewSet, basename="user")
 router.register("threats", ThreatViewSet, basename="threat")
 router.register("nominals", NominalViewSet, basename="nominal")
 router.register("memberships", ThreatMemberViewSet, basename="membership")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("schemes", SchemeVersionViewSet, basename="scheme")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [

@@ -63,6 +63,16 @@ def test_master_list_search_covers_member_names_and_aliases(web, analyst, org, g
     assert "/threats/N-T1/" not in client.get("/threats/", {"q": "Zebedee"}).content.decode()
 
 
+def test_search_does_not_reveal_hidden_members(web, analyst, org, group, make_user):
+    from socmaster.threats.models import ThreatMember
+
+    kent = make_user("force-kent", "analyst")
+    secret = services.create_nominal(kent, owner=org("force-kent"), family_name="Hiddenson", handling="owner")
+    # A Kent-only nominal linked to a Durham threat (e.g. by a joint operation) must not make it match.
+    ThreatMember.objects.create(threat=group, nominal=secret, role="associate")
+    assert "/threats/N-T1/" not in web(analyst).get("/threats/", {"q": "Hiddenson"}).content.decode()
+
+
 def test_nominal_page_logs_a_view_and_hides_other_threats(web, analyst, org, group, make_user):
     n = services.create_nominal(analyst, owner=org("force-durham"), family_name="Pike", handling="national")
     services.add_member(analyst, group, n, role="principal")

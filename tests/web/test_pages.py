@@ -134,3 +134,19 @@ def test_threat_list_filters_search_and_pagination(web, make_user, org):
     assert "L-07" in found and "L-08" not in found
     empty = client.get("/threats/", {"q": "nothing like this"}).content.decode()
     assert "No threats match" in empty
+
+
+def test_admin_changes_roles_and_deactivates_in_own_organisation_only(web, make_user, org):
+    admin = make_user("force-durham", "administrator", username="boss")
+    colleague = make_user("force-durham", "analyst", username="col")
+    outsider = make_user("force-kent", "analyst", username="out")
+    client = web(admin)
+    response = client.post("/people/col/roles/", {"organisation": org("force-durham").pk, "roles": ["analyst", "lro"]})
+    assert response.status_code == 302
+    colleague = type(colleague).objects.get(pk=colleague.pk)
+    assert colleague.roles == {"analyst", "lro"}
+    assert client.get("/people/out/roles/").status_code == 404  # not visible at all
+    client.post("/people/col/active/", {"active": "0"})
+    colleague.refresh_from_db()
+    assert colleague.is_active is False
+    del outsider

@@ -1,2 +1,11 @@
+from django.urls import path
+
+from . import views
+
 app_name = "assessments"
-urlpatterns: list = []
+urlpatterns = [
+    path("queue/", views.moderation_queue, name="queue"),
+    path("new/<str:reference>/", views.assessment_create, name="create"),
+    path("<int:pk>/", views.assessment_detail, name="detail"),
+    path("<int:pk>/<str:action>/", views.assessment_transition, name="transition"),
+]

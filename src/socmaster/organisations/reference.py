@@ -24,10 +24,12 @@ def load_reference(Organisation, OrganisationAlias, OrganisationChange, rows: li
 
     rows = rows if rows is not None else read_reference()
     by_key = {}
+    new_keys: set[str] = set()
     # Regions first, then ROCUs, then the rest, so references resolve.
     order = {"region": 0, "rocu": 1}
     for row in sorted(rows, key=lambda r: order.get(r["type"], 2)):
-        org, _ = Organisation.objects.update_or_create(
+        # Existing organisations keep their recorded renames and moves: only new ones are created.
+        org, created = Organisation.objects.get_or_create(
             key=row["key"],
             defaults={
                 "name": row["name"],
@@ -38,8 +40,12 @@ def load_reference(Organisation, OrganisationAlias, OrganisationChange, rows: li
             },
         )
         by_key[row["key"]] = org
+        if created:
+            new_keys.add(row["key"])
     for row in rows:
         org = by_key[row["key"]]
+        if row["key"] not in new_keys:
+            continue
         region_key = row["key"] if row["type"] == "region" else row.get("region")
         org.region = by_key[region_key] if region_key else None
         org.rocu = by_key[row["rocu"]] if row.get("rocu") else None

@@ -10,4 +10,5 @@ urlpatterns = [
     path("people/new/", views.user_create, name="user_create"),
     path("people/<str:username>/", views.user_detail, name="user"),
     path("people/<str:username>/active/", views.user_set_active, name="user_active"),
+    path("people/<str:username>/roles/", views.user_roles, name="user_roles"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
@@ -13,12 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from socmaster.core import audit, policy
 from socmaster.core.choices import AuditAction
 from socmaster.threats.models import Threat
-from socmaster.web.views import style_form
+from socmaster.web.views import form_page, style_form
 
 from . import services
 from .choices import OrganisationType
 from .filters import OrganisationFilter
-from .forms import UserCreateForm
+from .forms import RolesForm, UserCreateForm
 from .models import Organisation, User
 
 
@@ -101,22 +101,17 @@ def user_create(request):
         administered = Organisation.objects.all()
     if not administered.exists():
         raise PermissionDenied("Only administrators can add users.")
+    def save(data):
+        user = services.create_user(
+            request.user, username=data["username"], organisation=data["organisation"], roles=data["roles"],
+            password=data["password"], first_name=data["first_name"], last_name=data["last_name"],
+            email=data["email"], job_title=data["job_title"],
+        )
+        messages.success(request, f"{user} can now sign in.")
+        return redirect(user.get_absolute_url())
+
     form = style_form(UserCreateForm(request.POST or None, organisations=administered))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = services.create_user(
-                request.user, username=data["username"], organisation=data["organisation"], roles=data["roles"],
-                password=data["password"], first_name=data["first_name"], last_name=data["last_name"],
-                email=data["email"], job_title=data["job_title"],
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(request, f"{user} can now sign in.")
-            return redirect(user.get_absolute_url())
-    return render(request, "organisations/user_form.html", {"form": form})
+    return form_page(request, form, save, template="organisations/user_form.html", context={"title": "Add a user"})
 
 
 @login_required
@@ -129,3 +124,25 @@ def user_set_active(request, username):
     services.set_active(request.user, target, request.POST.get("active") == "1")
     messages.success(request, f"{target} has been {'reactivated' if target.is_active else 'deactivated'}.")
     return redirect(target.get_absolute_url())
+
+
+@login_required
+def user_roles(request, username):
+    """An administrator changes a user's roles in an organisation they administer."""
+    target = policy.visible_users(User.objects.filter(username=username), request.user).first()
+    if target is None:
+        raise Http404("No such person.")
+    administered = Organisation.objects.filter(pk__in=policy.administered_organisation_ids(request.user))
+    if request.user.is_superuser:
+        administered = Organisation.objects.all()
+    if not administered.exists() or target.pk == request.user.pk:
+        raise PermissionDenied("Only administrators may change other people's roles.")
+    def save(data):
+        services.set_roles(request.user, target, data["organisation"], data["roles"])
+        messages.success(request, f"{target}'s roles have been updated.")
+        return redirect(target.get_absolute_url())
+
+    form = style_form(RolesForm(request.POST or None, organisations=administered,
+                                initial={"organisation": target.primary_organisation}))
+    return form_page(request, form, save, template="organisations/user_form.html",
+                     context={"title": f"Change {target}'s roles"})

@@ -15,11 +15,13 @@ class ThreatFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices, label="Type")
     soc = django_filters.ChoiceFilter(choices=Soc.choices, label="SOC")
     tier = django_filters.ChoiceFilter(choices=Tier.choices)
-    phase = django_filters.ModelChoiceFilter(queryset=Phase.objects.all())
+    phase = django_filters.ModelChoiceFilter(queryset=Phase.objects.all(), to_field_name="name")
     moderation_status = django_filters.ChoiceFilter(choices=ModerationStatus.choices, label="Moderation status")
     owner = django_filters.CharFilter(method="by_owner", label="Owner (name, short name or key)")
     region = django_filters.CharFilter(method="by_region", label="Region (name or key)")
-    crime_type = django_filters.ModelChoiceFilter(field_name="crime_types", queryset=CrimeType.objects.all(), label="Crime type")
+    crime_type = django_filters.ModelChoiceFilter(
+        field_name="crime_types", queryset=CrimeType.objects.all(), to_field_name="code", label="Crime type"
+    )
     lro = django_filters.CharFilter(method="by_lro", label="LRO (user name, 'me' or 'none')")
     ordering = django_filters.OrderingFilter(
         fields=(("reference", "reference"), ("name", "name"), ("tier", "tier"), ("owner__name", "owner"),
@@ -42,6 +44,8 @@ class ThreatFilter(django_filters.FilterSet):
             member_q &= Q(nominal__family_name__icontains=term) | Q(nominal__given_names__icontains=term)
             alias_q &= Q(nominal__aliases__family_name__icontains=term) | Q(nominal__aliases__given_names__icontains=term)
         members = ThreatMember.objects.filter(threat=OuterRef("pk")).filter(member_q | alias_q)
+        if self.request is not None:  # only nominals the user may see can make a threat match
+            members = members.filter(nominal__in=Nominal.objects.visible_to(self.request.user))
         return queryset.filter(
             Q(name__icontains=value) | Q(reference__icontains=value) | Q(operation_names__icontains=value)
             | Exists(members)

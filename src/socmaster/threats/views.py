@@ -16,17 +16,12 @@ from socmaster.core.choices import Action
 from socmaster.core.exports import export_view
 from socmaster.core.reasons import current_reason, record_key
 from socmaster.core.services import record_view
-from socmaster.web.views import style_form
+from socmaster.web.views import form_page, style_form
 
 from . import services
 from .filters import NominalFilter, ThreatFilter
 from .forms import DeleteForm, LinkForm, MemberForm, NominalForm, ThreatForm
 from .models import Nominal, Threat
-
-
-def _apply_service_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -61,6 +56,7 @@ def threat_detail(request, reference):
         "members": [m for m in members if m.nominal_id in visible_ids],
         "hidden_members": sum(1 for m in members if m.nominal_id not in visible_ids),
         "links": threat.links.all(),
+        **_assessment_context(request.user, threat),
         "can_change": policy.can(request.user, Action.CHANGE, threat),
         "can_delete": policy.can(request.user, Action.DELETE, threat),
         "shared_with": threat.shared_with.all(),
@@ -71,40 +67,40 @@ def threat_detail(request, reference):
 def threat_create(request):
     if policy.is_read_only(request.user):
         raise PermissionDenied("Inspectors cannot create records.")
+
+    def save(data):
+        data = dict(data)
+        threat = services.create_threat(request.user, owner=data.pop("owner"), crime_types=data.pop("crime_types"),
+                                        shared_with=data.pop("shared_with"), **data)
+        messages.success(request, f"{threat.reference} has been added to the master list.")
+        return redirect(threat.get_absolute_url())
+
     form = style_form(ThreatForm(request.POST or None, user=request.user))
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            threat = services.create_threat(
-                request.user, owner=data.pop("owner"), crime_types=data.pop("crime_types"),
-                shared_with=data.pop("shared_with"), **data,
-            )
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"{threat.reference} has been added to the master list.")
-            return redirect(threat.get_absolute_url())
-    return render(request, "threats/form.html", {"form": form, "title": "Add a threat"})
+    return form_page(request, form, save, template="threats/form.html", context={"title": "Add a threat"})
+
+
+def _threat_to_change(request, reference) -> Threat:
+    threat = policy.get_or_404(Threat.objects.all(), request.user, reference=reference)
+    if not policy.can(request.user, Action.CHANGE, threat):
+        raise PermissionDenied("You may not change this threat.")
+    return threat
 
 
 @login_required
 def threat_edit(request, reference):
-    threat = policy.get_or_404(Threat.objects.all(), request.user, reference=reference)
-    if not policy.can(request.user, Action.CHANGE, threat):
-        raise PermissionDenied("You may not change this threat.")
+    threat = _threat_to_change(request, reference)
+
+    def save(data):
+        data = {k: v for k, v in data.items() if k != "reference"}
+        updated = services.update_threat(request.user, Threat.objects.get(pk=threat.pk),
+                                         crime_types=data.pop("crime_types"), shared_with=data.pop("shared_with"),
+                                         **data)
+        messages.success(request, "Your changes have been saved.")
+        return redirect(updated.get_absolute_url())
+
     form = style_form(ThreatForm(request.POST or None, instance=threat, user=request.user))
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "reference"}
-        threat.refresh_from_db()
-        try:
-            threat = services.update_threat(request.user, threat, crime_types=data.pop("crime_types"),
-                                            shared_with=data.pop("shared_with"), **data)
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, "Your changes have been saved.")
-            return redirect(threat.get_absolute_url())
-    return render(request, "threats/form.html", {"form": form, "title": f"Change {threat.reference}", "threat": threat})
+    return form_page(request, form, save, template="threats/form.html",
+                     context={"title": f"Change {threat.reference}", "threat": threat})
 
 
 @login_required
@@ -194,60 +190,46 @@ def nominal_detail(request, reference):
 def nominal_create(request):
     if policy.is_read_only(request.user):
         raise PermissionDenied("Inspectors cannot create records.")
+
+    def save(data):
+        data = dict(data)
+        nominal = services.create_nominal(request.user, owner=data.pop("owner"), aliases=data.pop("aliases"),
+                                          identifiers=data.pop("identifiers"), **data)
+        messages.success(request, f"{nominal.reference} {nominal} has been added.")
+        return redirect(nominal.get_absolute_url())
+
     form = style_form(NominalForm(request.POST or None, user=request.user))
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            nominal = services.create_nominal(request.user, owner=data.pop("owner"), aliases=data.pop("aliases"),
-                                              identifiers=data.pop("identifiers"), **data)
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"{nominal.reference} {nominal} has been added.")
-            return redirect(nominal.get_absolute_url())
-    return render(request, "threats/form.html", {"form": form, "title": "Add a nominal"})
+    return form_page(request, form, save, template="threats/form.html", context={"title": "Add a nominal"})
 
 
 @login_required
 def member_add(request, reference):
-    threat = policy.get_or_404(Threat.objects.all(), request.user, reference=reference)
-    if not policy.can(request.user, Action.CHANGE, threat):
-        raise PermissionDenied("You may not change this threat.")
-    form = style_form(MemberForm(request.POST or None))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    threat = _threat_to_change(request, reference)
+
+    def save(data):
         nominal = Nominal.objects.visible_to(request.user).filter(reference=data["nominal"].strip()).first()
         if nominal is None:
-            form.add_error("nominal", f"No nominal {data['nominal']} that you may see.")
-        else:
-            try:
-                services.add_member(request.user, threat, nominal, role=data["role"], from_date=data["from_date"],
-                                    to_date=data["to_date"], notes=data["notes"])
-            except ValidationError as exc:
-                _apply_service_errors(form, exc)
-            else:
-                messages.success(request, f"{nominal} has been added to {threat.reference}.")
-                return redirect(threat.get_absolute_url())
-    return render(request, "threats/form.html", {"form": form, "title": f"Add a member to {threat.reference}",
-                                                 "threat": threat})
+            raise ValidationError({"nominal": [f"No nominal {data['nominal']} that you may see."]})
+        services.add_member(request.user, threat, nominal, role=data["role"], from_date=data["from_date"],
+                            to_date=data["to_date"], notes=data["notes"])
+        messages.success(request, f"{nominal} has been added to {threat.reference}.")
+        return redirect(threat.get_absolute_url())
+
+    return form_page(request, style_form(MemberForm(request.POST or None)), save, template="threats/form.html",
+                     context={"title": f"Add a member to {threat.reference}", "threat": threat})
 
 
 @login_required
 def link_add(request, reference):
-    threat = policy.get_or_404(Threat.objects.all(), request.user, reference=reference)
-    if not policy.can(request.user, Action.CHANGE, threat):
-        raise PermissionDenied("You may not change this threat.")
-    form = style_form(LinkForm(request.POST or None))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_link(request.user, threat, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, "The link has been added.")
-            return redirect(threat.get_absolute_url())
-    return render(request, "threats/form.html", {"form": form, "title": f"Link something to {threat.reference}",
-                                                 "threat": threat})
+    threat = _threat_to_change(request, reference)
+
+    def save(data):
+        services.add_link(request.user, threat, **data)
+        messages.success(request, "The link has been added.")
+        return redirect(threat.get_absolute_url())
+
+    return form_page(request, style_form(LinkForm(request.POST or None)), save, template="threats/form.html",
+                     context={"title": f"Link something to {threat.reference}", "threat": threat})
 
 
 @login_required
@@ -263,3 +245,15 @@ def exceptions_report(request):
         "results": results, "owner": owner, "lro_limit": exceptions.lro_limit(),
         "total": sum(len(rows) for _, rows in results),
     })
+
+
+def _assessment_context(user, threat) -> dict:
+    """The threat page's assessment history and score chart (from the assessments app)."""
+    from socmaster.assessments.services import may_assess
+
+    history = list(threat.assessments.select_related("scheme").order_by("-version_number"))
+    series = [
+        {"date": (a.moderated_at.date() if a.moderated_at else a.evidence_to).isoformat(), "score": float(a.score)}
+        for a in sorted(history, key=lambda a: a.version_number) if a.status == "moderated"
+    ]
+    return {"assessment_history": history, "score_series": series, "may_assess": may_assess(user, threat)}

@@ -58,3 +58,24 @@ def home(request):
         "recent_activity": AuditEntry.objects.filter(user=user).order_by("-seq")[:5],
     }
     return render(request, "web/home.html", context)
+
+
+def add_service_errors(form: forms.Form, exc) -> None:
+    """Put a service's ValidationError back onto the form, field by field."""
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def form_page(request, form: forms.Form, save, *, template: str, context: dict | None = None):
+    """Render ``form``; on a valid POST call ``save(cleaned_data)``, which returns the response to send.
+
+    A ValidationError raised by the service is shown on the form and nothing is saved.
+    """
+    from django.core.exceptions import ValidationError
+
+    if request.method == "POST" and form.is_valid():
+        try:
+            return save(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return render(request, template, {"form": form, **(context or {})})

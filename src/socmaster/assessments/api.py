@@ -1,0 +1,96 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from socmaster.core.services import record_view
+from socmaster.threats.models import Threat
+
+from . import services
+from .models import Assessment, SchemeVersion
+
+
+class SchemeVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SchemeVersion
+        fields = ["id", "name", "version", "label", "is_current", "loaded_at", "definition"]
+        read_only_fields = ["id", "name", "version", "label", "loaded_at"]
+
+    def create(self, validated_data):
+        return services.load_scheme_version(self.context["request"].user, validated_data["definition"],
+                                            make_current=validated_data.get("is_current", True))
+
+
+class SchemeVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Scoring schemes. Every version is kept; assessments record the version they used."""
+
+    queryset = SchemeVersion.objects.all()
+    serializer_class = SchemeVersionSerializer
+
+    def create(self, request, *args, **kwargs):
+        if not request.user.is_superuser and not request.user.has_role("administrator"):
+            return Response({"detail": "Only administrators may load scoring schemes."}, status=403)
+        return super().create(request, *args, **kwargs)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
+    scheme = serializers.PrimaryKeyRelatedField(queryset=SchemeVersion.objects.all(), required=False)
+    assessor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    moderator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = ["id", "threat", "version_number", "scheme", "answers", "result", "score", "tier", "whole_threat",
+                  "partial_justification", "evidence_from", "evidence_to", "review_due", "summary", "status",
+                  "assessor", "submitted_at", "moderator", "moderated_at", "return_reason", "created_at"]
+        read_only_fields = ["id", "version_number", "result", "score", "tier", "status", "assessor", "submitted_at",
+                            "moderator", "moderated_at", "return_reason", "created_at"]
+
+    def create(self, validated_data):
+        threat = validated_data.pop("threat")
+        return services.create_assessment(self.context["request"].user, threat, **validated_data)
+
+    def update(self, instance, validated_data):
+        validated_data.pop("threat", None)
+        validated_data.pop("scheme", None)
+        return services.update_assessment(self.context["request"].user, instance, **validated_data)
+
+
+class AssessmentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """MoRiLE assessments with their workflow: submit, moderate, return."""
+
+    serializer_class = AssessmentSerializer
+    filterset_fields = ["status", "tier", "whole_threat"]
+    ordering_fields = ["created_at", "score", "tier"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Assessment.objects.visible_to(self.request.user).select_related(
+            "threat", "threat__owner", "scheme", "assessor", "moderator").order_by("-created_at", "-id")
+
+    def retrieve(self, request, *args, **kwargs):
+        assessment = self.get_object()
+        record_view(request.user, assessment)
+        return Response(self.get_serializer(assessment).data)
+
+    def _run(self, fn, **kwargs):
+        assessment = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        result = fn(self.request.user, assessment, **kwargs)
+        return Response(self.get_serializer(result).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._run(services.submit_assessment)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def moderate(self, request, pk=None):
+        return self._run(services.moderate_assessment)
+
+    @extend_schema(request=inline_serializer("ReturnRequest", {"reason": serializers.CharField()}))
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        return self._run(services.return_assessment, reason=str(request.data.get("reason", "")))
