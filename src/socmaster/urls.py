@@ -32,6 +32,7 @@ urlpatterns = [
     path("token/", core_views.api_token, name="api-token"),
     path("audit/", include("socmaster.core.urls")),
     path("threats/", include("socmaster.threats.urls")),
+    path("threats-import/", include("socmaster.threats.import_urls")),
     path("assessments/", include("socmaster.assessments.urls")),
     path("reports/", include("socmaster.reporting.urls")),
     path("", include("socmaster.organisations.urls")),
