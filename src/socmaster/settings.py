@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "socmaster.core.middleware.CurrentRequestMiddleware",
+    "socmaster.core.middleware.IdleSessionMiddleware",
     # Axes must be last: it turns a lock-out into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -147,9 +148,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
-# Sessions end after a period of inactivity (every request pushes the expiry on).
+# Sessions end after a period of inactivity: IdleSessionMiddleware pushes the expiry on (at most
+# once a minute, so a page view does not always write to the database).
 SESSION_COOKIE_AGE = int(os.environ.get("SOCMASTER_SESSION_IDLE_MINUTES", "30")) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

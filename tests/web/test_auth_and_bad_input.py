@@ -53,9 +53,24 @@ def test_repeated_failures_are_throttled(client, make_user):
     assert client.get("/").status_code == 302
 
 
-def test_session_expires_after_inactivity():
+def test_session_expires_after_inactivity(client, make_user, monkeypatch):
+    import time
+
+    from django.contrib.sessions.models import Session
+
     assert django_settings.SESSION_COOKIE_AGE == 30 * 60
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST is True
+    make_user("force-durham", "analyst", username="idle")
+    client.post("/login/", {"username": "idle", "password": PASSWORD})
+    key = client.cookies["sessionid"].value
+    first = Session.objects.get(session_key=key).expire_date
+    # A page view more than a minute later pushes the expiry on ...
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 120)
+    assert client.get("/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > first
+    # ... and a session left idle past its age is over.
+    Session.objects.filter(session_key=key).update(expire_date=first.replace(year=2000))
+    assert client.get("/").status_code == 302
 
 
 def test_invalid_threat_form_shows_field_errors_and_saves_nothing(web, make_user, org):

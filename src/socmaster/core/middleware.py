@@ -21,3 +21,26 @@ class CurrentRequestMiddleware:
             return self.get_response(request)
         finally:
             _current_request.reset(token)
+
+
+class IdleSessionMiddleware:
+    """Sessions end after SESSION_COOKIE_AGE of inactivity.
+
+    Instead of saving the session on every request, the expiry is pushed on at most once a minute,
+    which keeps the idle timeout (to within a minute) without a database write per page view.
+    """
+
+    REFRESH_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        session = getattr(request, "session", None)
+        if session is not None and getattr(request, "user", None) is not None and request.user.is_authenticated:
+            now = int(time.time())
+            if now - int(session.get("_touched", 0)) >= self.REFRESH_SECONDS:
+                session["_touched"] = now  # marks the session modified, so it is saved with a new expiry
+        return self.get_response(request)

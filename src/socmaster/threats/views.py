@@ -253,7 +253,7 @@ def _assessment_context(user, threat) -> dict:
 
     history = list(threat.assessments.select_related("scheme").order_by("-version_number"))
     series = [
-        {"date": (a.moderated_at.date() if a.moderated_at else a.evidence_to).isoformat(), "score": float(a.score)}
+        {"date": a.evidence_to.isoformat(), "score": float(a.score)}
         for a in sorted(history, key=lambda a: a.version_number) if a.status == "moderated"
     ]
     return {"assessment_history": history, "score_series": series, "may_assess": may_assess(user, threat)}

@@ -9,6 +9,7 @@ import datetime as dt
 import random
 
 from django.db import transaction
+from django.db.models import Q
 from faker import Faker
 
 from socmaster.core.choices import Handling
@@ -36,7 +37,7 @@ DEMO_USERS = [
     ("inspector", Role.INSPECTOR, "hmicfrs"),
 ]
 
-DEMO_THREATS = 120
+DEMO_THREATS = 40
 
 
 def _org(key: str) -> Organisation:
@@ -48,6 +49,47 @@ def _org(key: str) -> Organisation:
 
 @transaction.atomic
 def load_demo(seed: int = 2026, progress: bool = False) -> dict:
+    """Demo users (one per role) and a small master list; then the synthetic demo-scale dataset."""
+    summary = _load_demo_threats(seed)
+    from socmaster.synth import generate
+    from socmaster.synth.load import load_dataset, organisation_specs, synthetic_data_present
+
+    if not synthetic_data_present():
+        load_dataset(generate("demo", seed, organisation_specs()))
+    _demo_assessments(seed)
+    summary["threats"] = Threat.objects.filter(
+        Q(reference__startswith="DEMO-") | Q(reference__startswith="SYN-T-")).count()
+    return summary
+
+
+def _demo_assessments(seed: int) -> None:
+    """Moderated assessments (two versions each) for a few Durham threats, so score history shows."""
+    from socmaster.assessments import services as assessment_services
+    from socmaster.assessments.models import Assessment
+
+    rng = random.Random(seed)
+    assessor, moderator = User.objects.get(username="assessor"), User.objects.get(username="moderator")
+    scheme = assessment_services.current_scheme().engine_scheme()
+    threats = Threat.objects.filter(reference__startswith="DEMO-", owner__key="force-durham",
+                                    handling__in=["region", "national"]).order_by("reference")[:6]
+    today = dt.date.today()
+    for threat in threats:
+        if Assessment.objects.filter(threat=threat).exists():
+            continue
+        for version, months_ago in enumerate((14, 2)):
+            answers = {f.key: rng.choice(f.answers).key for f in scheme.factors}
+            a = assessment_services.create_assessment(
+                assessor, threat, answers=answers,
+                evidence_from=today - dt.timedelta(days=30 * (months_ago + 6)),
+                evidence_to=today - dt.timedelta(days=30 * months_ago),
+                review_due=today + dt.timedelta(days=180 - 30 * months_ago * (version == 0)),
+                summary="Synthetic demo assessment.",
+            )
+            assessment_services.submit_assessment(assessor, a)
+            assessment_services.moderate_assessment(moderator, a)
+
+
+def _load_demo_threats(seed: int) -> dict:
     fake = Faker("en_GB")
     fake.seed_instance(seed)
     rng = random.Random(seed)

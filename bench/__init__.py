@@ -1,0 +1,1 @@
+"""socmaster benchmarks: run with `socmaster bench [NAME ...]` or `python -m bench.run`."""

@@ -1,0 +1,221 @@
+"""socmaster benchmarks.
+
+    python -m bench.run                 # every benchmark
+    python -m bench.run masterlist_page # one of them
+    python -m bench.run --list
+
+Each benchmark builds the synthetic data it needs (cached under bench/results/data-*), runs several
+times, prints the median and spread, and writes a JSON result file to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import http.cookiejar
+import os
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench.harness import RESULTS, percentile, run
+
+ROOT = Path(__file__).resolve().parent.parent
+SOCMASTER = [sys.executable, "-m", "socmaster.cli"]
+#: 5,000 threats and about 43,000 nominals, the size the master-list targets are set for.
+MASTERLIST_SCALE = str(5000 / 4600)
+SEED = 2026
+
+
+def _env(var_dir: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(SOCMASTER_VAR_DIR=str(var_dir), PYTHONPATH=str(ROOT / "src"))
+    return env
+
+
+def dataset(scale: str) -> Path:
+    """A SQLite database holding the synthetic dataset at ``scale``, built once and cached."""
+    var_dir = RESULTS / f"data-{scale[:6]}-{SEED}"
+    if not (var_dir / "socmaster.sqlite3").exists() or not (var_dir / "ready").exists():
+        shutil.rmtree(var_dir, ignore_errors=True)
+        var_dir.mkdir(parents=True)
+        print(f"building the synthetic dataset (scale {scale}) in {var_dir} …", flush=True)
+        subprocess.run([*SOCMASTER, "generate", "--scale", scale, "--seed", str(SEED)], env=_env(var_dir),
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*SOCMASTER, "createuser", "bench-analyst", "--organisation", "Metropolitan Police Service",
+                        "--role", "analyst"], env={**_env(var_dir), "SOCMASTER_NEW_PASSWORD": "bench-password-1"},
+                       check=True, stdout=subprocess.DEVNULL)
+        (var_dir / "ready").touch()
+    return var_dir
+
+
+def setup_django(var_dir: Path) -> None:
+    os.environ["SOCMASTER_VAR_DIR"] = str(var_dir)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socmaster.settings")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
+# --- Benchmarks ------------------------------------------------------------------------------
+
+
+def national_build() -> dict:
+    """Generate and load the national dataset into a fresh SQLite database (target ≤ 180 s, < 2 GiB)."""
+
+    def once():
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            subprocess.run([*SOCMASTER, "generate", "--scale", "national"], env=_env(Path(tmp)), check=True,
+                           stdout=subprocess.DEVNULL)
+            seconds = time.perf_counter() - start
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return {"seconds": seconds, "peak_memory_mib": peak_mib}
+
+    return run("national_build", once, repeat=3, targets={"seconds": 180, "peak_memory_mib": 2048})
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _login(base: str):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/login/", timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"username": "bench-analyst", "password": "bench-password-1",
+                                   "csrfmiddlewaretoken": token}).encode()
+    request = urllib.request.Request(f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"})
+    opener.open(request, timeout=30).read()
+    return opener
+
+
+def masterlist_page() -> dict:
+    """p50/p95 of the master-list page and API list: one client (target p95 ≤ 150 ms), then 20 at once."""
+    var_dir = dataset(MASTERLIST_SCALE)
+    port = _free_port()
+    server = subprocess.Popen([*SOCMASTER, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                               "--threads", "10"], env=_env(var_dir), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/login/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.3)
+        clients = [_login(base) for _ in range(20)]
+        urls = ["/threats/", "/threats/?page=7", "/threats/?tier=2", "/api/threats/", "/api/threats/?page=3"]
+
+        def client_loop(opener, n=15):
+            timings = {"ui": [], "api": []}
+            for i in range(n):
+                url = urls[i % len(urls)]
+                start = time.perf_counter()
+                opener.open(base + url, timeout=30).read()
+                timings["api" if url.startswith("/api") else "ui"].append((time.perf_counter() - start) * 1000)
+            return timings
+
+        def once():
+            ui, api = [], []
+            with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+                for t in pool.map(client_loop, clients):
+                    ui += t["ui"]
+                    api += t["api"]
+            return {"ui_p50_ms": percentile(ui, 50), "ui_p95_ms": percentile(ui, 95),
+                    "api_p50_ms": percentile(api, 50), "api_p95_ms": percentile(api, 95)}
+
+        def one_client():
+            t = client_loop(clients[0], 40)
+            return {"ui_p50_ms": percentile(t["ui"], 50), "ui_p95_ms": percentile(t["ui"], 95),
+                    "api_p50_ms": percentile(t["api"], 50), "api_p95_ms": percentile(t["api"], 95)}
+
+        client_loop(clients[0], 5)  # warm up
+        run("masterlist_page_1_client", one_client, repeat=3, targets={"ui_p95_ms": 150, "api_p95_ms": 150})
+        return run("masterlist_page_20_clients", once, repeat=3)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def masterlist_queries() -> dict:
+    """Database queries for the master-list page and API: the same at every page size."""
+    setup_django(dataset(MASTERLIST_SCALE))
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from socmaster.organisations.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="bench-analyst"), backend="django.contrib.auth.backends.ModelBackend")
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def once():
+        return {"ui_page_1": count("/threats/"), "ui_page_9": count("/threats/?page=9"),
+                "api_page_size_10": count("/api/threats/?page_size=10"),
+                "api_page_size_200": count("/api/threats/?page_size=200")}
+
+    result = run("masterlist_queries", once, repeat=1)
+    f = result["figures"]
+    same = f["api_page_size_10"]["median"] == f["api_page_size_200"]["median"]
+    print(f"  query count independent of page size: {'yes' if same else 'NO'}")
+    return result
+
+
+def masterlist_extract() -> dict:
+    """The inspectorate's extract over the whole country (target ≤ 1 s)."""
+    setup_django(dataset(MASTERLIST_SCALE))
+    from socmaster.reporting.extracts import masterlist_extract as extract
+    from socmaster.threats.models import Threat
+
+    def once():
+        start = time.perf_counter()
+        rows = extract(Threat.objects.all())
+        return {"seconds": time.perf_counter() - start, "organisations": len(rows)}
+
+    return run("masterlist_extract", once, repeat=5, targets={"seconds": 1.0})
+
+
+BENCHMARKS = {f.__name__: f for f in (national_build, masterlist_page, masterlist_queries, masterlist_extract)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="socmaster bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, fn in BENCHMARKS.items():
+            print(f"{name:<22} {fn.__doc__.strip().splitlines()[0]}")
+        return 0
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; use --list")
+    for name in args.names or list(BENCHMARKS):
+        BENCHMARKS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

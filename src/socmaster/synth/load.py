@@ -1,0 +1,115 @@
+"""Write a synthetic dataset into the database with bulk inserts (Django adapter for the generator)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+BATCH = 2000
+
+
+def organisation_specs() -> list:
+    from socmaster.organisations.models import Organisation
+
+    from .generator import OrgSpec
+
+    return [OrgSpec(o.key, o.name, o.type, o.region.key if o.region_id else None)
+            for o in Organisation.objects.select_related("region")]
+
+
+def synthetic_data_present() -> bool:
+    from socmaster.threats.models import Threat
+
+    return Threat.objects.filter(reference__startswith="SYN-T-").exists()
+
+
+@transaction.atomic
+def remove_synthetic() -> None:
+    from socmaster.organisations.models import User
+    from socmaster.threats.models import Nominal, Threat, ThreatMember
+
+    ThreatMember.objects.filter(threat__reference__startswith="SYN-T-").delete()
+    Threat.objects.filter(reference__startswith="SYN-T-").delete()
+    Nominal.objects.filter(reference__startswith="SYN-N-").delete()
+    User.objects.filter(username__startswith="syn-").delete()
+
+
+@transaction.atomic
+def load_dataset(dataset, progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Insert users, threats, nominals and memberships; one audit entry records the whole load."""
+    from django.contrib.auth.hashers import make_password
+
+    from socmaster.core import audit
+    from socmaster.core.choices import AuditAction
+    from socmaster.organisations.models import Membership, Organisation, User
+    from socmaster.threats.models import (
+        CrimeType,
+        Identifier,
+        Nominal,
+        NominalAlias,
+        Phase,
+        Threat,
+        ThreatMember,
+        normalise_identifier,
+    )
+
+    def step(name: str, done: int, total: int) -> None:
+        if progress:
+            progress(name, done, total)
+
+    orgs = {o.key: o for o in Organisation.objects.all()}
+    unusable = make_password(None)
+    users = [User(username=u.username, first_name=u.first_name, last_name=u.last_name, password=unusable,
+                  home_organisation=orgs[u.org_key], job_title="Synthetic user") for u in dataset.users]
+    User.objects.bulk_create(users, batch_size=BATCH)
+    user_ids = dict(User.objects.filter(username__startswith="syn-").values_list("username", "id"))
+    Membership.objects.bulk_create(
+        [Membership(user_id=user_ids[u.username], organisation=orgs[u.org_key], role=role)
+         for u in dataset.users for role in u.roles], batch_size=BATCH)
+    step("users", len(users), len(users))
+
+    phases = {p.name: p.pk for p in Phase.objects.all()}
+    crime_ids = dict(CrimeType.objects.values_list("code", "id"))
+    threats = [Threat(reference=t.reference, name=t.name, threat_type=t.threat_type, category=t.category, soc=t.soc,
+                      tier=t.tier, phase_id=phases[t.phase], moderation_status=t.moderation_status, score=t.score,
+                      assessed_on=t.assessed_on, owner=orgs[t.owner_key], lro_id=user_ids.get(t.lro),
+                      description=t.description, opened_on=t.opened_on, closed_on=t.closed_on,
+                      closed_reason="Synthetic closure" if t.closed_on else "", handling=t.handling)
+               for t in dataset.threats]
+    for start in range(0, len(threats), BATCH):
+        Threat.objects.bulk_create(threats[start:start + BATCH])
+        step("threats", min(start + BATCH, len(threats)), len(threats))
+    threat_ids = dict(Threat.objects.filter(reference__startswith="SYN-T-").values_list("reference", "id"))
+    Through = Threat.crime_types.through
+    Through.objects.bulk_create([Through(threat_id=threat_ids[t.reference], crimetype_id=crime_ids[c])
+                                 for t in dataset.threats for c in t.crime_types], batch_size=BATCH)
+    # Named-handling threats are shared with their owner's ROCU so the region can moderate them.
+    rocu_of = {o.key: o.rocu_id for o in orgs.values()}
+    Shared = Threat.shared_with.through
+    Shared.objects.bulk_create([Shared(threat_id=threat_ids[t.reference], organisation_id=rocu_of[t.owner_key])
+                                for t in dataset.threats if t.handling == "named" and rocu_of.get(t.owner_key)],
+                               batch_size=BATCH)
+
+    nominals = [Nominal(reference=n.reference, family_name=n.family_name, given_names=n.given_names,
+                        date_of_birth=n.date_of_birth, gender=n.gender, nationality=n.nationality,
+                        owner=orgs[n.owner_key], handling="region") for n in dataset.nominals]
+    for start in range(0, len(nominals), BATCH):
+        Nominal.objects.bulk_create(nominals[start:start + BATCH])
+        step("nominals", min(start + BATCH, len(nominals)), len(nominals))
+    nominal_ids = dict(Nominal.objects.filter(reference__startswith="SYN-N-").values_list("reference", "id"))
+    NominalAlias.objects.bulk_create(
+        [NominalAlias(nominal_id=nominal_ids[n.reference], given_names=g, family_name=f, alias_type=kind)
+         for n in dataset.nominals for g, f, kind in n.aliases], batch_size=BATCH)
+    Identifier.objects.bulk_create(
+        [Identifier(nominal_id=nominal_ids[n.reference], kind=k, value=v, normalised=normalise_identifier(k, v))
+         for n in dataset.nominals for k, v in n.identifiers], batch_size=BATCH)
+    members = [ThreatMember(threat_id=threat_ids[m.threat], nominal_id=nominal_ids[m.nominal], role=m.role,
+                            from_date=m.from_date, to_date=m.to_date) for m in dataset.members]
+    for start in range(0, len(members), BATCH):
+        ThreatMember.objects.bulk_create(members[start:start + BATCH])
+        step("memberships", min(start + BATCH, len(members)), len(members))
+    counts = {"users": len(users), "threats": len(threats), "nominals": len(nominals), "memberships": len(members)}
+    audit.record(AuditAction.CREATE, record_type="synth.dataset", record_repr=f"synthetic dataset ({dataset.scale})",
+                 changes={"seed": dataset.seed, "scale": dataset.scale, "counts": counts})
+    return counts
