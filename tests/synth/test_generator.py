@@ -83,6 +83,16 @@ def test_some_people_are_in_several_threats_and_lros_exist(national):
     assert 0.8 * 4600 < with_lro < 4600
 
 
+def test_tiers_come_from_morile_answers(national):
+    from socmaster.morile import default_scheme, score
+
+    scheme = default_scheme()
+    by_ref = {t.reference: t for t in national.threats}
+    for a in national.assessments[:200]:
+        assert score(scheme, a.answers).tier == a.tier == by_ref[a.threat].tier
+    assert len(national.assessments) == len(national.threats)
+
+
 def test_bad_scale(orgs):
     with pytest.raises(ValueError):
         generate(-1, 1, orgs)
@@ -100,6 +110,12 @@ def test_loader_and_generate_command(capsys):
     assert Nominal.objects.filter(reference__startswith="SYN-N-").count() == 1000
     assert ThreatMember.objects.filter(threat__reference__startswith="SYN-T-").count() > 1000
     assert AuditEntry.objects.filter(record_type="synth.dataset").count() == 1
+    from socmaster.assessments.models import Assessment
+
+    sample = Threat.objects.filter(reference__startswith="SYN-T-", moderation_status="moderated").first()
+    assessment = Assessment.objects.get(threat=sample)
+    assert (assessment.status, assessment.tier, assessment.score) == ("moderated", sample.tier, sample.score)
+    assert any(f["key"] == "priority" for f in assessment.result["figures"])
     with pytest.raises(CommandError, match="already loaded"):
         call_command("generate", "--scale", "demo")
     call_command("generate", "--scale", "demo", "--seed", "4", "--replace")

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
+from socmaster.morile import Scheme, default_scheme
+from socmaster.morile import score as score_answers
+
 from .weights import DEFAULT_FORCE_WEIGHT, FORCE_WEIGHTS
 
 NATIONAL_THREATS = 4600
@@ -27,7 +30,6 @@ ROLES = ["analyst", "rocta_assessor", "moderator", "lro", "sio", "gateway_office
          "chief_officer", "administrator"]
 PARTNER_ROLES = ["partner_user", "administrator"]
 THREAT_TYPES = [("ocg", 80), ("priority_individual", 12), ("vulnerability", 8)]
-TIERS = [(1, 4), (2, 14), (3, 34), (4, 33), (5, 15)]
 STATUSES = [("moderated", 75), ("submitted", 10), ("draft", 8), ("returned", 7)]
 OPEN_PHASES = ["Identified", "Developing intelligence", "Active investigation", "Managed – disruption",
                "Managed – prosecution"]
@@ -106,6 +108,22 @@ class SynthMember:
 
 
 @dataclass
+class SynthAssessment:
+    threat: str
+    answers: dict[str, str]
+    result: dict
+    score: float
+    tier: int
+    status: str
+    whole_threat: bool
+    evidence_from: dt.date
+    evidence_to: dt.date
+    review_due: dt.date
+    assessor: str
+    moderator: str | None
+
+
+@dataclass
 class Dataset:
     seed: int
     scale: str
@@ -114,6 +132,31 @@ class Dataset:
     nominals: list[SynthNominal]
     members: list[SynthMember]
     truth: dict
+    assessments: list[SynthAssessment] = field(default_factory=list)
+
+
+#: How likely each answer is (by position in the factor's list), per factor role: most threats do
+#: moderate harm, locally or force-wide, with possible-to-likely likelihood.
+ANSWER_WEIGHTS = {
+    "impact_main": [0, 5, 30, 45, 20],
+    "impact_other": [55, 30, 12, 3, 0],
+    "scope": [20, 30, 30, 15, 5],
+    "vulnerability": [45, 40, 15],
+    "likelihood": [2, 10, 30, 38, 20],
+    "confidence": [20, 50, 30],
+    "position": [5, 20, 45, 25, 5],
+}
+
+
+def morile_answers(rng: random.Random, scheme: Scheme) -> dict[str, str]:
+    impacts = [f for f in scheme.factors if f.role == "impact"]
+    main = rng.choice(impacts).key
+    answers = {}
+    for f in scheme.factors:
+        key = ("impact_main" if f.key == main else "impact_other") if f.role == "impact" else f.role
+        weights = ANSWER_WEIGHTS[key][: len(f.answers)]
+        answers[f.key] = rng.choices([a.key for a in f.answers], weights=weights)[0]
+    return answers
 
 
 def _pick(rng: random.Random, weighted):
@@ -221,8 +264,7 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec]) -> Dat
         closed = rng.random() < 0.15
         phase = rng.choice(CLOSED_PHASES if closed else OPEN_PHASES)
         opened = TODAY - dt.timedelta(days=rng.randint(60, 365 * 5))
-        tier = _pick(rng, TIERS)
-        score = round({1: 300, 2: 170, 3: 80, 4: 30, 5: 8}[tier] * rng.uniform(0.8, 1.25), 2)
+        tier, score = 5, 0.0  # set from the MoRiLE assessment below
         crimes = {_pick(rng, CRIME_TYPES) for _ in range(rng.choice([1, 1, 1, 2, 2, 3]))}
         handling = rng.choices(["region", "national", "owner", "named"], weights=[70, 20, 7, 3])[0]
         org_lros = lros.get(owner) or []
@@ -236,6 +278,25 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec]) -> Dat
             closed_on=min(TODAY, opened + dt.timedelta(days=rng.randint(30, 900))) if closed else None,
             handling=handling, description=f"Synthetic record. {fake.sentence(nb_words=10)}",
         ))
+
+    # MoRiLE: each threat's tier and score come from scoring synthetic answers with the default scheme.
+    scheme = default_scheme()
+    assessments: list[SynthAssessment] = []
+    for threat in threats:
+        answers = morile_answers(rng, scheme)
+        result = score_answers(scheme, answers)
+        threat.tier, threat.score = result.tier, round(result.priority, 2)
+        age = rng.choices([rng.randint(10, 300), rng.randint(366, 900)], weights=[88, 12])[0]  # some stale
+        evidence_to = TODAY - dt.timedelta(days=age)
+        team = _assessment_team(threat.owner_key, by_key)
+        assessments.append(SynthAssessment(
+            threat=threat.reference, answers=answers, result=result.to_dict(), score=threat.score,
+            tier=threat.tier, status=threat.moderation_status, whole_threat=rng.random() > 0.06,
+            evidence_from=evidence_to - dt.timedelta(days=rng.randint(60, 400)), evidence_to=evidence_to,
+            review_due=evidence_to + dt.timedelta(days=rng.choice([180, 365])),
+            assessor=team[0], moderator=team[1] if threat.moderation_status in ("moderated", "returned") else None,
+        ))
+        threat.assessed_on = evidence_to
 
     # Nominals: about 8% are second records of someone already listed (the ground truth says whom).
     nominals: list[SynthNominal] = []
@@ -303,4 +364,14 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec]) -> Dat
         "owner_weights": weights,
         "regions": sorted({by_key[k].region_key for k in weights if by_key[k].region_key}),
     }
-    return Dataset(seed, str(scale), users, threats, nominals, members, truth)
+    truth["threats_by_tier"] = dict(Counter(t.tier for t in threats))
+    return Dataset(seed, str(scale), users, threats, nominals, members, truth, assessments)
+
+
+def _assessment_team(owner_key: str, by_key: dict[str, OrgSpec]) -> tuple[str, str]:
+    """The ROCTA assessor and moderator of the owner's region (its ROCU), or the owner's own staff."""
+    owner = by_key[owner_key]
+    rocu = next((o for o in by_key.values() if o.type == "rocu" and o.region_key == owner.region_key
+                 and owner.region_key), None)
+    team = rocu.key if rocu else owner_key
+    return f"syn-{team}-rocta_assessor-1", f"syn-{team}-moderator-1"

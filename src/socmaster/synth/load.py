@@ -26,9 +26,11 @@ def synthetic_data_present() -> bool:
 
 @transaction.atomic
 def remove_synthetic() -> None:
+    from socmaster.assessments.models import Assessment
     from socmaster.organisations.models import User
     from socmaster.threats.models import Nominal, Threat, ThreatMember
 
+    Assessment.objects.filter(threat__reference__startswith="SYN-T-").delete()
     ThreatMember.objects.filter(threat__reference__startswith="SYN-T-").delete()
     Threat.objects.filter(reference__startswith="SYN-T-").delete()
     Nominal.objects.filter(reference__startswith="SYN-N-").delete()
@@ -109,7 +111,42 @@ def load_dataset(dataset, progress: Callable[[str, int, int], None] | None = Non
     for start in range(0, len(members), BATCH):
         ThreatMember.objects.bulk_create(members[start:start + BATCH])
         step("memberships", min(start + BATCH, len(members)), len(members))
-    counts = {"users": len(users), "threats": len(threats), "nominals": len(nominals), "memberships": len(members)}
+    step("assessments", 0, len(dataset.assessments))
+    _load_assessments(dataset, threat_ids, user_ids)
+    step("assessments", len(dataset.assessments), len(dataset.assessments))
+    counts = {"users": len(users), "threats": len(threats), "nominals": len(nominals), "memberships": len(members),
+              "assessments": len(dataset.assessments)}
     audit.record(AuditAction.CREATE, record_type="synth.dataset", record_repr=f"synthetic dataset ({dataset.scale})",
                  changes={"seed": dataset.seed, "scale": dataset.scale, "counts": counts})
     return counts
+
+
+def _load_assessments(dataset, threat_ids: dict, user_ids: dict) -> None:
+    """One assessment per threat, scored with the default scheme, in the threat's moderation state."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from socmaster.assessments.models import Assessment, SchemeVersion
+    from socmaster.morile import default_scheme
+
+    reference = default_scheme()
+    scheme = SchemeVersion.objects.filter(name=reference.name, version=reference.version).first()
+    if scheme is None:
+        return
+    rows = []
+    for a in dataset.assessments:
+        moment = timezone.make_aware(dt.datetime.combine(a.evidence_to + dt.timedelta(days=14), dt.time(12)))
+        rows.append(Assessment(
+            threat_id=threat_ids[a.threat], version_number=1, scheme=scheme, answers=a.answers, result=a.result,
+            score=a.score, tier=a.tier, whole_threat=a.whole_threat,
+            partial_justification="" if a.whole_threat else "Synthetic: assessed for one operation only.",
+            evidence_from=a.evidence_from, evidence_to=a.evidence_to, review_due=a.review_due,
+            summary="Synthetic assessment.", status=a.status, assessor_id=user_ids[a.assessor],
+            submitted_at=moment if a.status != "draft" else None,
+            moderator_id=user_ids.get(a.moderator) if a.moderator else None,
+            moderated_at=moment if a.status == "moderated" else None,
+            return_reason="Synthetic: cover all members." if a.status == "returned" else "",
+            created_at=moment, updated_at=moment,
+        ))
+    Assessment.objects.bulk_create(rows, batch_size=BATCH)

@@ -20,6 +20,7 @@ class ThreatSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(max_length=40, required=False, allow_blank=True)
     owner = OrganisationField()
     shared_with = OrganisationListField(required=False)
+    areas = OrganisationListField(required=False)
     lro = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), required=False, allow_null=True)
     sro = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), required=False, allow_null=True)
     phase = serializers.SlugRelatedField(slug_field="name", queryset=Phase.objects.all(), required=False, allow_null=True)
@@ -29,7 +30,7 @@ class ThreatSerializer(serializers.ModelSerializer):
         model = Threat
         fields = ["id", "reference", "name", "operation_names", "threat_type", "category", "soc", "tier", "phase",
                   "moderation_status", "score", "assessed_on", "owner", "lro", "sro", "crime_types",
-                  "description", "opened_on", "closed_on", "closed_reason", "handling", "shared_with",
+                  "areas", "description", "opened_on", "closed_on", "closed_reason", "handling", "shared_with",
                   "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -45,14 +46,15 @@ class ThreatSerializer(serializers.ModelSerializer):
         user = self.context["request"].user
         return services.create_threat(
             user, owner=validated_data.pop("owner"), crime_types=validated_data.pop("crime_types", []),
-            shared_with=validated_data.pop("shared_with", []), **validated_data,
+            shared_with=validated_data.pop("shared_with", []), areas=validated_data.pop("areas", []), **validated_data,
         )
 
     def update(self, instance, validated_data):
         user = self.context["request"].user
         return services.update_threat(
             user, instance, crime_types=validated_data.pop("crime_types", None),
-            shared_with=validated_data.pop("shared_with", None), **validated_data,
+            shared_with=validated_data.pop("shared_with", None), areas=validated_data.pop("areas", None),
+            **validated_data,
         )
 
 

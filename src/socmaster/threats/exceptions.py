@@ -60,12 +60,15 @@ def _lro_overloaded(qs):
         active(qs).exclude(lro__isnull=True).values("lro", "lro__username", "lro__first_name", "lro__last_name")
         .annotate(n=Count("id")).filter(n__gt=limit).order_by("-n")
     )
+    loads = list(loads)
+    held: dict[int, list] = {}
+    for threat in active(qs).filter(lro_id__in=[load["lro"] for load in loads]).order_by("reference"):
+        held.setdefault(threat.lro_id, []).append(threat)
     rows = []
     for load in loads:
-        threats = active(qs).filter(lro_id=load["lro"]).order_by("reference")
         name = f"{load['lro__first_name']} {load['lro__last_name']}".strip() or load["lro__username"]
-        rows.append({"lro": name, "username": load["lro__username"], "count": load["n"], "threats": list(threats),
-                     "detail": f"{load['n']} active threats (limit {limit})"})
+        rows.append({"lro": name, "username": load["lro__username"], "count": load["n"],
+                     "threats": held.get(load["lro"], []), "detail": f"{load['n']} active threats (limit {limit})"})
     return rows
 
 

@@ -1,12 +1,12 @@
 """One filter definition for the master-list page and the API."""
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from socmaster.organisations.models import Organisation
 
 from .choices import Category, ModerationStatus, Soc, ThreatType, Tier
-from .models import CrimeType, Nominal, Phase, Threat, ThreatMember
+from .models import CrimeType, Identifier, Nominal, NominalAlias, Phase, Threat, ThreatMember
 
 
 class ThreatFilter(django_filters.FilterSet):
@@ -33,22 +33,26 @@ class ThreatFilter(django_filters.FilterSet):
         fields = []
 
     def search(self, queryset, name, value):
-        """Threat names, references and operations, and the names and aliases of current members."""
+        """Threat names, references and operations, and the names and aliases of current members.
+
+        The matching people are found first (one pass over nominals and aliases), then the threats
+        they belong to, so the search stays fast on a national master list.
+        """
         value = value.strip()
         if not value:
             return queryset
-        terms = value.split()
-        member_q = Q()
-        alias_q = Q()
-        for term in terms:
-            member_q &= Q(nominal__family_name__icontains=term) | Q(nominal__given_names__icontains=term)
-            alias_q &= Q(nominal__aliases__family_name__icontains=term) | Q(nominal__aliases__given_names__icontains=term)
-        members = ThreatMember.objects.filter(threat=OuterRef("pk")).filter(member_q | alias_q)
+        name_q, alias_q = Q(), Q()
+        for term in value.split():
+            name_q &= Q(family_name__icontains=term) | Q(given_names__icontains=term)
+            alias_q &= Q(family_name__icontains=term) | Q(given_names__icontains=term)
+        people = Nominal.objects.filter(name_q).values("pk")
+        aliases = NominalAlias.objects.filter(alias_q).values("nominal_id")
+        members = ThreatMember.objects.filter(Q(nominal_id__in=people) | Q(nominal_id__in=aliases))
         if self.request is not None:  # only nominals the user may see can make a threat match
-            members = members.filter(nominal__in=Nominal.objects.visible_to(self.request.user))
+            members = members.filter(nominal_id__in=Nominal.objects.visible_to(self.request.user).values("pk"))
         return queryset.filter(
             Q(name__icontains=value) | Q(reference__icontains=value) | Q(operation_names__icontains=value)
-            | Exists(members)
+            | Q(pk__in=members.values("threat_id"))
         )
 
     def _org(self, value):
@@ -91,11 +95,12 @@ class NominalFilter(django_filters.FilterSet):
         if not value:
             return queryset
         q = Q(reference__iexact=value)
-        names = Q()
+        names, alias_names = Q(), Q()
         for term in value.split():
-            names &= (Q(family_name__icontains=term) | Q(given_names__icontains=term)
-                      | Q(aliases__family_name__icontains=term) | Q(aliases__given_names__icontains=term))
+            names &= Q(family_name__icontains=term) | Q(given_names__icontains=term)
+            alias_names &= Q(family_name__icontains=term) | Q(given_names__icontains=term)
+        q |= names | Q(pk__in=NominalAlias.objects.filter(alias_names).values("nominal_id"))
         ident = normalise_identifier("phone", value)
         if ident:
-            q |= Q(identifiers__normalised=ident)
-        return queryset.filter(q | names).distinct()
+            q |= Q(pk__in=Identifier.objects.filter(normalised=ident).values("nominal_id"))
+        return queryset.filter(q)

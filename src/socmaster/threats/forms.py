@@ -13,7 +13,7 @@ class ThreatForm(forms.ModelForm):
     class Meta:
         model = Threat
         fields = ["reference", "name", "operation_names", "threat_type", "category", "soc", "tier", "phase",
-                  "owner", "lro", "sro", "crime_types", "description", "opened_on", "closed_on",
+                  "owner", "lro", "sro", "crime_types", "areas", "description", "opened_on", "closed_on",
                   "closed_reason", "handling", "shared_with"]
         widgets = {
             "opened_on": forms.DateInput(attrs={"type": "date"}),
@@ -30,6 +30,7 @@ class ThreatForm(forms.ModelForm):
         self.fields["sro"].queryset = User.objects.filter(is_active=True)
         self.fields["crime_types"].queryset = CrimeType.objects.all()
         self.fields["shared_with"].queryset = Organisation.objects.filter(active=True)
+        self.fields["areas"].queryset = Organisation.objects.filter(active=True, type__in=["force", "local_partner"])
         self.fields["reference"].required = False
         self.fields["reference"].help_text = "Leave blank to have one assigned."
         if self.instance.pk:

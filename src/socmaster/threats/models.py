@@ -79,6 +79,10 @@ class Threat(ProtectedModel):
         related_name="sro_threats", verbose_name="SRO",
     )
     description = models.TextField(blank=True)
+    areas = models.ManyToManyField(
+        "organisations.Organisation", blank=True, related_name="threats_affecting",
+        verbose_name="areas affected", help_text="Forces and local authority areas where the threat operates.",
+    )
     opened_on = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     closed_reason = models.CharField(max_length=300, blank=True)

@@ -17,7 +17,7 @@ EDITABLE_FIELDS = (
     "moderation_status", "score", "assessed_on", "lro", "sro", "description", "opened_on",
     "closed_on", "closed_reason", "handling",
 )
-M2M_FIELDS = ("crime_types", "shared_with")
+M2M_FIELDS = ("crime_types", "shared_with", "areas")
 
 
 def _validate(threat: Threat, shared_with) -> None:
@@ -47,7 +47,7 @@ def _next_reference() -> str:
 
 
 @transaction.atomic
-def create_threat(user, *, owner, crime_types=(), shared_with=(), reference: str = "", **fields) -> Threat:
+def create_threat(user, *, owner, crime_types=(), shared_with=(), areas=(), reference: str = "", **fields) -> Threat:
     """Create a threat owned by ``owner``; the user needs a working role there."""
     if not policy.can_create_for(user, owner):
         raise PermissionDenied(f"You may not create records for {owner}.")
@@ -63,13 +63,14 @@ def create_threat(user, *, owner, crime_types=(), shared_with=(), reference: str
     threat.save()
     threat.crime_types.set(crime_types)
     threat.shared_with.set(shared_with)
+    threat.areas.set(areas)
     after = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
     audit.record(AuditAction.CREATE, threat, user=user, changes={"after": after})
     return threat
 
 
 @transaction.atomic
-def update_threat(user, threat: Threat, *, crime_types=None, shared_with=None, **fields) -> Threat:
+def update_threat(user, threat: Threat, *, crime_types=None, shared_with=None, areas=None, **fields) -> Threat:
     """Change a threat's fields; records before and after values of what changed."""
     require(user, Action.CHANGE, threat)
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -84,6 +85,7 @@ def update_threat(user, threat: Threat, *, crime_types=None, shared_with=None, *
     after = audit.snapshot(threat) | {
         "crime_types": sorted(c.pk for c in crime_types) if crime_types is not None else before["crime_types"],
         "shared_with": sorted(o.pk for o in shared_with) if shared_with is not None else before["shared_with"],
+        "areas": sorted(o.pk for o in areas) if areas is not None else before["areas"],
     }
     changes = audit.diff(before, after)
     if not changes:
@@ -94,6 +96,8 @@ def update_threat(user, threat: Threat, *, crime_types=None, shared_with=None, *
         threat.crime_types.set(crime_types)
     if shared_with is not None:
         threat.shared_with.set(shared_with)
+    if areas is not None:
+        threat.areas.set(areas)
     audit.record(AuditAction.UPDATE, threat, user=user, changes=changes)
     return threat
 

@@ -71,7 +71,7 @@ def threat_create(request):
     def save(data):
         data = dict(data)
         threat = services.create_threat(request.user, owner=data.pop("owner"), crime_types=data.pop("crime_types"),
-                                        shared_with=data.pop("shared_with"), **data)
+                                        shared_with=data.pop("shared_with"), areas=data.pop("areas"), **data)
         messages.success(request, f"{threat.reference} has been added to the master list.")
         return redirect(threat.get_absolute_url())
 
@@ -94,7 +94,7 @@ def threat_edit(request, reference):
         data = {k: v for k, v in data.items() if k != "reference"}
         updated = services.update_threat(request.user, Threat.objects.get(pk=threat.pk),
                                          crime_types=data.pop("crime_types"), shared_with=data.pop("shared_with"),
-                                         **data)
+                                         areas=data.pop("areas"), **data)
         messages.success(request, "Your changes have been saved.")
         return redirect(updated.get_absolute_url())
 

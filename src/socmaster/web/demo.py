@@ -48,14 +48,14 @@ def _org(key: str) -> Organisation:
 
 
 @transaction.atomic
-def load_demo(seed: int = 2026, progress: bool = False) -> dict:
+def load_demo(seed: int = 2026, scale="demo") -> dict:
     """Demo users (one per role) and a small master list; then the synthetic demo-scale dataset."""
     summary = _load_demo_threats(seed)
     from socmaster.synth import generate
     from socmaster.synth.load import load_dataset, organisation_specs, synthetic_data_present
 
     if not synthetic_data_present():
-        load_dataset(generate("demo", seed, organisation_specs()))
+        load_dataset(generate(scale, seed, organisation_specs()))
     _demo_assessments(seed)
     summary["threats"] = Threat.objects.filter(
         Q(reference__startswith="DEMO-") | Q(reference__startswith="SYN-T-")).count()
