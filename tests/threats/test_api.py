@@ -122,3 +122,40 @@ def test_inspector_reads_everything_changes_nothing(api, make_user, org):
     assert client.patch("/api/threats/I-1/", {"name": "x"}, format="json").status_code == 403
     assert client.post("/api/threats/", {"name": "x", "owner": "hmicfrs"}, format="json").status_code == 403
     assert client.get("/api/audit/").status_code == 200
+
+
+def test_list_queries_do_not_grow_with_page_size(api, analyst, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(30):
+        t = Threat.objects.create(reference=f"Q-{i:02d}", name=f"Q {i}", owner=org("force-durham"), lro=analyst)
+        t.crime_types.set([1, 2])
+        t.areas.set([org("force-durham")])
+        t.shared_with.set([org("force-kent")])
+    client = api(analyst)
+    client.get("/api/threats/")  # warm up one-off lookups
+    counts = []
+    for size in (5, 30):
+        with CaptureQueriesContext(connection) as ctx:
+            assert len(client.get("/api/threats/", {"page_size": size}).json()["results"]) == size
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_list_page_queries_do_not_grow_with_rows(web, analyst, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = web(analyst)
+    counts = []
+    for n in (2, 25):
+        Threat.objects.filter(reference__startswith="P-").delete()
+        for i in range(n):
+            t = Threat.objects.create(reference=f"P-{i:02d}", name="p", owner=org("force-durham"), lro=analyst)
+            t.crime_types.set([1])
+        client.get("/threats/")  # the session's first touch writes; measure the steady state
+        with CaptureQueriesContext(connection) as ctx:
+            client.get("/threats/")
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

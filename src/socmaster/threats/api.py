@@ -68,7 +68,7 @@ class ThreatViewSet(ProtectedViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        return super().get_queryset().with_related().prefetch_related("shared_with")
+        return super().get_queryset().with_related().prefetch_related("shared_with", "areas")
 
     def perform_destroy(self, instance):
         reason = (self.request.headers.get("X-Reason") or self.request.query_params.get("reason") or "")

@@ -52,7 +52,7 @@ class Phase(models.Model):
 
 class ThreatQuerySet(ProtectedQuerySet):
     def with_related(self):
-        return self.select_related("owner", "owner__region", "lro", "phase").prefetch_related("crime_types")
+        return self.select_related("owner", "owner__region", "lro", "sro", "phase").prefetch_related("crime_types")
 
 
 class Threat(ProtectedModel):
