@@ -1,0 +1,38 @@
+"""Property-based API testing: schemathesis generates requests from the OpenAPI schema (valid and
+odd values alike) and every endpoint must answer without a server error."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from rest_framework.authtoken.models import Token
+
+
+@pytest.mark.django_db
+def test_no_endpoint_answers_with_a_server_error(make_user):
+    from django.core.wsgi import get_wsgi_application
+
+    user = make_user("force-durham", "analyst", "administrator", username="fuzzer")
+    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), headers=headers)
+    failures = []
+    statuses: dict[int, int] = {}
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=6, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def check(case):
+            response = case.call(headers=headers)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} {case.query} {case.body!r:.200} "
+                                f"-> {response.status_code}")
+
+        check()
+    assert operations >= 20
+    assert statuses.get(200, 0) > 20 and any(400 <= code < 500 for code in statuses), statuses
+    assert not failures, "\n".join(failures[:20])
