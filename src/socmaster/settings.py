@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "socmaster.organisations",
     "socmaster.threats",
     "socmaster.assessments",
+    "socmaster.disruptions",
     "socmaster.reporting",
     "socmaster.web",
 ]

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from socmaster.assessments.api import AssessmentViewSet, SchemeVersionViewSet
 from socmaster.core import views as core_views
 from socmaster.core.api import AuditEntryViewSet
+from socmaster.disruptions.api import DisruptionViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
 from socmaster.threats.api import NominalViewSet, ThreatMemberViewSet, ThreatViewSet
 from socmaster.web import views as web_views
@@ -21,6 +22,7 @@ router.register("nominals", NominalViewSet, basename="nominal")
 router.register("memberships", ThreatMemberViewSet, basename="membership")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("schemes", SchemeVersionViewSet, basename="scheme")
+router.register("disruptions", DisruptionViewSet, basename="disruption")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
@@ -34,6 +36,7 @@ urlpatterns = [
     path("threats/", include("socmaster.threats.urls")),
     path("threats-import/", include("socmaster.threats.import_urls")),
     path("assessments/", include("socmaster.assessments.urls")),
+    path("disruptions/", include("socmaster.disruptions.urls")),
     path("reports/", include("socmaster.reporting.urls")),
     path("", include("socmaster.organisations.urls")),
     path("api/", include(router.urls)),

@@ -9,8 +9,22 @@ from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 
 
+@pytest.fixture
+def keep_test_connection():
+    """The raw WSGI handler closes database connections after each request, which would end the
+    test's transaction; Django's own test client switches that off in the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
-def test_no_endpoint_answers_with_a_server_error(make_user):
+def test_no_endpoint_answers_with_a_server_error(make_user, keep_test_connection):
     from django.core.wsgi import get_wsgi_application
 
     user = make_user("force-durham", "analyst", "administrator", username="fuzzer")

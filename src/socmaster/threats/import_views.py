@@ -9,7 +9,7 @@ from django.shortcuts import render
 from socmaster.core import policy
 from socmaster.web.views import style_form
 
-from .importer import import_masterlist, rejects_csv
+from .importer import import_masterlist, masterlist_rejects
 
 
 class UploadForm(forms.Form):
@@ -41,7 +41,7 @@ def upload(request):
         else:
             result = import_masterlist(data, user=request.user, skip_bad=form.cleaned_data["skip_bad"])
             if result.rejected and request.POST.get("download_rejects"):
-                response = HttpResponse(rejects_csv(result), content_type="text/csv")
+                response = HttpResponse(masterlist_rejects(result), content_type="text/csv")
                 response["Content-Disposition"] = 'attachment; filename="rejects.csv"'
                 return response
     return render(request, "threats/import.html", {"form": form, "result": result},

@@ -9,16 +9,15 @@ threat has its own audit entry.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from socmaster.core.importing import ImportResult, RowError, parse_date, read_csv, rejects_csv
+from socmaster.core.importing import key as _key
 from socmaster.organisations.choices import Role
 from socmaster.organisations.models import Organisation, User
 from socmaster.organisations.services import create_user
@@ -38,34 +37,6 @@ THREAT_TYPES = {"ocg": ThreatType.OCG, "organised crime group": ThreatType.OCG,
 CATEGORIES = {"tactical": Category.TACTICAL, "strategic": Category.STRATEGIC}
 SOC_VALUES = {"soc": Soc.SOC, "non-soc": Soc.NON_SOC, "non soc": Soc.NON_SOC}
 STATUSES = {s.label.lower(): s.value for s in ModerationStatus}
-
-
-@dataclass
-class RowError:
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, {self.field}: {self.message}"
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    rejected: list[dict] = field(default_factory=list)
-    written: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _key(value: str) -> str:
-    return " ".join((value or "").replace("–", "-").replace("—", "-").split()).lower()
 
 
 class _Lookups:
@@ -92,15 +63,6 @@ class _Lookups:
         if username not in self.users:
             self.users[username] = User.objects.filter(username=username, is_active=True).first()
         return self.users[username]
-
-
-def _date(value: str) -> dt.date:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError
 
 
 def parse_row(raw: dict, number: int, look: _Lookups, errors: list[RowError]) -> dict | None:
@@ -164,7 +126,7 @@ def parse_row(raw: dict, number: int, look: _Lookups, errors: list[RowError]) ->
     out["assessed_on"] = None
     if get["Assessment date"]:
         try:
-            out["assessed_on"] = _date(get["Assessment date"])
+            out["assessed_on"] = parse_date(get["Assessment date"])
         except ValueError:
             err("Assessment date", f"'{get['Assessment date']}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
     out["score"] = None
@@ -211,23 +173,13 @@ def _apply(user, values: dict) -> str:
     return "unchanged" if updated.updated_at == before else "updated"
 
 
-def read_csv(data: bytes | str) -> tuple[list[str], list[dict]]:
-    if isinstance(data, bytes):
-        data = data.decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(data))
-    headers = [h.strip() for h in (reader.fieldnames or [])]
-    by_lower = {h.lower(): h for h in COLUMNS}
-    reader.fieldnames = [by_lower.get(h.lower(), h) for h in headers]
-    return reader.fieldnames, list(reader)
-
-
 def import_masterlist(data: bytes | str, *, user=None, skip_bad: bool = False,
                       progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Check and import a master-list CSV. ``user`` None means an operator at the command line."""
     from socmaster.core import policy
 
     result = ImportResult()
-    headers, rows = read_csv(data)
+    headers, rows = read_csv(data, COLUMNS)
     missing = [c for c in COLUMNS if c not in headers]
     if missing:
         result.errors.append(RowError(1, "header", f"missing column(s): {', '.join(missing)}"))
@@ -274,9 +226,5 @@ def import_masterlist(data: bytes | str, *, user=None, skip_bad: bool = False,
     return result
 
 
-def rejects_csv(result: ImportResult) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS + ["Error"], extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(result.rejected)
-    return buffer.getvalue()
+def masterlist_rejects(result: ImportResult) -> str:
+    return rejects_csv(result, COLUMNS)

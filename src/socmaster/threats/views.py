@@ -57,6 +57,7 @@ def threat_detail(request, reference):
         "hidden_members": sum(1 for m in members if m.nominal_id not in visible_ids),
         "links": threat.links.all(),
         **_assessment_context(request.user, threat),
+        **_disruption_context(request.user, threat),
         "can_change": policy.can(request.user, Action.CHANGE, threat),
         "can_delete": policy.can(request.user, Action.DELETE, threat),
         "shared_with": threat.shared_with.all(),
@@ -257,3 +258,16 @@ def _assessment_context(user, threat) -> dict:
         for a in sorted(history, key=lambda a: a.version_number) if a.status == "moderated"
     ]
     return {"assessment_history": history, "score_series": series, "may_assess": may_assess(user, threat)}
+
+
+def _disruption_context(user, threat) -> dict:
+    """The threat's disruptions and their timeline (from the disruptions app)."""
+    from socmaster.disruptions.models import Disruption
+    from socmaster.disruptions.reports import threat_timeline
+
+    return {
+        "disruptions": list(Disruption.objects.filter(threat=threat).select_related("recording_organisation")
+                            .order_by("-event_date")[:50]),
+        "disruption_series": threat_timeline(threat),
+        "may_record_disruption": not policy.is_read_only(user),
+    }

@@ -16,6 +16,7 @@ def socmaster(request):
             ("Exceptions", reverse("threats:exceptions"), path.startswith("/threats/exceptions")),
             ("Organisations", reverse("organisations:directory"), path.startswith("/organisations/")),
             ("Nominals", reverse("threats:nominals"), path.startswith("/threats/nominals")),
+            ("Disruptions", reverse("disruptions:list"), path.startswith("/disruptions/")),
             ("People", reverse("organisations:people"), path.startswith("/people/")),
         ]
         if user.has_role("moderator"):

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from socmaster.threats.importer import import_masterlist, rejects_csv
+from socmaster.threats.importer import import_masterlist, masterlist_rejects
 
 
 class Command(BaseCommand):
@@ -32,6 +32,6 @@ class Command(BaseCommand):
         if result.rejected:
             default = path.with_suffix(".rejects.csv") if path.suffix.lower() == ".csv" else Path(f"{path}.rejects.csv")
             rejects = Path(options["rejects"]) if options["rejects"] else default
-            rejects.write_text(rejects_csv(result), encoding="utf-8")
+            rejects.write_text(masterlist_rejects(result), encoding="utf-8")
             summary += f", {len(result.rejected)} rejected (written to {rejects})"
         self.stdout.write(self.style.SUCCESS(summary + "."))

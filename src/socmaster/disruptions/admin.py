@@ -1,0 +1,14 @@
+from django.contrib import admin
+
+from .models import Standard, Tactic
+
+
+@admin.register(Standard)
+class StandardAdmin(admin.ModelAdmin):
+    list_display = ["version", "label", "effective_from", "is_current", "max_days_to_record"]
+
+
+@admin.register(Tactic)
+class TacticAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "four_p"]
+    list_filter = ["four_p"]

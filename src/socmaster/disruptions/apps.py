@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DisruptionsConfig(AppConfig):
+    name = "socmaster.disruptions"
+    label = "disruptions"
+    verbose_name = "Disruptions"

@@ -1,0 +1,100 @@
+"""Disruption figures, counted in the database. Only approved disruptions count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+
+from .choices import Category, DisruptionType, FourP
+from .models import Disruption
+from .services import standard_failures
+
+EXTRACT_COLUMNS = ["region", "organisation", "lead_disruptions", "pursue", "prevent", "protect", "prepare",
+                   "major", "moderate", "minor"]
+
+
+def extract_queryset(queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None) -> QuerySet:
+    """The inspectorate's disruption extract: Lead, record date in the period, category Major,
+    Moderate or Minor, approved only."""
+    qs = queryset.counted().filter(disruption_type=DisruptionType.LEAD, record_date__gte=date_from,
+                                   record_date__lte=date_to, category__in=Category.values)
+    if region is not None:
+        qs = qs.filter(recording_organisation__region=region)
+    return qs
+
+
+def disruption_extract(queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None) -> list[dict]:
+    """One row per recording organisation: lead disruptions, by 4P and by category."""
+    counts = {"lead_disruptions": Count("id")}
+    counts.update({p: Count("id", filter=Q(four_p=p)) for p in FourP.values})
+    counts.update({c: Count("id", filter=Q(category=c)) for c in Category.values})
+    rows = (extract_queryset(queryset, date_from, date_to, region)
+            .values("recording_organisation__region__name", "recording_organisation__name")
+            .annotate(**counts).order_by("recording_organisation__region__name", "recording_organisation__name"))
+    return [{"region": r.pop("recording_organisation__region__name") or "National",
+             "organisation": r.pop("recording_organisation__name"), **r} for r in rows]
+
+
+def disruption_report(queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None) -> dict:
+    """Approved disruptions by organisation (with its share of its region), region, 4P, category,
+    lead/support, tactic and month."""
+    qs = queryset.counted().filter(event_date__gte=date_from, event_date__lte=date_to)
+    if region is not None:
+        qs = qs.filter(recording_organisation__region=region)
+
+    def by(field: str, label_map=None):
+        rows = qs.values(field).annotate(n=Count("id")).order_by("-n")
+        return [{"key": r[field], "label": (label_map or {}).get(r[field], r[field]) or "–", "n": r["n"]}
+                for r in rows]
+
+    orgs = list(qs.values("recording_organisation__name", "recording_organisation__region__name")
+                .annotate(n=Count("id")).order_by("recording_organisation__region__name", "-n"))
+    region_totals: dict[str, int] = {}
+    for o in orgs:
+        key = o["recording_organisation__region__name"] or "National"
+        region_totals[key] = region_totals.get(key, 0) + o["n"]
+    organisations = [{"organisation": o["recording_organisation__name"],
+                      "region": o["recording_organisation__region__name"] or "National", "n": o["n"],
+                      "share": round(100 * o["n"] / region_totals[o["recording_organisation__region__name"]
+                                                                  or "National"], 1)} for o in orgs]
+    months = [{"month": r["month"].strftime("%Y-%m"), "n": r["n"]}
+              for r in qs.annotate(month=TruncMonth("event_date")).values("month").annotate(n=Count("id"))
+              .order_by("month")]
+    return {
+        "total": qs.count(),
+        "organisations": organisations,
+        "regions": sorted(region_totals.items()),
+        "four_p": by("four_p", dict(FourP.choices)),
+        "category": by("category", dict(Category.choices)),
+        "type": by("disruption_type", dict(DisruptionType.choices)),
+        "tactic": by("tactic__label"),
+        "months": months,
+    }
+
+
+def recording_audit(queryset: QuerySet, date_from: dt.date, date_to: dt.date, organisation=None) -> dict:
+    """How many records in the period met each rule of the standard they were recorded under, and
+    which failed (as one ROCU audited a year of its records)."""
+    qs = queryset.filter(record_date__gte=date_from, record_date__lte=date_to).select_related(
+        "threat", "standard", "tactic", "recording_organisation")
+    if organisation is not None:
+        qs = qs.filter(recording_organisation=organisation)
+    failures, by_rule, total = [], {}, 0
+    for disruption in qs.iterator(chunk_size=2000):
+        total += 1
+        values = {name: getattr(disruption, name) for name in ("event_date", "record_date", "team", "tactic",
+                                                               "narrative", "evidence")}
+        problems = standard_failures(values, disruption.threat, disruption.standard)
+        for field, messages in problems.items():
+            by_rule[field] = by_rule.get(field, 0) + 1
+            failures.append({"disruption": disruption, "field": field, "message": " ".join(messages)})
+    failed = len({f["disruption"].pk for f in failures})
+    return {"total": total, "met": total - failed, "failed": failed, "by_rule": sorted(by_rule.items()),
+            "failures": failures}
+
+
+def threat_timeline(threat) -> list[dict]:
+    return [{"date": d.event_date.isoformat(), "label": f"{d.get_four_p_display()} ({d.get_category_display()})"}
+            for d in Disruption.objects.filter(threat=threat).counted().order_by("event_date")]

@@ -1,0 +1,209 @@
+"""Recording and moderating disruptions. Every function checks the rules, writes in one
+transaction and records one audit entry; only approved disruptions count in any figure."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from socmaster.core import audit, policy
+from socmaster.core.choices import Action, AuditAction
+from socmaster.organisations.choices import Role
+from socmaster.threats.choices import ThreatType
+from socmaster.threats.models import Threat
+
+from .choices import TRANSITIONS, DisruptionStatus, DisruptionType
+from .models import Disruption, Standard
+
+FIELDS = ("event_date", "record_date", "team", "disruption_type", "lead", "four_p", "category", "tactic",
+          "narrative", "evidence")
+FIELD_LABELS = {"tactic": "tactic", "narrative": "narrative", "evidence": "evidence references", "team": "team"}
+
+
+def current_standard() -> Standard:
+    standard = Standard.objects.filter(is_current=True).order_by("-effective_from").first()
+    if standard is None:
+        raise ValidationError({"standard": ["No minimum standard is loaded."]})
+    return standard
+
+
+def standard_failures(values: dict, threat: Threat, standard: Standard) -> dict[str, list[str]]:
+    """Every way ``values`` fall short of ``standard``, field by field (empty when compliant)."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if threat.threat_type not in standard.allowed_threat_types:
+        allowed = ", ".join(ThreatType(t).label.lower() + "s" for t in standard.allowed_threat_types)
+        add("threat", f"Under {standard.label}, disruptions can be recorded only against {allowed}; "
+                      f"{threat.reference} is a {threat.get_threat_type_display().lower()}.")
+    for name in standard.required_fields:
+        value = values.get(name)
+        if value in (None, "") or (isinstance(value, str) and not value.strip()):
+            add(name, f"The minimum standard requires the {FIELD_LABELS.get(name, name)}.")
+    text = " ".join(str(values.get(k) or "") for k in ("narrative", "team")) + " " + str(
+        getattr(values.get("tactic"), "label", "") or "")
+    for rule in standard.excluded_activities:
+        if rule.get("phrase", "").lower() in text.lower():
+            add("narrative", rule.get("message") or f"'{rule['phrase']}' is not a SOC disruption.")
+    event, recorded = values.get("event_date"), values.get("record_date")
+    if event and recorded and (recorded - event).days > standard.max_days_to_record:
+        add("record_date", f"Recorded {(recorded - event).days} days after the event; the standard allows "
+                           f"{standard.max_days_to_record}.")
+    return errors
+
+
+def _validate(values: dict, threat: Threat, standard: Standard) -> None:
+    errors = standard_failures(values, threat, standard)
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    event, recorded = values.get("event_date"), values.get("record_date")
+    today = timezone.localdate()
+    if event is None:
+        add("event_date", "Give the date of the event.")
+    elif event > today:
+        add("event_date", "The event cannot be in the future.")
+    if recorded and event and recorded < event:
+        add("record_date", "The record date cannot be before the event.")
+    tactic = values.get("tactic")
+    if tactic is not None and values.get("four_p") and tactic.four_p != values["four_p"]:
+        add("tactic", f"{tactic.label} is a {tactic.get_four_p_display()} tactic, not "
+                      f"{values['four_p'].capitalize()}.")
+    lead = values.get("lead")
+    if values.get("disruption_type") == DisruptionType.SUPPORT:
+        if lead is None:
+            add("lead", "A support record must name the lead record it supports.")
+        elif lead.threat_id != threat.pk or lead.disruption_type != DisruptionType.LEAD:
+            add("lead", "Choose a lead disruption recorded against the same threat.")
+    elif lead is not None:
+        add("lead", "A lead record does not support another record.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def may_record(user, threat: Threat, organisation, disruption_type: str) -> bool:
+    """Police staff with a working role record lead or support disruptions on threats they may see;
+    partner users record support disruptions on threats shared with their organisation."""
+    if policy.is_read_only(user) or not policy.can(user, Action.VIEW, threat):
+        return False
+    roles = user.roles_in(organisation.pk)
+    if organisation.is_partner:
+        shared = threat.shared_with.filter(pk=organisation.pk).exists()
+        return bool(roles) and shared and disruption_type == DisruptionType.SUPPORT
+    return bool(roles & policy.WRITE_ROLES)
+
+
+def may_moderate(user, disruption: Disruption) -> bool:
+    """A moderator of the owning region who did not record it."""
+    if policy.is_read_only(user) or disruption.recorder_id == user.pk:
+        return False
+    if not policy.can(user, Action.VIEW, disruption.threat):
+        return False
+    region = disruption.threat.owner.region_id
+    return region is not None and any(m.role == Role.MODERATOR and m.organisation.region_id == region
+                                      for m in user.active_memberships)
+
+
+def _next_reference() -> str:
+    last = (Disruption.objects.filter(reference__startswith="DIS-").order_by("-reference")
+            .values_list("reference", flat=True).first())
+    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
+    return f"DIS-{number:06d}"
+
+
+@transaction.atomic
+def record_disruption(user, threat: Threat, *, recording_organisation, nominals=(), reference: str = "",
+                      status: str = DisruptionStatus.DRAFT, **values) -> Disruption:
+    """Record a draft disruption against ``threat`` for ``recording_organisation``."""
+    if not policy.can(user, Action.VIEW, threat):
+        raise Http404("No such record.")
+    if recording_organisation.pk not in user.organisation_ids:
+        raise ValidationError({"recording_organisation": ["Record disruptions for your own organisation."]})
+    values.setdefault("record_date", timezone.localdate())
+    values.setdefault("disruption_type", DisruptionType.LEAD)
+    if not may_record(user, threat, recording_organisation, values["disruption_type"]):
+        raise PermissionDenied("Partners may record support disruptions on threats shared with them; "
+                               "police staff need a working role.")
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    standard = current_standard()
+    _validate(values, threat, standard)
+    disruption = Disruption.objects.create(
+        reference=(reference or "").strip() or _next_reference(), threat=threat, standard=standard,
+        recording_organisation=recording_organisation, recorder=user, status=status, **values,
+    )
+    disruption.nominals.set(nominals)
+    audit.record(AuditAction.CREATE, disruption, user=user, changes={"after": audit.snapshot(disruption)})
+    return disruption
+
+
+@transaction.atomic
+def update_disruption(user, disruption: Disruption, **values) -> Disruption:
+    disruption = Disruption.objects.select_for_update().select_related("threat").get(pk=disruption.pk)
+    if disruption.recorder_id != user.pk and not policy.can(user, Action.CHANGE, disruption.threat):
+        raise PermissionDenied("Only the recorder or the threat's owners may change this disruption.")
+    if not disruption.is_editable:
+        raise ValidationError({"status": [f"A {disruption.get_status_display().lower()} disruption cannot be changed."]})
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    before = audit.snapshot(disruption)
+    merged = {name: values.get(name, getattr(disruption, name)) for name in FIELDS}
+    _validate(merged, disruption.threat, disruption.standard)
+    for name, value in values.items():
+        setattr(disruption, name, value)
+    changes = audit.diff(before, audit.snapshot(disruption))
+    if changes:
+        disruption.updated_at = timezone.now()
+        disruption.save()
+        audit.record(AuditAction.UPDATE, disruption, user=user, changes=changes)
+    return disruption
+
+
+def _transition(user, disruption: Disruption, name: str, reason: str = "", **extra) -> Disruption:
+    allowed_from, target = TRANSITIONS[name]
+    if disruption.status not in allowed_from:
+        raise ValidationError({"status": [
+            f"Cannot {name} a disruption that is {disruption.get_status_display().lower()}."]})
+    before = disruption.status
+    disruption.status = target
+    for key, value in extra.items():
+        setattr(disruption, key, value)
+    disruption.updated_at = timezone.now()
+    disruption.save()
+    audit.record(AuditAction.TRANSITION, disruption, user=user, reason=reason,
+                 changes={"status": {"before": before, "after": target}, "transition": name})
+    return disruption
+
+
+def _locked(disruption: Disruption) -> Disruption:
+    return Disruption.objects.select_for_update().select_related("threat", "threat__owner").get(pk=disruption.pk)
+
+
+@transaction.atomic
+def submit_disruption(user, disruption: Disruption) -> Disruption:
+    disruption = _locked(disruption)
+    if disruption.recorder_id != user.pk and not policy.can(user, Action.CHANGE, disruption.threat):
+        raise PermissionDenied("Only the recorder or the threat's owners may submit this disruption.")
+    return _transition(user, disruption, "submit")
+
+
+@transaction.atomic
+def moderate_disruption(user, disruption: Disruption, decision: str, reason: str = "") -> Disruption:
+    """``decision`` is approve, return or reject; returning and rejecting need a reason."""
+    if decision not in ("approve", "return", "reject"):
+        raise ValidationError({"decision": ["Choose approve, return or reject."]})
+    disruption = _locked(disruption)
+    if not may_moderate(user, disruption):
+        raise PermissionDenied("Moderation needs a moderator of the owning region who did not record it.")
+    if decision != "approve" and not (reason or "").strip():
+        raise ValidationError({"reason": [f"Say why the disruption is being {decision}ed."]})
+    return _transition(user, disruption, decision, reason=(reason or "").strip(), moderator=user,
+                       moderated_at=timezone.now(), decision_reason=(reason or "").strip())
+

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "disruptions"
+urlpatterns = [
+    path("", views.disruption_list, name="list"),
+    path("queue/", views.moderation_queue, name="queue"),
+    path("report/", views.report, name="report"),
+    path("report.<str:fmt>", views.report_export, name="report-export"),
+    path("extract/", views.extract, name="extract"),
+    path("extract.csv", views.extract_csv, name="extract-csv"),
+    path("recording-audit/", views.recording_audit, name="recording-audit"),
+    path("new/<str:reference>/", views.disruption_create, name="create"),
+    path("<str:reference>/", views.disruption_detail, name="detail"),
+    path("<str:reference>/edit/", views.disruption_edit, name="edit"),
+    path("<str:reference>/<str:action>/", views.disruption_transition, name="transition"),
+]
