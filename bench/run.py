@@ -41,14 +41,16 @@ def _env(var_dir: Path) -> dict:
     return env
 
 
-def dataset(scale: str) -> Path:
+def dataset(scale: str, disruptions: int | None = None) -> Path:
     """A SQLite database holding the synthetic dataset at ``scale``, built once and cached."""
-    var_dir = RESULTS / f"data-{scale[:6]}-{SEED}"
+    suffix = f"-d{disruptions}" if disruptions is not None else ""
+    var_dir = RESULTS / f"data-{scale[:6]}-{SEED}{suffix}"
     if not (var_dir / "socmaster.sqlite3").exists() or not (var_dir / "ready").exists():
         shutil.rmtree(var_dir, ignore_errors=True)
         var_dir.mkdir(parents=True)
         print(f"building the synthetic dataset (scale {scale}) in {var_dir} …", flush=True)
-        subprocess.run([*SOCMASTER, "generate", "--scale", scale, "--seed", str(SEED)], env=_env(var_dir),
+        extra = ["--disruptions", str(disruptions)] if disruptions is not None else []
+        subprocess.run([*SOCMASTER, "generate", "--scale", scale, "--seed", str(SEED), *extra], env=_env(var_dir),
                        check=True, stdout=subprocess.DEVNULL)
         subprocess.run([*SOCMASTER, "createuser", "bench-analyst", "--organisation", "Metropolitan Police Service",
                         "--role", "analyst"], env={**_env(var_dir), "SOCMASTER_NEW_PASSWORD": "bench-password-1"},
@@ -198,7 +200,33 @@ def masterlist_extract() -> dict:
     return run("masterlist_extract", once, repeat=5, targets={"seconds": 1.0})
 
 
-BENCHMARKS = {f.__name__: f for f in (national_build, masterlist_page, masterlist_queries, masterlist_extract)}
+def disruption_figures() -> dict:
+    """The inspectorate's disruption extract and the monthly disruption report over 200,000 disruptions
+    (target ≤ 1 s each)."""
+    setup_django(dataset("national", disruptions=200_000))
+    import datetime as dt
+
+    from socmaster.disruptions.models import Disruption
+    from socmaster.disruptions.reports import disruption_extract, disruption_report
+
+    end = dt.date(2026, 11, 1)
+    start = end - dt.timedelta(days=365)
+    print(f"  {Disruption.objects.count():,} disruptions in the database")
+
+    def once():
+        t0 = time.perf_counter()
+        rows = disruption_extract(Disruption.objects.all(), start, end)
+        t1 = time.perf_counter()
+        report = disruption_report(Disruption.objects.all(), end - dt.timedelta(days=3 * 365), end)
+        t2 = time.perf_counter()
+        return {"extract_seconds": t1 - t0, "monthly_report_seconds": t2 - t1, "extract_rows": len(rows),
+                "report_months": len(report["months"])}
+
+    return run("disruption_figures", once, repeat=5, targets={"extract_seconds": 1.0, "monthly_report_seconds": 1.0})
+
+
+BENCHMARKS = {f.__name__: f for f in (national_build, masterlist_page, masterlist_queries, masterlist_extract,
+                                      disruption_figures)}
 
 
 def main(argv: list[str] | None = None) -> int:

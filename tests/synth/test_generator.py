@@ -93,6 +93,23 @@ def test_tiers_come_from_morile_answers(national):
     assert len(national.assessments) == len(national.threats)
 
 
+def test_three_years_of_disruptions_with_a_realistic_mix(national):
+    from collections import Counter
+
+    ds = national.disruptions
+    assert len(ds) == 15 * 4600
+    ocgs = {t.reference for t in national.threats if t.threat_type == "ocg"}
+    assert all(d.threat in ocgs for d in ds)  # the default standard allows OCGs only
+    four_p = Counter(d.four_p for d in ds)
+    assert four_p["pursue"] > four_p["protect"] > 0 and four_p["prevent"] > 0 and four_p["prepare"] > 0
+    assert min(d.event_date for d in ds).year >= 2023
+    leads = {d.reference: d for d in ds if d.disruption_type == "lead"}
+    supports = [d for d in ds if d.disruption_type == "support"]
+    assert supports and all(leads[s.lead].threat == s.threat and leads[s.lead].event_date == s.event_date
+                            for s in supports)
+    assert Counter(d.status for d in ds)["approved"] > 0.7 * len(ds)
+
+
 def test_bad_scale(orgs):
     with pytest.raises(ValueError):
         generate(-1, 1, orgs)
@@ -116,6 +133,11 @@ def test_loader_and_generate_command(capsys):
     assessment = Assessment.objects.get(threat=sample)
     assert (assessment.status, assessment.tier, assessment.score) == ("moderated", sample.tier, sample.score)
     assert any(f["key"] == "priority" for f in assessment.result["figures"])
+    from socmaster.disruptions.models import Disruption
+
+    assert Disruption.objects.filter(reference__startswith="SYN-D-").count() == 15 * 120
+    support = Disruption.objects.filter(reference__startswith="SYN-D-", disruption_type="support").first()
+    assert support.lead is not None and support.lead.threat_id == support.threat_id
     with pytest.raises(CommandError, match="already loaded"):
         call_command("generate", "--scale", "demo")
     call_command("generate", "--scale", "demo", "--seed", "4", "--replace")

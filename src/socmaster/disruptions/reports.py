@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import CharField, Count, Q, QuerySet
+from django.db.models.functions import Cast, Substr
 
 from .choices import Category, DisruptionType, FourP
 from .models import Disruption
@@ -39,38 +39,47 @@ def disruption_extract(queryset: QuerySet, date_from: dt.date, date_to: dt.date,
 
 def disruption_report(queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None) -> dict:
     """Approved disruptions by organisation (with its share of its region), region, 4P, category,
-    lead/support, tactic and month."""
+    lead/support, tactic and month. Two grouped queries; the rest is summed here."""
+    from socmaster.organisations.models import Organisation
+
+    from .models import Tactic
+
     qs = queryset.counted().filter(event_date__gte=date_from, event_date__lte=date_to)
     if region is not None:
         qs = qs.filter(recording_organisation__region=region)
+    groups = list(qs.values("recording_organisation_id", "four_p", "category", "disruption_type", "tactic_id")
+                  .annotate(n=Count("id")).order_by())
+    months = (qs.annotate(month=Substr(Cast("event_date", CharField()), 1, 7)).values("month")
+              .annotate(n=Count("id")).order_by("month"))
+    orgs = Organisation.objects.select_related("region").in_bulk({g["recording_organisation_id"] for g in groups})
+    tactics = Tactic.objects.in_bulk({g["tactic_id"] for g in groups if g["tactic_id"]})
 
-    def by(field: str, label_map=None):
-        rows = qs.values(field).annotate(n=Count("id")).order_by("-n")
-        return [{"key": r[field], "label": (label_map or {}).get(r[field], r[field]) or "–", "n": r["n"]}
-                for r in rows]
+    def tally(key_of, label_of) -> list[dict]:
+        totals: dict = {}
+        for g in groups:
+            key = key_of(g)
+            totals[key] = totals.get(key, 0) + g["n"]
+        return sorted(({"key": k, "label": label_of(k), "n": n} for k, n in totals.items()), key=lambda r: -r["n"])
 
-    orgs = list(qs.values("recording_organisation__name", "recording_organisation__region__name")
-                .annotate(n=Count("id")).order_by("recording_organisation__region__name", "-n"))
+    by_org = tally(lambda g: g["recording_organisation_id"], lambda k: orgs[k].name)
+    region_of = {k: (orgs[k].region.name if orgs[k].region_id else "National") for k in orgs}
     region_totals: dict[str, int] = {}
-    for o in orgs:
-        key = o["recording_organisation__region__name"] or "National"
-        region_totals[key] = region_totals.get(key, 0) + o["n"]
-    organisations = [{"organisation": o["recording_organisation__name"],
-                      "region": o["recording_organisation__region__name"] or "National", "n": o["n"],
-                      "share": round(100 * o["n"] / region_totals[o["recording_organisation__region__name"]
-                                                                  or "National"], 1)} for o in orgs]
-    months = [{"month": r["month"].strftime("%Y-%m"), "n": r["n"]}
-              for r in qs.annotate(month=TruncMonth("event_date")).values("month").annotate(n=Count("id"))
-              .order_by("month")]
+    for row in by_org:
+        region_totals[region_of[row["key"]]] = region_totals.get(region_of[row["key"]], 0) + row["n"]
+    organisations = sorted(
+        ({"organisation": row["label"], "region": region_of[row["key"]], "n": row["n"],
+          "share": round(100 * row["n"] / region_totals[region_of[row["key"]]], 1)} for row in by_org),
+        key=lambda r: (r["region"], -r["n"]),
+    )
     return {
-        "total": qs.count(),
+        "total": sum(g["n"] for g in groups),
         "organisations": organisations,
         "regions": sorted(region_totals.items()),
-        "four_p": by("four_p", dict(FourP.choices)),
-        "category": by("category", dict(Category.choices)),
-        "type": by("disruption_type", dict(DisruptionType.choices)),
-        "tactic": by("tactic__label"),
-        "months": months,
+        "four_p": tally(lambda g: g["four_p"], lambda k: FourP(k).label),
+        "category": tally(lambda g: g["category"], lambda k: Category(k).label),
+        "type": tally(lambda g: g["disruption_type"], lambda k: DisruptionType(k).label),
+        "tactic": tally(lambda g: g["tactic_id"], lambda k: tactics[k].label if k else "–"),
+        "months": [{"month": m["month"], "n": m["n"]} for m in months],
     }
 
 

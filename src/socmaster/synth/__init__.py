@@ -1,5 +1,14 @@
 """Synthetic national dataset generator (pure Python). See generator.py."""
 
-from .generator import Dataset, OrgSpec, SynthMember, SynthNominal, SynthThreat, SynthUser, generate
+from .generator import (
+    Dataset,
+    OrgSpec,
+    SynthDisruption,
+    SynthMember,
+    SynthNominal,
+    SynthThreat,
+    SynthUser,
+    generate,
+)
 
-__all__ = ["Dataset", "OrgSpec", "SynthMember", "SynthNominal", "SynthThreat", "SynthUser", "generate"]
+__all__ = ["Dataset", "OrgSpec", "SynthDisruption", "SynthMember", "SynthNominal", "SynthThreat", "SynthUser", "generate"]

@@ -124,6 +124,23 @@ class SynthAssessment:
 
 
 @dataclass
+class SynthDisruption:
+    reference: str
+    threat: str
+    recording_org: str
+    disruption_type: str
+    lead: str | None
+    four_p: str
+    category: str
+    tactic: str
+    event_date: dt.date
+    record_date: dt.date
+    status: str
+    recorder: str
+    moderator: str | None
+
+
+@dataclass
 class Dataset:
     seed: int
     scale: str
@@ -133,6 +150,7 @@ class Dataset:
     members: list[SynthMember]
     truth: dict
     assessments: list[SynthAssessment] = field(default_factory=list)
+    disruptions: list[SynthDisruption] = field(default_factory=list)
 
 
 #: How likely each answer is (by position in the factor's list), per factor role: most threats do
@@ -219,7 +237,21 @@ def _variant(rng: random.Random, fake: Faker, given: str, family: str, dob: dt.d
     return given, family, dob, kind
 
 
-def generate(scale: str | float, seed: int, organisations: list[OrgSpec]) -> Dataset:
+#: Tactic codes by 4P (the same codes as the disruptions app's reference list).
+TACTICS = {
+    "pursue": ["arrest", "charge", "conviction", "seizure_drugs", "seizure_cash", "seizure_firearms",
+               "restraint_confiscation", "scpo", "closure_order"],
+    "prevent": ["diversion_referral", "education"],
+    "protect": ["victims_safeguarded", "target_hardening", "cyber_protect", "licence_review"],
+    "prepare": ["community_resilience", "exercise"],
+}
+FOUR_P = [("pursue", 65), ("prevent", 12), ("protect", 15), ("prepare", 8)]
+CATEGORIES = [("major", 15), ("moderate", 40), ("minor", 45)]
+DISRUPTION_STATUSES = [("approved", 80), ("submitted", 8), ("draft", 4), ("returned", 4), ("rejected", 4)]
+DISRUPTIONS_PER_THREAT = 15  # over three years, OCGs only (the default standard allows only OCGs)
+
+
+def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disruptions: int | None = None) -> Dataset:
     n_threats, n_nominals, demo = _size(scale)
     rng = random.Random(seed)
     fake = Faker("en_GB")
@@ -365,13 +397,60 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec]) -> Dat
         "regions": sorted({by_key[k].region_key for k in weights if by_key[k].region_key}),
     }
     truth["threats_by_tier"] = dict(Counter(t.tier for t in threats))
-    return Dataset(seed, str(scale), users, threats, nominals, members, truth, assessments)
+    total = disruptions if disruptions is not None else DISRUPTIONS_PER_THREAT * len(threats)
+    synth_disruptions = _disruptions(rng, threats, by_key, total)
+    truth["disruptions_by_status"] = dict(Counter(d.status for d in synth_disruptions))
+    return Dataset(seed, str(scale), users, threats, nominals, members, truth, assessments, synth_disruptions)
+
+
+def _disruptions(rng: random.Random, threats: list[SynthThreat], by_key: dict[str, OrgSpec], total: int):
+    """Three years of disruptions against OCGs: mostly Pursue, some support records from the ROCU."""
+    ocgs = [t for t in threats if t.threat_type == "ocg"]
+    if not ocgs or total <= 0:
+        return []
+    out: list[SynthDisruption] = []
+    start = TODAY - dt.timedelta(days=3 * 365)
+    leads_by_threat: dict[str, list[SynthDisruption]] = defaultdict(list)
+    for i in range(1, total + 1):
+        threat = rng.choice(ocgs)
+        earlier = leads_by_threat[threat.reference]
+        support = bool(earlier) and rng.random() < 0.15
+        if support:
+            lead = rng.choice(earlier)
+            event, four_p = lead.event_date, lead.four_p
+            recording = _regional_team(threat.owner_key, by_key)
+        else:
+            lead = None
+            first = max(start, threat.opened_on)
+            event = first + dt.timedelta(days=rng.randint(0, max(0, (TODAY - first).days)))
+            four_p = _pick(rng, FOUR_P)
+            recording = threat.owner_key
+        delay = rng.choices([rng.randint(0, 14), rng.randint(15, 30), rng.randint(31, 90)], weights=[75, 20, 5])[0]
+        status = _pick(rng, DISRUPTION_STATUSES)
+        moderator_team = _assessment_team(threat.owner_key, by_key)[1]
+        d = SynthDisruption(
+            reference=f"SYN-D-{i:07d}", threat=threat.reference, recording_org=recording,
+            disruption_type="support" if support else "lead", lead=lead.reference if lead else None,
+            four_p=four_p, category=_pick(rng, CATEGORIES), tactic=rng.choice(TACTICS[four_p]), event_date=event,
+            record_date=min(TODAY, event + dt.timedelta(days=delay)), status=status,
+            recorder=f"syn-{recording}-analyst-1",
+            moderator=moderator_team if status in ("approved", "returned", "rejected") else None,
+        )
+        if not support:
+            earlier.append(d)
+        out.append(d)
+    return out
+
+
+def _regional_team(owner_key: str, by_key: dict[str, OrgSpec]) -> str:
+    """The ROCU of the owner's region, or the owner itself where there is none (London, the NCA)."""
+    owner = by_key[owner_key]
+    rocu = next((o for o in by_key.values() if o.type == "rocu" and owner.region_key
+                 and o.region_key == owner.region_key), None)
+    return rocu.key if rocu else owner_key
 
 
 def _assessment_team(owner_key: str, by_key: dict[str, OrgSpec]) -> tuple[str, str]:
-    """The ROCTA assessor and moderator of the owner's region (its ROCU), or the owner's own staff."""
-    owner = by_key[owner_key]
-    rocu = next((o for o in by_key.values() if o.type == "rocu" and o.region_key == owner.region_key
-                 and owner.region_key), None)
-    team = rocu.key if rocu else owner_key
+    """The ROCTA assessor and moderator of the owner's region, or the owner's own staff."""
+    team = _regional_team(owner_key, by_key)
     return f"syn-{team}-rocta_assessor-1", f"syn-{team}-moderator-1"

@@ -27,10 +27,13 @@ def synthetic_data_present() -> bool:
 @transaction.atomic
 def remove_synthetic() -> None:
     from socmaster.assessments.models import Assessment
+    from socmaster.disruptions.models import Disruption
     from socmaster.organisations.models import User
     from socmaster.threats.models import Nominal, Threat, ThreatMember
 
     Assessment.objects.filter(threat__reference__startswith="SYN-T-").delete()
+    Disruption.objects.filter(reference__startswith="SYN-D-", disruption_type="support").delete()
+    Disruption.objects.filter(reference__startswith="SYN-D-").delete()
     ThreatMember.objects.filter(threat__reference__startswith="SYN-T-").delete()
     Threat.objects.filter(reference__startswith="SYN-T-").delete()
     Nominal.objects.filter(reference__startswith="SYN-N-").delete()
@@ -114,8 +117,9 @@ def load_dataset(dataset, progress: Callable[[str, int, int], None] | None = Non
     step("assessments", 0, len(dataset.assessments))
     _load_assessments(dataset, threat_ids, user_ids)
     step("assessments", len(dataset.assessments), len(dataset.assessments))
+    _load_disruptions(dataset, threat_ids, user_ids, orgs, progress)
     counts = {"users": len(users), "threats": len(threats), "nominals": len(nominals), "memberships": len(members),
-              "assessments": len(dataset.assessments)}
+              "assessments": len(dataset.assessments), "disruptions": len(dataset.disruptions)}
     audit.record(AuditAction.CREATE, record_type="synth.dataset", record_repr=f"synthetic dataset ({dataset.scale})",
                  changes={"seed": dataset.seed, "scale": dataset.scale, "counts": counts})
     return counts
@@ -150,3 +154,44 @@ def _load_assessments(dataset, threat_ids: dict, user_ids: dict) -> None:
             created_at=moment, updated_at=moment,
         ))
     Assessment.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def _load_disruptions(dataset, threat_ids: dict, user_ids: dict, orgs: dict, progress=None) -> None:
+    """Leads first, then support records linked to their lead."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from socmaster.disruptions.models import Disruption, Standard, Tactic
+
+    standard = Standard.objects.filter(is_current=True).order_by("-effective_from").first()
+    if standard is None or not dataset.disruptions:
+        return
+    tactics = dict(Tactic.objects.values_list("code", "id"))
+    lead_ids: dict[str, int] = {}
+    total = len(dataset.disruptions)
+    done = 0
+    for kind in ("lead", "support"):
+        rows = [d for d in dataset.disruptions if d.disruption_type == kind]
+        for start in range(0, len(rows), BATCH * 5):
+            chunk = rows[start:start + BATCH * 5]
+            objs = []
+            for d in chunk:
+                moment = timezone.make_aware(dt.datetime.combine(d.record_date, dt.time(12)))
+                objs.append(Disruption(
+                    reference=d.reference, threat_id=threat_ids[d.threat], standard=standard,
+                    event_date=d.event_date, record_date=d.record_date, recording_organisation=orgs[d.recording_org],
+                    team="Synthetic team", disruption_type=d.disruption_type,
+                    lead_id=lead_ids.get(d.lead) if d.lead else None, four_p=d.four_p, category=d.category,
+                    tactic_id=tactics[d.tactic], narrative="Synthetic record.", evidence="Synthetic evidence reference",
+                    status=d.status, recorder_id=user_ids[d.recorder],
+                    moderator_id=user_ids.get(d.moderator) if d.moderator else None,
+                    moderated_at=moment if d.moderator else None, created_at=moment, updated_at=moment,
+                ))
+            Disruption.objects.bulk_create(objs, batch_size=BATCH)
+            if kind == "lead":
+                lead_ids.update(Disruption.objects.filter(reference__in=[d.reference for d in chunk])
+                                .values_list("reference", "id"))
+            done += len(chunk)
+            if progress:
+                progress("disruptions", done, total)

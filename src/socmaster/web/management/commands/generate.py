@@ -32,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--scale", default="demo", help="demo (one region), national, or a multiplier of national")
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--replace", action="store_true", help="Remove earlier synthetic data first.")
+        parser.add_argument("--disruptions", type=int, help="How many disruptions (default 15 per threat).")
 
     def handle(self, *args, **options):
         scale = parse_scale(options["scale"])
@@ -41,7 +42,9 @@ class Command(BaseCommand):
             if not options["replace"]:
                 raise CommandError("Synthetic data is already loaded; use --replace to generate it again.")
             remove_synthetic()
-        dataset = generate(scale, options["seed"], organisation_specs())
+        if options["disruptions"] is not None and options["disruptions"] < 0:
+            raise CommandError("--disruptions cannot be negative.")
+        dataset = generate(scale, options["seed"], organisation_specs(), disruptions=options["disruptions"])
         with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
                       disable=not self.stdout.isatty()) as bar:
             tasks = {}
