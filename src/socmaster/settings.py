@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "socmaster.core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -196,6 +197,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "socmaster.core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "socmaster.core.parsers.StrictJSONParser",
+        "socmaster.core.parsers.StrictFormParser",
+        "socmaster.core.parsers.StrictMultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "socmaster API",

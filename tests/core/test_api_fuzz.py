@@ -38,7 +38,8 @@ def test_no_endpoint_answers_with_a_server_error(make_user, keep_test_connection
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=6, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=6, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call(headers=headers)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1

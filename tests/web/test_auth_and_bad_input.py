@@ -145,3 +145,18 @@ def test_createuser_cli(db, monkeypatch):
     assert user.roles == {"analyst", "moderator"}
     assert user.primary_organisation.key == "rocu-north-east"
     assert user.check_password("a-long-enough-passphrase")
+
+
+def test_nul_characters_are_refused_cleanly(api, make_user):
+    client = api(make_user("force-durham", "analyst"))
+    before = Threat.objects.count()
+    response = client.post("/api/threats/", {"name": "Bad\x00name", "owner": "Durham\x00Police"}, format="json")
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    assert client.get("/api/threats/?q=a%00b").status_code == 400
+    assert Threat.objects.count() == before
+
+
+def test_nul_characters_in_form_data_are_refused(api, make_user):
+    client = api(make_user("force-durham", "analyst"))
+    response = client.post("/api/disruptions/", {"threat": "A\x00B", "recording_organisation": "x"}, format="multipart")
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]

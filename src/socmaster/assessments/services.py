@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
+from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
 from socmaster.threats.choices import ModerationStatus
 from socmaster.threats.models import Threat
@@ -185,18 +186,7 @@ def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
 
 
 def _transition(user, assessment: Assessment, name: str, **extra) -> Assessment:
-    allowed_from, target = TRANSITIONS[name]
-    if assessment.status not in allowed_from:
-        raise ValidationError({"status": [
-            f"Cannot {name} an assessment that is {assessment.get_status_display().lower()}."]})
-    before = assessment.status
-    assessment.status = target
-    for key, value in extra.items():
-        setattr(assessment, key, value)
-    assessment.updated_at = timezone.now()
-    assessment.save()
-    audit.record(AuditAction.TRANSITION, assessment, user=user, reason=extra.get("return_reason", ""),
-                 changes={"status": {"before": before, "after": target}, "transition": name})
+    transition(user, assessment, name, TRANSITIONS, reason=extra.get("return_reason", ""), **extra)
     _sync_threat(assessment.threat)
     return assessment
 

@@ -63,3 +63,38 @@ def rejects_csv(result: ImportResult, columns: list[str]) -> str:
     writer.writeheader()
     writer.writerows(result.rejected)
     return buffer.getvalue()
+
+
+def run_import_command(command, options: dict, import_fn, rejects_fn) -> None:
+    """The body of an ``import-*`` management command: progress bar, errors, rejects file, summary."""
+    from pathlib import Path
+
+    from django.core.management.base import CommandError
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    path = Path(options["file"])
+    if not path.is_file():
+        raise CommandError(f"No such file: {path}")
+    with Progress(TextColumn("Importing"), BarColumn(), MofNCompleteColumn(),
+                  disable=not command.stdout.isatty()) as bar:
+        task = bar.add_task("import", total=None)
+        result = import_fn(path.read_bytes(), skip_bad=options["skip_bad"],
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for error in result.errors:
+        command.stderr.write(str(error))
+    if not result.written:
+        raise CommandError(f"Nothing was imported: {len(result.errors)} problem(s) found. "
+                           "Fix them, or use --skip-bad to import the good rows.")
+    summary = f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+    if result.rejected:
+        default = path.with_suffix(".rejects.csv") if path.suffix.lower() == ".csv" else Path(f"{path}.rejects.csv")
+        rejects = Path(options["rejects"]) if options.get("rejects") else default
+        rejects.write_text(rejects_fn(result), encoding="utf-8")
+        summary += f", {len(result.rejected)} rejected (written to {rejects})"
+    command.stdout.write(command.style.SUCCESS(summary + "."))
+
+
+def add_import_arguments(parser) -> None:
+    parser.add_argument("file")
+    parser.add_argument("--skip-bad", action="store_true", help="Write the good rows; put bad ones in a rejects file.")
+    parser.add_argument("--rejects", help="Where to write rejected rows (default FILE.rejects.csv).")

@@ -44,3 +44,17 @@ class IdleSessionMiddleware:
             if now - int(session.get("_touched", 0)) >= self.REFRESH_SECONDS:
                 session["_touched"] = now  # marks the session modified, so it is saved with a new expiry
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """Answer 400 to a query string holding the NUL character, which no database field can hold."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponseBadRequest
+
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
+            return HttpResponseBadRequest("The query must not contain the NUL character.", content_type="text/plain")
+        return self.get_response(request)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
+from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
 from socmaster.threats.choices import ThreatType
 from socmaster.threats.models import Threat
@@ -166,22 +167,6 @@ def update_disruption(user, disruption: Disruption, **values) -> Disruption:
     return disruption
 
 
-def _transition(user, disruption: Disruption, name: str, reason: str = "", **extra) -> Disruption:
-    allowed_from, target = TRANSITIONS[name]
-    if disruption.status not in allowed_from:
-        raise ValidationError({"status": [
-            f"Cannot {name} a disruption that is {disruption.get_status_display().lower()}."]})
-    before = disruption.status
-    disruption.status = target
-    for key, value in extra.items():
-        setattr(disruption, key, value)
-    disruption.updated_at = timezone.now()
-    disruption.save()
-    audit.record(AuditAction.TRANSITION, disruption, user=user, reason=reason,
-                 changes={"status": {"before": before, "after": target}, "transition": name})
-    return disruption
-
-
 def _locked(disruption: Disruption) -> Disruption:
     return Disruption.objects.select_for_update().select_related("threat", "threat__owner").get(pk=disruption.pk)
 
@@ -191,7 +176,7 @@ def submit_disruption(user, disruption: Disruption) -> Disruption:
     disruption = _locked(disruption)
     if disruption.recorder_id != user.pk and not policy.can(user, Action.CHANGE, disruption.threat):
         raise PermissionDenied("Only the recorder or the threat's owners may submit this disruption.")
-    return _transition(user, disruption, "submit")
+    return transition(user, disruption, "submit", TRANSITIONS)
 
 
 @transaction.atomic
@@ -204,6 +189,6 @@ def moderate_disruption(user, disruption: Disruption, decision: str, reason: str
         raise PermissionDenied("Moderation needs a moderator of the owning region who did not record it.")
     if decision != "approve" and not (reason or "").strip():
         raise ValidationError({"reason": [f"Say why the disruption is being {decision}ed."]})
-    return _transition(user, disruption, decision, reason=(reason or "").strip(), moderator=user,
-                       moderated_at=timezone.now(), decision_reason=(reason or "").strip())
+    return transition(user, disruption, decision, TRANSITIONS, reason=(reason or "").strip(), moderator=user,
+                      moderated_at=timezone.now(), decision_reason=(reason or "").strip())
 

@@ -22,7 +22,7 @@ class OrganisationField(serializers.Field):
         return value.key
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        if not isinstance(data, str) or "\x00" in data:
             raise serializers.ValidationError("Give the organisation's name, short name, alias or key.")
         org = Organisation.objects.filter(key=data).first()
         if org is not None:

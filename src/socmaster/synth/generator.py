@@ -1,7 +1,7 @@
 """A seeded, deterministic synthetic picture of SOC in England and Wales, with ground truth.
 
 Pure Python: no Django. The caller passes the organisations (``OrgSpec``) and gets plain
-dataclasses back; ``socmaster.synth.load`` writes them into the database. Every person, group and
+dataclasses back; ``socmaster.web.synthetic`` writes them into the database. Every person, group and
 event is invented (Faker ``en_GB``); descriptions say so.
 """
 

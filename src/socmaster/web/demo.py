@@ -52,7 +52,7 @@ def load_demo(seed: int = 2026, scale="demo") -> dict:
     """Demo users (one per role) and a small master list; then the synthetic demo-scale dataset."""
     summary = _load_demo_threats(seed)
     from socmaster.synth import generate
-    from socmaster.synth.load import load_dataset, organisation_specs, synthetic_data_present
+    from socmaster.web.synthetic import load_dataset, organisation_specs, synthetic_data_present
 
     if not synthetic_data_present():
         load_dataset(generate(scale, seed, organisation_specs()))

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from socmaster.synth import generate
-from socmaster.synth.load import (
+from socmaster.web.synthetic import (
     load_dataset,
     organisation_specs,
     remove_synthetic,

@@ -1,4 +1,4 @@
-"""Write a synthetic dataset into the database with bulk inserts (Django adapter for the generator)."""
+"""Write a synthetic dataset (from the pure socmaster.synth generator) into the database with bulk inserts."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ BATCH = 2000
 
 def organisation_specs() -> list:
     from socmaster.organisations.models import Organisation
-
-    from .generator import OrgSpec
+    from socmaster.synth import OrgSpec
 
     return [OrgSpec(o.key, o.name, o.type, o.region.key if o.region_id else None)
             for o in Organisation.objects.select_related("region")]
