@@ -41,7 +41,7 @@ class PeriodForm(forms.Form):
     date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
     region = forms.ModelChoiceField(queryset=Organisation.objects.filter(type="region"), required=False,
-                                    to_field_name="key")
+                                    to_field_name="key", empty_label="All regions")
 
     def clean(self):
         data = super().clean()
