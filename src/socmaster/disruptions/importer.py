@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from socmaster.core import audit
 from socmaster.core.choices import AuditAction
-from socmaster.core.importing import ImportResult, RowError, key, parse_date, read_csv, rejects_csv
+from socmaster.core.importing import (
+    ImportResult,
+    RowError,
+    key,
+    parse_date,
+    read_csv,
+    rejects_csv,
+    write_rows,
+)
 from socmaster.organisations.models import Organisation
 from socmaster.threats.importer import importer_account
 from socmaster.threats.models import Threat
@@ -125,24 +133,11 @@ def import_disruptions(data: bytes | str, *, skip_bad: bool = False,
         return result
     # Leads first, so support rows can link to the lead of the same threat and event date.
     parsed.sort(key=lambda item: item[2]["disruption_type"] != DisruptionType.LEAD)
-    with transaction.atomic():
-        for done, (number, raw, values) in enumerate(parsed, start=1):
-            outcome, problem = _write(values, standard)
-            if problem:
-                result.errors.append(RowError(number, "Disruption type", problem))
-                result.rejected.append({**raw, "Error": problem})
-                if not skip_bad:
-                    transaction.set_rollback(True)
-                    return result
-                continue
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            if progress:
-                progress(done, len(parsed))
-    result.written = True
-    return result
+    return write_rows(parsed, result, lambda values: _write(values, standard), skip_bad=skip_bad,
+                      progress=progress)
 
 
-def _write(values: dict, standard) -> tuple[str, str]:
+def _write(values: dict, standard) -> str:
     values = dict(values)
     reference = values.pop("reference")
     lead = None
@@ -150,24 +145,25 @@ def _write(values: dict, standard) -> tuple[str, str]:
         lead = Disruption.objects.filter(threat=values["threat"], event_date=values["event_date"],
                                          disruption_type=DisruptionType.LEAD).order_by("id").first()
         if lead is None:
-            return "", "a support record needs a lead record for the same threat and event date"
+            raise ValidationError({"Disruption type": [
+                "a support record needs a lead record for the same threat and event date"]})
     existing = Disruption.objects.filter(reference=reference).first()
     recorder = importer_account(values["recording_organisation"])
     fields = {**values, "lead": lead}
     if existing is None:
         disruption = Disruption.objects.create(reference=reference, standard=standard, recorder=recorder, **fields)
         audit.record(AuditAction.CREATE, disruption, user=recorder, changes={"after": audit.snapshot(disruption)})
-        return "created", ""
+        return "created"
     before = audit.snapshot(existing)
     for name, value in fields.items():
         setattr(existing, name, value)
     changes = audit.diff(before, audit.snapshot(existing))
     if not changes:
-        return "unchanged", ""
+        return "unchanged"
     existing.updated_at = timezone.now()
     existing.save()
     audit.record(AuditAction.UPDATE, existing, user=recorder, changes=changes)
-    return "updated", ""
+    return "updated"
 
 
 def disruption_rejects(result: ImportResult) -> str:

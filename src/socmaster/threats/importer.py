@@ -14,9 +14,15 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from socmaster.core.importing import ImportResult, RowError, parse_date, read_csv, rejects_csv
+from socmaster.core.importing import (
+    ImportResult,
+    RowError,
+    parse_date,
+    read_csv,
+    rejects_csv,
+    write_rows,
+)
 from socmaster.core.importing import key as _key
 from socmaster.organisations.choices import Role
 from socmaster.organisations.models import Organisation, User
@@ -205,25 +211,7 @@ def import_masterlist(data: bytes | str, *, user=None, skip_bad: bool = False,
             parsed.append((index, raw, values))
     if result.errors and not skip_bad:
         return result
-    with transaction.atomic():
-        for done, (index, raw, values) in enumerate(parsed, start=1):
-            try:
-                with transaction.atomic():
-                    outcome = _apply(user, values)
-            except ValidationError as exc:
-                messages = exc.message_dict if hasattr(exc, "error_dict") else {"row": exc.messages}
-                row_errors = [RowError(index, f, " ".join(m)) for f, m in messages.items()]
-                result.errors.extend(row_errors)
-                result.rejected.append({**raw, "Error": "; ".join(str(e) for e in row_errors)})
-                if not skip_bad:
-                    transaction.set_rollback(True)
-                    return result
-                continue
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            if progress:
-                progress(done, len(parsed))
-    result.written = True
-    return result
+    return write_rows(parsed, result, lambda values: _apply(user, values), skip_bad=skip_bad, progress=progress)
 
 
 def masterlist_rejects(result: ImportResult) -> str:
