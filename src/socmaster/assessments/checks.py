@@ -14,37 +14,36 @@ from .choices import AssessmentStatus
 from .models import Assessment
 
 
-def _latest_moderated(qs):
+def _with_latest(qs, **fields):
+    """Active threats annotated with fields of their latest moderated assessment (one query)."""
     latest = Assessment.objects.filter(threat=OuterRef("pk"), status=AssessmentStatus.MODERATED).order_by(
         "-version_number")
-    return active(qs).annotate(latest_id=Subquery(latest.values("id")[:1])).filter(latest_id__isnull=False)
+    return active(qs).annotate(**{name: Subquery(latest.values(field)[:1]) for name, field in fields.items()})
 
 
 def _rows(qs, describe):
-    threats = list(_latest_moderated(qs).select_related("owner", "lro").order_by("owner__name", "reference"))
-    by_id = Assessment.objects.in_bulk([t.latest_id for t in threats])
-    rows = []
-    for threat in threats:
-        detail = describe(by_id[threat.latest_id])
-        if detail:
-            rows.append({"threat": threat, "detail": detail})
-    return rows
+    return [{"threat": t, "detail": describe(t)}
+            for t in qs.select_related("owner", "lro").order_by("owner__name", "reference")]
 
 
 def _past_review(qs):
     today = timezone.localdate()
-    return _rows(qs, lambda a: f"Review was due {a.review_due:%d %b %Y}" if a.review_due < today else "")
+    due = _with_latest(qs, latest_review="review_due").filter(latest_review__lt=today)
+    return _rows(due, lambda t: f"Review was due {t.latest_review:%d %b %Y}")
 
 
 def _stale(qs):
     limit = int(settings.SOCMASTER.get("STALE_EVIDENCE_DAYS", 365))
-    cutoff = timezone.localdate() - dt.timedelta(days=limit)
-    return _rows(qs, lambda a: f"Newest evidence {a.evidence_to:%d %b %Y} ({a.evidence_age_days} days old)"
-                 if a.evidence_to < cutoff else "")
+    today = timezone.localdate()
+    stale = _with_latest(qs, latest_evidence="evidence_to").filter(latest_evidence__lt=today - dt.timedelta(days=limit))
+    return _rows(stale, lambda t: f"Newest evidence {t.latest_evidence:%d %b %Y} "
+                                  f"({(today - t.latest_evidence).days} days old)")
 
 
 def _partial(qs):
-    return _rows(qs, lambda a: f"Part only: {a.partial_justification}" if not a.whole_threat else "")
+    part = _with_latest(qs, latest_whole="whole_threat", latest_why="partial_justification").filter(
+        latest_whole=False)
+    return _rows(part, lambda t: f"Part only: {t.latest_why}")
 
 
 def _no_assessment(qs):
