@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "socmaster.threats",
     "socmaster.assessments",
     "socmaster.disruptions",
+    "socmaster.plans",
     "socmaster.reporting",
     "socmaster.web",
 ]
@@ -252,4 +253,9 @@ SOCMASTER = {
     "LRO_THREAT_LIMIT": int(os.environ.get("SOCMASTER_LRO_THREAT_LIMIT", "3")),
     # Assessments whose newest evidence is older than this many days are flagged as stale.
     "STALE_EVIDENCE_DAYS": int(os.environ.get("SOCMASTER_STALE_EVIDENCE_DAYS", "365")),
+    # 4P plans: the default review period of a new plan, and the plan-quality thresholds.
+    "PLAN_REVIEW_DAYS": int(os.environ.get("SOCMASTER_PLAN_REVIEW_DAYS", "90")),
+    "PLAN_STALE_DAYS": int(os.environ.get("SOCMASTER_PLAN_STALE_DAYS", "60")),
+    "PLAN_COPY_SIMILARITY": float(os.environ.get("SOCMASTER_PLAN_COPY_SIMILARITY", "0.7")),
+    "PLAN_COPY_MIN_WORDS": int(os.environ.get("SOCMASTER_PLAN_COPY_MIN_WORDS", "25")),
 }
