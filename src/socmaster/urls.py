@@ -37,6 +37,7 @@ urlpatterns = [
     path("threats-import/", include("socmaster.threats.import_urls")),
     path("assessments/", include("socmaster.assessments.urls")),
     path("disruptions/", include("socmaster.disruptions.urls")),
+    path("plans/", include("socmaster.plans.urls")),
     path("reports/", include("socmaster.reporting.urls")),
     path("", include("socmaster.organisations.urls")),
     path("api/", include(router.urls)),

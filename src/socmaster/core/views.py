@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.authtoken.models import Token
 
@@ -20,8 +21,8 @@ from socmaster.web.views import style_form
 from . import policy
 from .filters import AuditFilter
 from .models import AuditEntry
-from .reasons import remember_reason
-from .services import record_export
+from .reasons import current_reason, record_key, remember_reason
+from .services import record_export, record_view
 
 EXPORT_COLUMNS = ["seq", "timestamp", "username", "organisation_name", "action", "record_type", "record_id",
                   "record_repr", "reason", "ip_address", "changes", "entry_hash"]
@@ -112,3 +113,18 @@ def give_reason(request):
         "record": key, "error": error,
         "explain": "This record has restricted handling. Your reason is recorded with your access.",
     }, status=400 if error else 200)
+
+
+def open_record(request, obj):
+    """Redirect to the reason prompt if ``obj`` is restricted and no reason is current; else log the view.
+
+    Returns the redirect to send, or None once the view has been recorded.
+    """
+    reason = ""
+    if obj.is_restricted:
+        reason = current_reason(request, record_key(obj))
+        if not reason:
+            query = urlencode({"next": request.get_full_path(), "record": record_key(obj)})
+            return redirect(f"{reverse('give-reason')}?{query}")
+    record_view(request.user, obj, reason)
+    return None

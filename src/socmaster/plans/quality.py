@@ -98,7 +98,8 @@ def _annotated(plans: QuerySet, today: dt.date) -> QuerySet:
     counts = {f"n_{p}": Count("actions", filter=Q(actions__four_p=p) & live) for p in FourP.values}
     reviews = PlanReview.objects.filter(plan__threat=OuterRef("threat")).order_by("-reviewed_on")
     first = Plan.objects.filter(threat=OuterRef("threat")).order_by("version")
-    return plans.select_related("threat", "threat__owner", "threat__owner__region", "threat__lro").annotate(
+    return plans.select_related("threat", "threat__owner", "threat__owner__region", "threat__lro",
+                                 "threat__sro").annotate(
         **counts,
         n_undated=Count("actions", filter=live & (Q(actions__start_date__isnull=True)
                                                   | Q(actions__due_date__isnull=True)

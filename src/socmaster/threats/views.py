@@ -9,13 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
 from socmaster.core import policy
 from socmaster.core.choices import Action
 from socmaster.core.exports import export_view
-from socmaster.core.reasons import current_reason, record_key
-from socmaster.core.services import record_view
+from socmaster.core.views import open_record
 from socmaster.web.views import form_page, style_form
 
 from . import services
@@ -43,7 +41,7 @@ def threat_list(request):
 @login_required
 def threat_detail(request, reference):
     threat = policy.get_or_404(Threat.objects.with_related(), request.user, reference=reference)
-    redirect_to = _open_restricted(request, threat)
+    redirect_to = open_record(request, threat)
     if redirect_to:
         return redirect_to
     members = list(threat.members.select_related("nominal").order_by("to_date", "role", "nominal__family_name"))
@@ -58,6 +56,7 @@ def threat_detail(request, reference):
         "links": threat.links.all(),
         **_assessment_context(request.user, threat),
         **_disruption_context(request.user, threat),
+        **_plan_context(request.user, threat),
         "can_change": policy.can(request.user, Action.CHANGE, threat),
         "can_delete": policy.can(request.user, Action.DELETE, threat),
         "shared_with": threat.shared_with.all(),
@@ -144,18 +143,6 @@ def threat_export(request, fmt):
                        filters={k: v for k, v in request.GET.items() if v})
 
 
-def _open_restricted(request, obj):
-    """Redirect to the reason prompt if ``obj`` is restricted and no reason is current; else log the view."""
-    reason = ""
-    if obj.is_restricted:
-        reason = current_reason(request, record_key(obj))
-        if not reason:
-            query = urlencode({"next": request.get_full_path(), "record": record_key(obj)})
-            return redirect(f"{reverse('give-reason')}?{query}")
-    record_view(request.user, obj, reason)
-    return None
-
-
 @login_required
 def nominal_list(request):
     base = Nominal.objects.visible_to(request.user).select_related("owner").prefetch_related("aliases")
@@ -175,7 +162,7 @@ def nominal_list(request):
 @login_required
 def nominal_detail(request, reference):
     nominal = policy.get_or_404(Nominal.objects.select_related("owner"), request.user, reference=reference)
-    redirect_to = _open_restricted(request, nominal)
+    redirect_to = open_record(request, nominal)
     if redirect_to:
         return redirect_to
     visible_threats = Threat.objects.visible_to(request.user)
@@ -271,3 +258,15 @@ def _disruption_context(user, threat) -> dict:
         "disruption_series": threat_timeline(threat),
         "may_record_disruption": not policy.is_read_only(user),
     }
+
+
+def _plan_context(user, threat) -> dict:
+    """The threat's current 4P plan and its quality (from the plans app)."""
+    from socmaster.plans import quality
+    from socmaster.plans import services as plan_services
+    from socmaster.plans.models import Plan
+
+    plan = Plan.objects.visible_to(user).filter(threat=threat, status="current").first()
+    checked = quality.evaluate(Plan.objects.filter(pk=plan.pk), user=user)[0] if plan else None
+    return {"plan": plan, "plan_quality": checked, "may_write_plan": plan is None
+            and plan_services.may_write_plan(user, threat)}

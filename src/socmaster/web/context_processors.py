@@ -17,6 +17,7 @@ def socmaster(request):
             ("Organisations", reverse("organisations:directory"), path.startswith("/organisations/")),
             ("Nominals", reverse("threats:nominals"), path.startswith("/threats/nominals")),
             ("Disruptions", reverse("disruptions:list"), path.startswith("/disruptions/")),
+            ("4P plans", reverse("plans:list"), path.startswith("/plans/")),
             ("People", reverse("organisations:people"), path.startswith("/people/")),
         ]
         if user.has_role("moderator"):
