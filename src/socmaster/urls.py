@@ -11,6 +11,12 @@ from socmaster.core import views as core_views
 from socmaster.core.api import AuditEntryViewSet
 from socmaster.disruptions.api import DisruptionViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
+from socmaster.plans.api import (
+    PlanActionViewSet,
+    PlanReviewViewSet,
+    PlanTemplateViewSet,
+    PlanViewSet,
+)
 from socmaster.threats.api import NominalViewSet, ThreatMemberViewSet, ThreatViewSet
 from socmaster.web import views as web_views
 
@@ -23,6 +29,10 @@ router.register("memberships", ThreatMemberViewSet, basename="membership")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("schemes", SchemeVersionViewSet, basename="scheme")
 router.register("disruptions", DisruptionViewSet, basename="disruption")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("plan-actions", PlanActionViewSet, basename="plan-action")
+router.register("plan-reviews", PlanReviewViewSet, basename="plan-review")
+router.register("plan-templates", PlanTemplateViewSet, basename="plan-template")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [

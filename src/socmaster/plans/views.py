@@ -234,6 +234,7 @@ def _plan_context(request, plan: Plan) -> dict:
         "reviews": list(plan.reviews.select_related("reviewer")) if PartnerSection.REVIEWS in sections else [],
         "versions": list(plan.threat.plans.select_related("author").order_by("-version")) if full else [],
         "show": {s: s in sections for s in PartnerSection.values},
+        "partner_labels": [PartnerSection(s).label for s in plan.partner_sections or []],
         "today": timezone.localdate(),
     }
 

@@ -57,6 +57,7 @@ def load_demo(seed: int = 2026, scale="demo") -> dict:
     if not synthetic_data_present():
         load_dataset(generate(scale, seed, organisation_specs()))
     _demo_assessments(seed)
+    _demo_plans(seed)
     summary["threats"] = Threat.objects.filter(
         Q(reference__startswith="DEMO-") | Q(reference__startswith="SYN-T-")).count()
     return summary
@@ -87,6 +88,46 @@ def _demo_assessments(seed: int) -> None:
             )
             assessment_services.submit_assessment(assessor, a)
             assessment_services.moderate_assessment(moderator, a)
+
+
+def _demo_plans(seed: int) -> None:
+    """4P plans for the demo LRO's threats: a good plan, a pursue-only plan written by the SIO, and
+    plans with partner actions held by Durham County Council (the demo partner), so every quality
+    check and the partner view can be tried. All text is invented."""
+    from socmaster.plans import services as plan_services
+    from socmaster.plans.models import Plan
+
+    fake = Faker("en_GB")
+    fake.seed_instance(seed + 5)
+    rng = random.Random(seed + 5)
+    lro, sio, chief = (User.objects.get(username=n) for n in ("lro", "sio", "chief"))
+    partner = _org("partner-durham-county-council")
+    today = dt.date.today()
+    threats = [t for t in Threat.objects.filter(reference__startswith="DEMO-", lro=lro, closed_on__isnull=True)
+               .select_related("owner").order_by("reference") if not Plan.objects.filter(threat=t).exists()]
+    for n, threat in enumerate(threats[:8]):
+        author = sio if n % 4 == 1 else lro
+        place = fake.city()
+        plan = plan_services.create_plan(
+            author, threat, add_suggested_actions=False,
+            **plan_services.initial_from_template(plan_services.template_for(threat)),
+            intelligence_gaps=f"Synthetic demo text. Who supplies the group in {place}; how cash leaves the area.",
+            partner_sections=["aim", "objectives"] if n % 2 == 0 else [])
+        plan_services.update_plan(author, plan, aim=f"Synthetic demo plan. Dismantle {threat.name} in {place} "
+                                                    f"and protect the people it exploits. {fake.sentence(nb_words=14)}")
+        ps = ["pursue", "pursue"] if n % 4 == 1 else ["pursue", "prevent", "protect", "prepare"]
+        for p in ps:
+            start = today - dt.timedelta(days=rng.randint(20, 90))
+            due = today + dt.timedelta(days=rng.randint(-10, 120))
+            holder = partner if p in ("protect", "prevent") else None
+            plan_services.add_action(
+                author, plan, four_p=p, description=f"Synthetic demo action: {fake.sentence(nb_words=10)}",
+                owner_user=None if holder else lro, owner_organisation=holder, start_date=start, due_date=due,
+                status="in_progress" if rng.random() < 0.6 else "not_started")
+        if n % 3 != 2:
+            plan_services.record_review(chief, plan, reviewed_on=today,
+                                        outcome="good" if n % 4 != 1 else "improve",
+                                        comments="Synthetic demo review. Actions are owned and dated.")
 
 
 def _load_demo_threats(seed: int) -> dict:

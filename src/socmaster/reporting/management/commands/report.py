@@ -1,0 +1,59 @@
+import csv
+import io
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from socmaster.organisations.choices import OrganisationType
+from socmaster.organisations.models import Organisation
+from socmaster.plans import quality
+from socmaster.plans.models import Plan
+from socmaster.threats.models import Threat
+
+
+def _resolve(name: str, *, region: bool) -> Organisation:
+    try:
+        found = Organisation.objects.resolve(name)
+    except Organisation.DoesNotExist as exc:
+        raise CommandError(str(exc)) from exc
+    if region and found.type != OrganisationType.REGION:
+        raise CommandError(f"'{name}' is {found.name}, which is not a region.")
+    return found
+
+
+def plan_quality(options) -> tuple[list[str], list[dict]]:
+    threats, plans = Threat.objects.all(), Plan.objects.all()
+    if options["organisation"]:
+        org = _resolve(options["organisation"], region=False)
+        threats, plans = threats.filter(owner=org), plans.filter(threat__owner=org)
+    if options["region"]:
+        region = _resolve(options["region"], region=True)
+        threats, plans = threats.filter(owner__region=region), plans.filter(threat__owner__region=region)
+    rows = [r.as_row() for r in quality.report(threats, plans)]
+    return quality.REPORT_COLUMNS, rows
+
+
+REPORTS = {"plan-quality": plan_quality}
+
+
+class Command(BaseCommand):
+    help = ("Print a report over all records as CSV or JSON. plan-quality: one row per current 4P plan "
+            "and per managed threat without one: threat,organisation,lro,checks_failed.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(REPORTS))
+        parser.add_argument("--organisation", help="Only threats owned by this organisation (name, short name or alias).")
+        parser.add_argument("--region", help="Only threats owned in this region (name, short name or alias).")
+        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+
+    def handle(self, *args, **options):
+        columns, rows = REPORTS[options["kind"]](options)
+        rows = [{c: r[c] for c in columns} for r in rows]
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        self.stdout.write(buffer.getvalue(), ending="")
