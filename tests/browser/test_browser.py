@@ -15,6 +15,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = os.environ.get("SOCMASTER_CHROMIUM", "/usr/bin/chromium")
 
 
+@pytest.fixture(autouse=True)
+def _reference_organisations(transactional_db):
+    """Transactional tests empty every table afterwards: put the reference organisations back."""
+    from django.core.management import call_command
+
+    from socmaster.organisations.models import Organisation
+
+    if not Organisation.objects.exists():
+        call_command("load-organisations", verbosity=0)
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM):
@@ -64,4 +75,42 @@ def test_log_in_open_directory_and_hidden_record_is_404(browser, live_server, ma
     response = page.goto(f"{live_server.url}/threats/BR-HIDDEN/")
     assert response.status == 404
     assert page.locator("h1").inner_text() == "Page not found"
+    page.close()
+
+
+def test_partner_updates_its_plan_action_in_the_browser(browser, live_server, make_user, org):
+    import datetime as dt
+
+    from socmaster.plans import services
+    from socmaster.plans.models import PlanAction
+
+    lro = make_user("force-durham", "lro", username="br-lro")
+    make_user("partner-durham-county-council", "partner_user", username="br-council")
+    threat = Threat.objects.create(reference="BR-PLAN", name="Riverside crew", owner=org("force-durham"), lro=lro)
+    plan = services.create_plan(lro, threat, aim="Dismantle the riverside crew.")
+    today = dt.date.today()
+    services.add_action(lro, plan, four_p="pursue", description="Police-only surveillance", owner_user=lro,
+                        start_date=today, due_date=today + dt.timedelta(days=5))
+    action = services.add_action(lro, plan, four_p="protect", description="Close the unlicensed car wash",
+                                 owner_organisation=org("partner-durham-county-council"), start_date=today,
+                                 due_date=today + dt.timedelta(days=30))
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "br-council")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.click("text=4P plans >> nth=0")
+    page.click("text=My actions")
+    assert "Close the unlicensed car wash" in page.locator("[data-testid=action-table]").inner_text()
+    page.click("text=Close the unlicensed car wash")
+    page.select_option("#id_status", "complete")
+    page.click("button:has-text('Save')")
+    assert "Record the result before completing the action" in page.locator(".govuk-error-summary").inner_text()
+    page.fill("#id_result", "Premises closed by licensing order.")
+    page.click("button:has-text('Save')")
+    page.wait_for_url(f"{live_server.url}/plans/BR-PLAN/#action-{action.pk}")
+    body = page.locator("main").inner_text()
+    assert "Premises closed by licensing order." in body and "Police-only surveillance" not in body
+    assert PlanAction.objects.get(pk=action.pk).status == "complete"
     page.close()

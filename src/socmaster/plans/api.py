@@ -90,6 +90,7 @@ class PlanSerializer(serializers.ModelSerializer):
                   "superseded_at"]
         read_only_fields = ["id", "version", "status", "author", "author_role", "created_at", "updated_at",
                             "superseded_at"]
+        validators = []  # one current plan per threat: the service checks it and says so on the threat field
 
     def get_actions(self, plan) -> list[dict]:
         user = self.context["request"].user

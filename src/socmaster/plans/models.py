@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -104,7 +105,9 @@ class Plan(models.Model):
     investigation_plans = models.TextField("linked investigation plans", blank=True,
                                            help_text="References of linked investigation plans, one per line.")
     review_frequency_days = models.PositiveSmallIntegerField(
-        default=90, help_text="How often supervisors review the plan (days).")
+        default=90, validators=[MinValueValidator(7, "Give a review period of at least 7 days."),
+                                MaxValueValidator(365, "Give a review period of at most 365 days.")],
+        help_text="How often supervisors review the plan (days, 7 to 365).")
     partner_sections = models.JSONField(default=list, blank=True,
                                         help_text="What partners holding actions see beyond their own actions.")
     text_signature = models.JSONField(default=list, blank=True, editable=False,
