@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything socmaster needs into this checkout: a Python virtual environment with the
-# pinned packages, and the front-end assets. With --test-deps it also installs, from Debian's
+# pinned packages, the front-end assets and Pango (for PDFs) if missing. With --test-deps it also installs, from Debian's
 # packages, the PostgreSQL server and Chromium that the test suite drives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,13 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi
 }
+
+# The plan-on-a-page PDF (WeasyPrint) needs Pango; most Debian machines have it already.
+if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
+  log "Installing Pango from Debian's packages (for PDF output)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null
+fi
 
 if [ "${1:-}" = "--test-deps" ]; then
   missing=()

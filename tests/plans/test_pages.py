@@ -258,3 +258,10 @@ def test_restricted_threat_plan_asks_for_a_reason(web, people, org):
 def test_partner_without_actions_gets_404(web, people, threat, plan):
     PlanAction.objects.filter(owner_organisation__isnull=False).delete()
     assert web(people["partner"]).get(f"/plans/{threat.reference}/").status_code == 404
+
+
+def test_home_page_counts_open_actions_held_by_my_organisation(web, people, plan):
+    PlanAction.objects.filter(description="Council licensing visits").update(
+        due_date=TODAY - dt.timedelta(days=1))
+    page = web(people["partner"]).get("/")
+    assert b'data-testid="count-my-actions">1<' in page.content and b"1 overdue" in page.content

@@ -28,8 +28,15 @@ def remove_synthetic() -> None:
     from socmaster.assessments.models import Assessment
     from socmaster.disruptions.models import Disruption
     from socmaster.organisations.models import User
+    from socmaster.plans.models import Plan, PlanAction, PlanReview, PlanTextBand
     from socmaster.threats.models import Nominal, Threat, ThreatMember
 
+    # Plans first: their authors and reviewers are protected from deletion while they stand.
+    synthetic_plans = Plan.objects.filter(threat__reference__startswith="SYN-T-")
+    PlanTextBand.objects.filter(plan__in=synthetic_plans).delete()
+    PlanReview.objects.filter(plan__in=synthetic_plans).delete()
+    PlanAction.objects.filter(plan__in=synthetic_plans).delete()
+    synthetic_plans.delete()
     Assessment.objects.filter(threat__reference__startswith="SYN-T-").delete()
     Disruption.objects.filter(reference__startswith="SYN-D-", disruption_type="support").delete()
     Disruption.objects.filter(reference__startswith="SYN-D-").delete()
@@ -41,7 +48,8 @@ def remove_synthetic() -> None:
 
 @transaction.atomic
 def load_dataset(dataset, progress: Callable[[str, int, int], None] | None = None) -> dict:
-    """Insert users, threats, nominals and memberships; one audit entry records the whole load."""
+    """Insert users, threats, nominals, memberships, assessments, disruptions and 4P plans; one audit
+    entry records the whole load."""
     from django.contrib.auth.hashers import make_password
 
     from socmaster.core import audit
@@ -117,8 +125,9 @@ def load_dataset(dataset, progress: Callable[[str, int, int], None] | None = Non
     _load_assessments(dataset, threat_ids, user_ids)
     step("assessments", len(dataset.assessments), len(dataset.assessments))
     _load_disruptions(dataset, threat_ids, user_ids, orgs, progress)
+    plan_counts = _load_plans(dataset, {t.reference: t for t in threats}, threat_ids, user_ids, orgs, step)
     counts = {"users": len(users), "threats": len(threats), "nominals": len(nominals), "memberships": len(members),
-              "assessments": len(dataset.assessments), "disruptions": len(dataset.disruptions)}
+              "assessments": len(dataset.assessments), "disruptions": len(dataset.disruptions), **plan_counts}
     audit.record(AuditAction.CREATE, record_type="synth.dataset", record_repr=f"synthetic dataset ({dataset.scale})",
                  changes={"seed": dataset.seed, "scale": dataset.scale, "counts": counts})
     return counts
@@ -194,3 +203,113 @@ def _load_disruptions(dataset, threat_ids: dict, user_ids: dict, orgs: dict, pro
             done += len(chunk)
             if progress:
                 progress("disruptions", done, total)
+
+
+def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: dict, step) -> dict:
+    """Current 4P plans with their actions, reviews and copy-detection fingerprints.
+
+    The generator dates plans relative to its fixed ``today``; every plan, action and review date is
+    moved by (the real date - that day) so the plan-quality checks, which run against the real
+    date, find what the ground truth says. Fingerprints are those ``plans.services.refresh_fingerprint``
+    would store: the signature of the plan's own text (template lines removed) and its bands.
+    """
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from socmaster.plans import fingerprint
+    from socmaster.plans.choices import PlanStatus
+    from socmaster.plans.models import OBJECTIVE_FIELDS, Plan, PlanAction, PlanReview, PlanTextBand
+    from socmaster.plans.services import _template_texts, setting, template_for
+
+    plans = getattr(dataset, "plans", None) or []
+    counts = {"plans": len(plans), "plan_actions": sum(len(p.actions) for p in plans),
+              "plan_reviews": sum(len(p.reviews) for p in plans)}
+    if not plans:
+        return counts
+    shift = timezone.localdate() - dataset.today
+    now = timezone.now()
+
+    def day(d):
+        return d + shift if d is not None else None
+
+    def moment(d):
+        return min(now, timezone.make_aware(dt.datetime.combine(d + shift, dt.time(12))))
+
+    templates: dict[tuple[int, str], object] = {}
+
+    def template_of(threat):
+        key = (threat.owner_id, threat.threat_type)
+        if key not in templates:
+            templates[key] = template_for(threat)
+        return templates[key]
+
+    def with_template(own: str, template_text: str, use: bool) -> str:
+        return f"{template_text}\n{own}" if use and template_text else own
+
+    rows = []
+    for p in plans:
+        template = template_of(threats[p.threat])
+        fields = {name: with_template(p.objectives.get(four_p, ""), getattr(template, name, ""), p.from_template)
+                  for four_p, name in OBJECTIVE_FIELDS.items()}
+        author = user_ids[p.author]
+        rows.append(Plan(
+            threat_id=threat_ids[p.threat], version=1, status=PlanStatus.CURRENT, author_id=author,
+            author_role=p.author_role, template=template,
+            aim=with_template(p.aim, getattr(template, "aim", ""), p.from_template), **fields,
+            intelligence_gaps=p.intelligence_gaps, safeguarding_plans=p.safeguarding_plans,
+            investigation_plans=p.investigation_plans, review_frequency_days=p.review_frequency_days,
+            partner_sections=p.partner_sections, created_at=moment(p.created_on), updated_at=moment(p.updated_on),
+            updated_by_id=author))
+    for start in range(0, len(rows), BATCH):
+        Plan.objects.bulk_create(rows[start:start + BATCH])
+        step("plans", min(start + BATCH, len(rows)), len(rows))
+    plan_ids = dict(Plan.objects.filter(threat__reference__startswith="SYN-T-", status=PlanStatus.CURRENT)
+                    .values_list("threat__reference", "id"))
+
+    actions = []
+    for p in plans:
+        plan_id, author = plan_ids[p.threat], user_ids[p.author]
+        for a in p.actions:
+            owner = user_ids[a.owner_user] if a.owner_user else None
+            actions.append(PlanAction(
+                plan_id=plan_id, four_p=a.four_p, description=a.description, owner_user_id=owner,
+                owner_organisation=orgs[a.owner_org] if a.owner_org else None, start_date=day(a.start_date),
+                due_date=day(a.due_date), status=a.status, result=a.result, completed_on=day(a.completed_on),
+                created_at=moment(a.created_on), created_by_id=author, updated_at=moment(a.updated_on),
+                updated_by_id=owner or author))
+    for start in range(0, len(actions), BATCH * 5):
+        PlanAction.objects.bulk_create(actions[start:start + BATCH * 5], batch_size=BATCH)
+        step("plan actions", min(start + BATCH * 5, len(actions)), len(actions))
+    del actions
+
+    reviews = [PlanReview(plan_id=plan_ids[p.threat], reviewer_id=user_ids[r.reviewer], reviewer_role=r.reviewer_role,
+                          reviewed_on=day(r.reviewed_on), outcome=r.outcome, comments=r.comments,
+                          created_at=moment(r.reviewed_on))
+               for p in plans for r in p.reviews]
+    PlanReview.objects.bulk_create(reviews, batch_size=BATCH)
+    step("plan reviews", len(reviews), len(reviews))
+
+    # Fingerprints from the stored rows, the actions in the order refresh_fingerprint reads them.
+    min_words = setting("PLAN_COPY_MIN_WORDS")
+    by_id = {plan_ids[p.threat]: obj for p, obj in zip(plans, rows, strict=True)}
+    ids = sorted(by_id)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        descriptions: dict[int, list[str]] = {}
+        for plan_id, description in PlanAction.objects.filter(plan_id__in=chunk).values_list("plan_id",
+                                                                                              "description"):
+            descriptions.setdefault(plan_id, []).append(description)
+        signed, bands = [], []
+        for plan_id in chunk:
+            plan = by_id[plan_id]
+            texts = [plan.aim, *(getattr(plan, n) for n in OBJECTIVE_FIELDS.values()), plan.intelligence_gaps,
+                     *descriptions.get(plan_id, [])]
+            lines = fingerprint.own_lines(texts, _template_texts(plan.template))
+            signature = fingerprint.signature(lines, min_words)
+            signed.append(Plan(pk=plan_id, text_signature=signature))
+            bands += [PlanTextBand(plan_id=plan_id, band=b, value=v) for b, v in fingerprint.bands(signature)]
+        Plan.objects.bulk_update(signed, ["text_signature"], batch_size=500)
+        PlanTextBand.objects.bulk_create(bands, batch_size=BATCH)
+        step("plan text", min(start + BATCH, len(ids)), len(ids))
+    return counts

@@ -56,8 +56,18 @@ def home(request):
         "my_organisations": sorted({(o.name, o.get_absolute_url()) for o in my_orgs}),
         "my_roles": sorted({m.get_role_display() for m in user.active_memberships}),
         "recent_activity": AuditEntry.objects.filter(user=user).order_by("-seq")[:5],
+        **_my_actions(user),
     }
     return render(request, "web/home.html", context)
+
+
+def _my_actions(user) -> dict:
+    """Open actions in current 4P plans held by the user or their organisations."""
+    from socmaster.plans.choices import OPEN_STATUSES
+    from socmaster.plans.models import PlanAction
+
+    mine = PlanAction.objects.assigned_to(user).filter(plan__status="current", status__in=OPEN_STATUSES)
+    return {"my_action_count": mine.count(), "my_overdue_count": mine.overdue().count()}
 
 
 def add_service_errors(form: forms.Form, exc) -> None:
