@@ -19,6 +19,7 @@ from .choices import (
     ActionStatus,
     AuthorRole,
     FourP,
+    PartnerSection,
     PlanStatus,
     ReviewerRole,
     ReviewOutcome,
@@ -175,7 +176,11 @@ class PlanActionQuerySet(models.QuerySet):
         if policy.is_reader_of_everything(user):
             return self
         assigned = Q(owner_organisation_id__in=user.organisation_ids) | Q(owner_user_id=user.pk)
-        return self.filter(Q(plan__threat__in=Threat.objects.visible_to(user)) | assigned)
+        # Plans where the LRO shows holders the other organisations' actions too.
+        held = Plan.objects.filter(pk__in=PlanAction.objects.filter(assigned).values("plan_id"))
+        shown = [pk for pk, sections in held.values_list("pk", "partner_sections")
+                 if PartnerSection.OTHER_ACTIONS in (sections or [])]
+        return self.filter(Q(plan__threat__in=Threat.objects.visible_to(user)) | assigned | Q(plan_id__in=shown))
 
     def overdue(self, today: dt.date | None = None):
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today or timezone.localdate())

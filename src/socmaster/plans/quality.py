@@ -171,7 +171,8 @@ def evaluate(plans: QuerySet, user=None, today: dt.date | None = None) -> list[P
         if empty:
             fail("missing_p", f"No {', '.join(empty)} actions.")
         if counts[FourP.PURSUE] and not any(counts[p] for p in FourP.values if p != FourP.PURSUE):
-            fail("pursue_only", f"All {counts[FourP.PURSUE]} actions are Pursue actions.")
+            n = counts[FourP.PURSUE]
+            fail("pursue_only", f"All {n} actions are Pursue actions." if n > 1 else "Its only action is a Pursue action.")
         if plan.n_undated:
             fail("undated_actions", f"{plan.n_undated} action{'s' if plan.n_undated != 1 else ''} without an owner, "
                                     "a start date or a due date.")
@@ -209,8 +210,9 @@ def managed_without_plan(threats: QuerySet) -> QuerySet:
 
 
 def report(threats: QuerySet, plans: QuerySet, user=None, today: dt.date | None = None) -> list[PlanQuality]:
-    """One row per current plan of ``plans`` and per managed threat of ``threats`` with no plan."""
-    rows = evaluate(plans, user=user, today=today)
+    """One row per current plan of a managed (open) threat in ``plans``, and per managed threat of
+    ``threats`` with no plan."""
+    rows = evaluate(plans.filter(threat__in=active(Threat.objects.all())), user=user, today=today)
     for threat in managed_without_plan(threats).select_related("owner", "owner__region", "lro"):
         failures = [Failure("no_plan", f"{threat.reference} is on the master list and has no 4P plan.")]
         if threat.lro_id is None:

@@ -37,6 +37,9 @@ ASSIGNEE_FIELDS = ("status", "result", "start_date")
 REVIEW_FIELDS = ("reviewed_on", "outcome", "comments")
 TEMPLATE_FIELDS = ("name", "aim", *OBJECTIVE_FIELDS.values(), "suggested_actions")
 MIN_REVIEW_DAYS, MAX_REVIEW_DAYS = 7, 365
+#: Fields the services set themselves, left out of full_clean (which checks the rest before saving).
+PLAN_CLEAN_EXCLUDE = ["threat", "author", "template", "updated_by", "text_signature", "partner_sections"]
+ACTION_CLEAN_EXCLUDE = ["plan", "created_by", "updated_by", "carried_from", "disruptions"]
 
 
 def setting(name: str):
@@ -52,8 +55,12 @@ def has_full_view(user, plan: Plan) -> bool:
     return policy.can(user, Action.VIEW, plan.threat)
 
 
+def _active(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
 def holds_action(user, plan: Plan) -> bool:
-    return PlanAction.objects.assigned_to(user).filter(plan=plan).exists()
+    return _active(user) and PlanAction.objects.assigned_to(user).filter(plan=plan).exists()
 
 
 def may_view(user, plan: Plan) -> bool:
@@ -72,7 +79,7 @@ def may_write_plan(user, threat: Threat) -> bool:
 def action_rights(user, action: PlanAction) -> tuple[str, ...]:
     """The fields of ``action`` that ``user`` may change: all of them for the plan's owners, the
     assignee fields for the person or organisation holding the action, none otherwise."""
-    if policy.is_read_only(user) or not action.plan.is_current:
+    if not _active(user) or policy.is_read_only(user) or not action.plan.is_current:
         return ()
     if may_edit(user, action.plan):
         return ACTION_FIELDS
@@ -82,10 +89,12 @@ def action_rights(user, action: PlanAction) -> tuple[str, ...]:
 
 
 def reviewer_role(user, plan: Plan) -> str | None:
-    """Supervisors (the threat's SRO) and chief officers of the owning organisation review plans;
-    the LRO does not review their own plan."""
+    """Supervisors (the threat's SRO) and chief officers of the owning organisation review current
+    plans; neither the LRO nor the plan's author reviews their own plan."""
     threat = plan.threat
-    if policy.is_read_only(user) or not has_full_view(user, plan) or threat.lro_id == user.pk:
+    if not plan.is_current or policy.is_read_only(user) or not has_full_view(user, plan):
+        return None
+    if user.pk in (threat.lro_id, plan.author_id):
         return None
     if threat.sro_id == user.pk:
         return ReviewerRole.SRO
@@ -103,7 +112,7 @@ def visible_partner_sections(user, plan: Plan) -> set[str]:
     """Every section for full viewers; what the LRO chose for those who only hold actions."""
     if has_full_view(user, plan):
         return set(PartnerSection.values)
-    return set(plan.partner_sections or [])
+    return set(plan.partner_sections or []) if holds_action(user, plan) else set()
 
 
 # --- Templates -----------------------------------------------------------------------------------
@@ -176,9 +185,16 @@ def save_template(user, *, organisation, threat_type: str, **values) -> PlanTemp
 # --- Plans ---------------------------------------------------------------------------------------
 
 
+#: Text fields where an absent value (None) means empty text.
+_TEXT_FIELDS = {"aim", *OBJECTIVE_FIELDS.values(), "intelligence_gaps", "safeguarding_plans", "investigation_plans",
+                "description", "result", "comments"}
+
+
 def _clean_plan_values(values: dict) -> dict:
     out = {}
     for name, value in values.items():
+        if value is None and name in _TEXT_FIELDS:
+            value = ""
         out[name] = value.strip() if isinstance(value, str) else value
     return out
 
@@ -191,7 +207,7 @@ def _validate_plan(values: dict) -> None:
     if days is None or not isinstance(days, int) or not MIN_REVIEW_DAYS <= days <= MAX_REVIEW_DAYS:
         errors["review_frequency_days"] = [
             f"Give a review period between {MIN_REVIEW_DAYS} and {MAX_REVIEW_DAYS} days."]
-    sections = values.get("partner_sections") or []
+    sections = values.get("partner_sections")
     if not isinstance(sections, list) or set(sections) - set(PartnerSection.values):
         errors["partner_sections"] = [f"Choose from {', '.join(PartnerSection.values)}."]
     if errors:
@@ -238,12 +254,15 @@ def create_plan(user, threat: Threat, *, add_suggested_actions: bool = False, **
     if threat.plans.filter(status=PlanStatus.CURRENT).exists():
         raise ValidationError({"threat": [f"{threat.reference} already has a current plan: change it, or start "
                                           "a new version."]})
-    values = _clean_plan_values({"review_frequency_days": setting("PLAN_REVIEW_DAYS"), **values})
+    values = _clean_plan_values({"review_frequency_days": setting("PLAN_REVIEW_DAYS"), "partner_sections": [],
+                                 **values})
     _validate_plan(values)
     template = template_for(threat)
     now = timezone.now()
-    plan = Plan.objects.create(threat=threat, version=1, author=user, author_role=_author_role(user, threat),
-                               template=template, created_at=now, updated_at=now, updated_by=user, **values)
+    plan = Plan(threat=threat, version=1, author=user, author_role=_author_role(user, threat), template=template,
+                created_at=now, updated_at=now, updated_by=user, **values)
+    plan.full_clean(exclude=PLAN_CLEAN_EXCLUDE)
+    plan.save()
     if add_suggested_actions and template is not None:
         PlanAction.objects.bulk_create(
             PlanAction(plan=plan, four_p=a["four_p"], description=a["description"], created_by=user,
@@ -258,7 +277,9 @@ def create_plan(user, threat: Threat, *, add_suggested_actions: bool = False, **
 
 
 def _lock(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update().select_related("threat", "threat__owner", "template").get(pk=plan.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the template.
+    return Plan.objects.select_for_update(of=("self",)).select_related("threat", "threat__owner", "template").get(
+        pk=plan.pk)
 
 
 @transaction.atomic
@@ -281,6 +302,7 @@ def update_plan(user, plan: Plan, **values) -> Plan:
     changes = audit.diff(before, audit.snapshot(plan, fields=PLAN_FIELDS))
     if changes:
         plan.updated_at, plan.updated_by = timezone.now(), user
+        plan.full_clean(exclude=PLAN_CLEAN_EXCLUDE)
         plan.save()
         refresh_fingerprint(plan)
         audit.record(AuditAction.UPDATE, plan, user=user, changes=changes)
@@ -306,7 +328,7 @@ def new_version(user, plan: Plan) -> Plan:
         threat=plan.threat, version=number, author=user, author_role=_author_role(user, plan.threat),
         template=plan.template, created_at=now, updated_at=now, updated_by=user,
         **{name: getattr(plan, name) for name in PLAN_FIELDS})
-    for action in plan.actions.prefetch_related("disruptions"):
+    for action in plan.actions.all():
         disruptions = list(action.disruptions.all())
         old_pk = action.pk
         action.pk, action.id, action.plan, action.carried_from_id = None, None, copy, old_pk
@@ -383,6 +405,7 @@ def add_action(user, plan: Plan, *, disruptions=(), **values) -> PlanAction:
     now = timezone.now()
     action = PlanAction(plan=plan, created_by=user, updated_by=user, created_at=now, updated_at=now, **values)
     _apply_completion(action, None)
+    action.full_clean(exclude=ACTION_CLEAN_EXCLUDE)
     action.save()
     action.disruptions.set(disruptions)
     _touch(plan, user)
@@ -395,10 +418,11 @@ def add_action(user, plan: Plan, *, disruptions=(), **values) -> PlanAction:
 def update_action(user, action: PlanAction, *, disruptions=None, **values) -> PlanAction:
     """Change an action. The plan's owners may change anything; the person or organisation holding
     the action (a partner, say) may change its status, result and start date."""
-    action = PlanAction.objects.select_for_update().select_related("plan", "plan__threat").get(pk=action.pk)
-    plan = action.plan
-    if not may_view(user, plan):
+    if not PlanAction.objects.visible_to(user).filter(pk=action.pk).exists():
         raise Http404("No such record.")
+    action = PlanAction.objects.select_for_update(of=("self",)).select_related("plan", "plan__threat").get(
+        pk=action.pk)
+    plan = action.plan
     if not plan.is_current:
         raise ValidationError({"status": [f"Version {plan.version} has been superseded and cannot be changed."]})
     allowed = action_rights(user, action)
@@ -428,6 +452,7 @@ def update_action(user, action: PlanAction, *, disruptions=None, **values) -> Pl
     changes = audit.diff(before, _action_snapshot(action))
     if changes:
         action.updated_at, action.updated_by = timezone.now(), user
+        action.full_clean(exclude=ACTION_CLEAN_EXCLUDE)
         action.save()
         _touch(plan, user)
         if "description" in changes:
@@ -445,6 +470,9 @@ def record_review(user, plan: Plan, **values) -> PlanReview:
     plan = _lock(plan)
     if not may_view(user, plan):
         raise Http404("No such record.")
+    if not plan.is_current:
+        raise ValidationError({"status": [f"Version {plan.version} has been superseded: review the current "
+                                          "version."]})
     role = reviewer_role(user, plan)
     if role is None:
         raise PermissionDenied("Plans are reviewed by the threat's SRO or a chief officer of the owning "
@@ -456,7 +484,9 @@ def record_review(user, plan: Plan, **values) -> PlanReview:
     errors: dict[str, list[str]] = {}
     if values["reviewed_on"] is None or values["reviewed_on"] > timezone.localdate():
         errors["reviewed_on"] = ["Give the date of the review; it cannot be in the future."]
-    elif values["reviewed_on"] < timezone.localtime(plan.created_at).date() and plan.version == 1:
+    elif values["reviewed_on"] < timezone.localtime(
+            Plan.objects.filter(threat=plan.threat_id).order_by("version").values_list("created_at", flat=True)[0]
+    ).date():
         errors["reviewed_on"] = ["The review cannot be dated before the plan was written."]
     if not (values.get("comments") or "").strip():
         errors["comments"] = ["Record what the review found."]
