@@ -146,3 +146,14 @@ def test_completed_without_result_found_by_report(people, plan):
     PlanAction.objects.filter(plan=plan, four_p="pursue").update(status="complete", result="")
     rows = list(csv.DictReader(io.StringIO(_report())))
     assert "no_result" in rows[0]["checks_failed"].split(";")
+
+
+def test_partner_reads_reviews_only_when_shown_and_opening_an_action_is_audited(api, people, plan):
+    services.record_review(people["chief"], plan, outcome="good", comments="Sound plan.")
+    client = api(people["partner"])
+    assert client.get("/api/plan-reviews/").json()["count"] == 0
+    services.update_plan(people["lro"], plan, partner_sections=["reviews"])
+    assert [r["comments"] for r in client.get("/api/plan-reviews/").json()["results"]] == ["Sound plan."]
+    mine = plan.actions.get(four_p="protect")
+    assert client.get(f"/api/plan-actions/{mine.pk}/").status_code == 200
+    assert AuditEntry.objects.filter(action="view", record_type="plans.planaction", record_id=str(mine.pk)).exists()

@@ -265,3 +265,40 @@ def test_home_page_counts_open_actions_held_by_my_organisation(web, people, plan
         due_date=TODAY - dt.timedelta(days=1))
     page = web(people["partner"]).get("/")
     assert b'data-testid="count-my-actions">1<' in page.content and b"1 overdue" in page.content
+
+
+def test_plan_settings_are_checked(settings):
+    from socmaster.plans.apps import check_plan_settings
+
+    assert check_plan_settings() == []
+    settings.SOCMASTER = {**settings.SOCMASTER, "PLAN_REVIEW_DAYS": 400, "PLAN_COPY_SIMILARITY": 0}
+    messages = [e.msg for e in check_plan_settings()]
+    assert messages == ["SOCMASTER_PLAN_REVIEW_DAYS is 400; it must be between 7 and 365.",
+                        "SOCMASTER_PLAN_COPY_SIMILARITY is 0; it must be above 0 and at most 1."]
+
+
+def test_action_page_of_a_restricted_threat_asks_for_a_reason(web, people, org):
+    threat = Threat.objects.create(reference="PL-RA", name="Restricted", owner=org("force-durham"),
+                                   lro=people["lro"], handling="owner")
+    plan = services.create_plan(people["lro"], threat, aim="Restricted aim.")
+    action = services.add_action(people["lro"], plan, four_p="pursue", description="Covert deployment")
+    response = web(people["lro"]).get(f"/plans/actions/{action.pk}/")
+    assert response.status_code == 302 and response.url.startswith("/reason/")
+
+
+def test_template_edits_do_not_turn_old_template_lines_into_own_text(people, org):
+    from socmaster.plans import quality
+
+    plans = []
+    for n in (1, 2):
+        threat = Threat.objects.create(reference=f"PL-T{n}", name=f"Group {n}", owner=org("force-durham"),
+                                       lro=people["lro"])
+        plans.append(services.create_plan(people["lro"], threat,
+                                          **services.initial_from_template(services.template_for(threat))))
+    services.save_template(people["admin"], organisation=org("force-durham"), threat_type="ocg",
+                           name="New wording", aim="Entirely new template aim for Durham.")
+    for plan in plans:
+        services.update_plan(people["lro"], plan, intelligence_gaps=f"Gap for {plan.threat.reference}.")
+    rows = quality.evaluate(Plan.objects.filter(pk__in=[p.pk for p in plans]))
+    assert all("copied_text" not in r.failed_keys for r in rows)
+    assert Plan.objects.get(pk=plans[0].pk).template_lines[0].startswith("Dismantle the group")

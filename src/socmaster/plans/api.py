@@ -125,7 +125,24 @@ class PlanSerializer(serializers.ModelSerializer):
         return services.update_plan(self.context["request"].user, instance, **validated_data)
 
 
-class PlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AuditedRetrieveMixin:
+    """Opening one record is audited; one of a threat with restricted handling needs a reason."""
+
+    def opened(self, request, obj):
+        reason = (request.headers.get("X-Reason") or request.query_params.get("reason") or "").strip()
+        if obj.is_restricted:
+            reason = reason or current_reason(request, record_key(obj))
+            if not reason:
+                raise ReasonRequired()
+        record_view(request.user, obj, reason)
+        return obj
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.opened(request, self.get_object())).data)
+
+
+class PlanViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                  viewsets.ReadOnlyModelViewSet):
     """4P plans. Filter with ?threat=REF and ?status=current. Opening a plan is audited; a plan of a
     threat with restricted handling needs a reason (X-Reason header or ?reason=)."""
 
@@ -142,13 +159,7 @@ class PlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         return qs
 
     def retrieve(self, request, *args, **kwargs):
-        plan = self.get_object()
-        reason = (request.headers.get("X-Reason") or request.query_params.get("reason") or "").strip()
-        if plan.is_restricted:
-            reason = reason or current_reason(request, record_key(plan))
-            if not reason:
-                raise ReasonRequired()
-        record_view(request.user, plan, reason)
+        plan = self.opened(request, self.get_object())
         data = self.get_serializer(plan).data
         if plan.is_current and services.has_full_view(request.user, plan):
             result = quality.evaluate(Plan.objects.filter(pk=plan.pk), user=request.user)[0]
@@ -177,7 +188,8 @@ class PlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         return self.get_paginated_response([r.as_row() for r in page])
 
 
-class PlanActionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PlanActionViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                        viewsets.ReadOnlyModelViewSet):
     """Plan actions you may see: those of plans whose threat you may see, and those you or your
     organisation hold. Holders may change status, result and start date."""
 
@@ -192,16 +204,16 @@ class PlanActionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewse
             "disruptions").order_by("due_date", "id")
 
 
-class PlanReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Quality-assurance reviews of plans whose threat you may see."""
+class PlanReviewViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Quality-assurance reviews of plans whose threat you may see, and of plans where you hold an
+    action and the LRO shows holders the reviews."""
 
     serializer_class = PlanReviewSerializer
     filterset_fields = ["plan", "outcome", "reviewer_role"]
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        return PlanReview.objects.filter(plan__threat__in=Threat.objects.visible_to(self.request.user)).select_related(
-            "plan", "reviewer").order_by("-reviewed_on", "-id")
+        return PlanReview.objects.visible_to(self.request.user).select_related("plan", "plan__threat", "reviewer").order_by("-reviewed_on", "-id")
 
 
 class PlanTemplateSerializer(serializers.ModelSerializer):

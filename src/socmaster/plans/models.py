@@ -111,6 +111,9 @@ class Plan(models.Model):
         help_text="How often supervisors review the plan (days, 7 to 365).")
     partner_sections = models.JSONField(default=list, blank=True,
                                         help_text="What partners holding actions see beyond their own actions.")
+    template_lines = models.JSONField(default=list, blank=True, editable=False,
+                                      help_text="The template's text when the plan was written: those lines "
+                                                "are not the plan's own text.")
     text_signature = models.JSONField(default=list, blank=True, editable=False,
                                       help_text="MinHash signature of the plan's own text (copy detection).")
     created_at = models.DateTimeField(default=timezone.now)
@@ -225,6 +228,10 @@ class PlanAction(models.Model):
         return reverse("plans:action", args=[self.pk])
 
     @property
+    def is_restricted(self) -> bool:
+        return self.plan.threat.is_restricted
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -238,6 +245,22 @@ class PlanAction(models.Model):
         return ", ".join(parts)
 
 
+class PlanReviewQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reviews of plans whose threat the user may see, and of plans where they hold an action and
+        the LRO shows holders the reviews."""
+        from socmaster.core import policy
+
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if policy.is_reader_of_everything(user):
+            return self
+        held = Plan.objects.filter(pk__in=PlanAction.objects.assigned_to(user).values("plan_id"))
+        shown = [pk for pk, sections in held.values_list("pk", "partner_sections")
+                 if PartnerSection.REVIEWS in (sections or [])]
+        return self.filter(Q(plan__threat__in=Threat.objects.visible_to(user)) | Q(plan_id__in=shown))
+
+
 class PlanReview(models.Model):
     """A dated quality-assurance review of a plan by a supervisor or chief officer."""
 
@@ -249,8 +272,14 @@ class PlanReview(models.Model):
     comments = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = PlanReviewQuerySet.as_manager()
+
     class Meta:
         ordering = ["-reviewed_on", "-id"]
 
     def __str__(self) -> str:
         return f"Review of {self.plan} on {self.reviewed_on:%d %b %Y}"
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.plan.threat.is_restricted

@@ -38,7 +38,8 @@ REVIEW_FIELDS = ("reviewed_on", "outcome", "comments")
 TEMPLATE_FIELDS = ("name", "aim", *OBJECTIVE_FIELDS.values(), "suggested_actions")
 MIN_REVIEW_DAYS, MAX_REVIEW_DAYS = 7, 365
 #: Fields the services set themselves, left out of full_clean (which checks the rest before saving).
-PLAN_CLEAN_EXCLUDE = ["threat", "author", "template", "updated_by", "text_signature", "partner_sections"]
+PLAN_CLEAN_EXCLUDE = ["threat", "author", "template", "updated_by", "text_signature", "partner_sections",
+                      "template_lines"]
 ACTION_CLEAN_EXCLUDE = ["plan", "created_by", "updated_by", "carried_from", "disruptions"]
 
 
@@ -131,7 +132,8 @@ def initial_from_template(template: PlanTemplate | None) -> dict:
             "review_frequency_days": setting("PLAN_REVIEW_DAYS")}
 
 
-def _template_texts(template: PlanTemplate | None) -> list[str]:
+def template_texts(template: PlanTemplate | None) -> list[str]:
+    """The template's text as it stands, kept on each plan written from it (for copy detection)."""
     if template is None:
         return []
     return [template.aim, *(getattr(template, n) for n in OBJECTIVE_FIELDS.values()),
@@ -226,7 +228,7 @@ def refresh_fingerprint(plan: Plan) -> None:
     """Recompute the signature of the plan's own text (template lines removed) and its LSH bands."""
     texts = [plan.aim, *(getattr(plan, n) for n in OBJECTIVE_FIELDS.values()), plan.intelligence_gaps,
              *plan.actions.values_list("description", flat=True)]
-    lines = fingerprint.own_lines(texts, _template_texts(plan.template))
+    lines = fingerprint.own_lines(texts, plan.template_lines)
     plan.text_signature = fingerprint.signature(lines, setting("PLAN_COPY_MIN_WORDS"))
     Plan.objects.filter(pk=plan.pk).update(text_signature=plan.text_signature)
     PlanTextBand.objects.filter(plan=plan).delete()
@@ -260,7 +262,7 @@ def create_plan(user, threat: Threat, *, add_suggested_actions: bool = False, **
     template = template_for(threat)
     now = timezone.now()
     plan = Plan(threat=threat, version=1, author=user, author_role=_author_role(user, threat), template=template,
-                created_at=now, updated_at=now, updated_by=user, **values)
+                template_lines=template_texts(template), created_at=now, updated_at=now, updated_by=user, **values)
     plan.full_clean(exclude=PLAN_CLEAN_EXCLUDE)
     plan.save()
     if add_suggested_actions and template is not None:
@@ -326,7 +328,7 @@ def new_version(user, plan: Plan) -> Plan:
     PlanTextBand.objects.filter(plan=plan).delete()
     copy = Plan.objects.create(
         threat=plan.threat, version=number, author=user, author_role=_author_role(user, plan.threat),
-        template=plan.template, created_at=now, updated_at=now, updated_by=user,
+        template=plan.template, template_lines=plan.template_lines, created_at=now, updated_at=now, updated_by=user,
         **{name: getattr(plan, name) for name in PLAN_FIELDS})
     for action in plan.actions.all():
         disruptions = list(action.disruptions.all())

@@ -22,6 +22,7 @@ from socmaster.core.models import AuditEntry
 from socmaster.core.views import open_record
 from socmaster.organisations.models import Organisation
 from socmaster.threats.choices import ThreatType
+from socmaster.threats.exceptions import active
 from socmaster.threats.models import Threat
 from socmaster.web.views import form_page, style_form
 
@@ -143,8 +144,8 @@ def reviews_due(request):
     user = request.user
     threats = Threat.objects.visible_to(user)
     horizon = timezone.localdate() + dt.timedelta(days=14)
-    rows = [r for r in quality.evaluate(Plan.objects.visible_to(user).filter(threat__in=threats), user=user)
-            if r.next_review_due and r.next_review_due <= horizon]
+    plans = Plan.objects.visible_to(user).filter(threat__in=active(threats))
+    rows = [r for r in quality.evaluate(plans, user=user) if r.next_review_due and r.next_review_due <= horizon]
     rows.sort(key=lambda r: r.next_review_due)
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
     return render(request, "plans/reviews_due.html", {"page_obj": page, "querystring_without_page": "",
@@ -235,6 +236,7 @@ def _plan_context(request, plan: Plan) -> dict:
         "versions": list(plan.threat.plans.select_related("author").order_by("-version")) if full else [],
         "show": {s: s in sections for s in PartnerSection.values},
         "partner_labels": [PartnerSection(s).label for s in plan.partner_sections or []],
+        "may_read_audit": policy.can_view_audit(user),
         "today": timezone.localdate(),
     }
 
@@ -335,7 +337,9 @@ def action_detail(request, pk):
     rights = services.action_rights(request.user, action)
     if not rights and request.method == "POST":
         raise PermissionDenied("Only the plan's owners and the holder of this action may change it.")
-    audit.record(AuditAction.VIEW, action, user=request.user)
+    redirect_to = open_record(request, action)
+    if redirect_to:
+        return redirect_to
     history = AuditEntry.objects.filter(record_type="plans.planaction", record_id=str(action.pk),
                                         action__in=["create", "update"]).order_by("seq")
     context = {"action": action, "plan": plan, "history": history,
