@@ -28,7 +28,8 @@ def national(orgs):
 def test_same_seed_same_data_and_different_seed_different_data(orgs):
     a, b, c = generate("demo", 11, orgs), generate("demo", 11, orgs), generate("demo", 12, orgs)
     assert a.threats == b.threats and a.nominals == b.nominals and a.members == b.members and a.users == b.users
-    assert a.threats != c.threats
+    assert a.plans == b.plans and a.truth == b.truth
+    assert a.threats != c.threats and a.plans != c.plans
 
 
 def test_demo_is_one_region(orgs):
@@ -138,6 +139,10 @@ def test_loader_and_generate_command(capsys):
     assert Disruption.objects.filter(reference__startswith="SYN-D-").count() == 15 * 120
     support = Disruption.objects.filter(reference__startswith="SYN-D-", disruption_type="support").first()
     assert support.lead is not None and support.lead.threat_id == support.threat_id
+    from socmaster.plans.models import Plan
+
+    plans = Plan.objects.filter(threat__reference__startswith="SYN-T-")
+    assert 60 < plans.count() < 120 and not plans.filter(text_signature=[]).exists()
     with pytest.raises(CommandError, match="already loaded"):
         call_command("generate", "--scale", "demo")
     call_command("generate", "--scale", "demo", "--seed", "4", "--replace")

@@ -10,5 +10,7 @@ from .generator import (
     SynthUser,
     generate,
 )
+from .plans import PLAN_FAULT_RATES, PLAN_FAULTS, SynthAction, SynthPlan, SynthReview
 
-__all__ = ["Dataset", "OrgSpec", "SynthDisruption", "SynthMember", "SynthNominal", "SynthThreat", "SynthUser", "generate"]
+__all__ = ["PLAN_FAULTS", "PLAN_FAULT_RATES", "Dataset", "OrgSpec", "SynthAction", "SynthDisruption",
+           "SynthMember", "SynthNominal", "SynthPlan", "SynthReview", "SynthThreat", "SynthUser", "generate"]

@@ -2,7 +2,8 @@
 
 Pure Python: no Django. The caller passes the organisations (``OrgSpec``) and gets plain
 dataclasses back; ``socmaster.web.synthetic`` writes them into the database. Every person, group and
-event is invented (Faker ``en_GB``); descriptions say so.
+event is invented (Faker ``en_GB``); descriptions say so. 4P plans, with deliberate quality faults
+and their ground truth, come from ``plans.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from faker import Faker
 
@@ -18,6 +20,9 @@ from socmaster.morile import Scheme, default_scheme
 from socmaster.morile import score as score_answers
 
 from .weights import DEFAULT_FORCE_WEIGHT, FORCE_WEIGHTS
+
+if TYPE_CHECKING:
+    from .plans import SynthPlan
 
 NATIONAL_THREATS = 4600
 NATIONAL_NOMINALS = 40000
@@ -151,6 +156,8 @@ class Dataset:
     truth: dict
     assessments: list[SynthAssessment] = field(default_factory=list)
     disruptions: list[SynthDisruption] = field(default_factory=list)
+    plans: list[SynthPlan] = field(default_factory=list)
+    today: dt.date = TODAY
 
 
 #: How likely each answer is (by position in the factor's list), per factor role: most threats do
@@ -400,7 +407,13 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disrup
     total = disruptions if disruptions is not None else DISRUPTIONS_PER_THREAT * len(threats)
     synth_disruptions = _disruptions(rng, threats, by_key, total)
     truth["disruptions_by_status"] = dict(Counter(d.status for d in synth_disruptions))
-    return Dataset(seed, str(scale), users, threats, nominals, members, truth, assessments, synth_disruptions)
+    from .plans import plan_dataset
+
+    plans, plan_faults, copied_from = plan_dataset(seed, threats, {u.username for u in users}, by_key)
+    truth["plan_faults"] = plan_faults
+    truth["plan_copied_from"] = copied_from
+    return Dataset(seed, str(scale), users, threats, nominals, members, truth, assessments, synth_disruptions,
+                   plans)
 
 
 def _disruptions(rng: random.Random, threats: list[SynthThreat], by_key: dict[str, OrgSpec], total: int):

@@ -210,17 +210,19 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
 
     The generator dates plans relative to its fixed ``today``; every plan, action and review date is
     moved by (the real date - that day) so the plan-quality checks, which run against the real
-    date, find what the ground truth says. Fingerprints are those ``plans.services.refresh_fingerprint``
-    would store: the signature of the plan's own text (template lines removed) and its bands.
+    date, find what the ground truth says. Each plan keeps its template's lines, as ``create_plan``
+    does, and the fingerprints are those ``plans.services.refresh_fingerprint`` would store: the
+    signature of the plan's own text (template lines removed) and its bands.
     """
     import datetime as dt
+    from itertools import islice
 
     from django.utils import timezone
 
     from socmaster.plans import fingerprint
     from socmaster.plans.choices import PlanStatus
     from socmaster.plans.models import OBJECTIVE_FIELDS, Plan, PlanAction, PlanReview, PlanTextBand
-    from socmaster.plans.services import _template_texts, setting, template_for
+    from socmaster.plans.services import setting, template_for, template_texts
 
     plans = getattr(dataset, "plans", None) or []
     counts = {"plans": len(plans), "plan_actions": sum(len(p.actions) for p in plans),
@@ -236,12 +238,14 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
     def moment(d):
         return min(now, timezone.make_aware(dt.datetime.combine(d + shift, dt.time(12))))
 
-    templates: dict[tuple[int, str], object] = {}
+    templates: dict[tuple[int, str], tuple] = {}
 
     def template_of(threat):
+        """The template a plan for ``threat`` is written from, and its lines (as create_plan keeps them)."""
         key = (threat.owner_id, threat.threat_type)
         if key not in templates:
-            templates[key] = template_for(threat)
+            template = template_for(threat)
+            templates[key] = (template, template_texts(template))
         return templates[key]
 
     def with_template(own: str, template_text: str, use: bool) -> str:
@@ -249,13 +253,13 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
 
     rows = []
     for p in plans:
-        template = template_of(threats[p.threat])
+        template, template_lines = template_of(threats[p.threat])
         fields = {name: with_template(p.objectives.get(four_p, ""), getattr(template, name, ""), p.from_template)
                   for four_p, name in OBJECTIVE_FIELDS.items()}
         author = user_ids[p.author]
         rows.append(Plan(
             threat_id=threat_ids[p.threat], version=1, status=PlanStatus.CURRENT, author_id=author,
-            author_role=p.author_role, template=template,
+            author_role=p.author_role, template=template, template_lines=template_lines,
             aim=with_template(p.aim, getattr(template, "aim", ""), p.from_template), **fields,
             intelligence_gaps=p.intelligence_gaps, safeguarding_plans=p.safeguarding_plans,
             investigation_plans=p.investigation_plans, review_frequency_days=p.review_frequency_days,
@@ -267,21 +271,23 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
     plan_ids = dict(Plan.objects.filter(threat__reference__startswith="SYN-T-", status=PlanStatus.CURRENT)
                     .values_list("threat__reference", "id"))
 
-    actions = []
-    for p in plans:
-        plan_id, author = plan_ids[p.threat], user_ids[p.author]
-        for a in p.actions:
-            owner = user_ids[a.owner_user] if a.owner_user else None
-            actions.append(PlanAction(
-                plan_id=plan_id, four_p=a.four_p, description=a.description, owner_user_id=owner,
-                owner_organisation=orgs[a.owner_org] if a.owner_org else None, start_date=day(a.start_date),
-                due_date=day(a.due_date), status=a.status, result=a.result, completed_on=day(a.completed_on),
-                created_at=moment(a.created_on), created_by_id=author, updated_at=moment(a.updated_on),
-                updated_by_id=owner or author))
-    for start in range(0, len(actions), BATCH * 5):
-        PlanAction.objects.bulk_create(actions[start:start + BATCH * 5], batch_size=BATCH)
-        step("plan actions", min(start + BATCH * 5, len(actions)), len(actions))
-    del actions
+    def action_rows():
+        for p in plans:
+            plan_id, author = plan_ids[p.threat], user_ids[p.author]
+            for a in p.actions:
+                owner = user_ids[a.owner_user] if a.owner_user else None
+                yield PlanAction(
+                    plan_id=plan_id, four_p=a.four_p, description=a.description, owner_user_id=owner,
+                    owner_organisation=orgs[a.owner_org] if a.owner_org else None, start_date=day(a.start_date),
+                    due_date=day(a.due_date), status=a.status, result=a.result, completed_on=day(a.completed_on),
+                    created_at=moment(a.created_on), created_by_id=author, updated_at=moment(a.updated_on),
+                    updated_by_id=owner or author)
+
+    rows_left, done = action_rows(), 0
+    while chunk := list(islice(rows_left, BATCH * 5)):  # built a chunk at a time to keep memory down
+        PlanAction.objects.bulk_create(chunk, batch_size=BATCH)
+        done += len(chunk)
+        step("plan actions", done, counts["plan_actions"])
 
     reviews = [PlanReview(plan_id=plan_ids[p.threat], reviewer_id=user_ids[r.reviewer], reviewer_role=r.reviewer_role,
                           reviewed_on=day(r.reviewed_on), outcome=r.outcome, comments=r.comments,
@@ -295,17 +301,16 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
     by_id = {plan_ids[p.threat]: obj for p, obj in zip(plans, rows, strict=True)}
     ids = sorted(by_id)
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
+        some = ids[start:start + BATCH]
         descriptions: dict[int, list[str]] = {}
-        for plan_id, description in PlanAction.objects.filter(plan_id__in=chunk).values_list("plan_id",
-                                                                                              "description"):
-            descriptions.setdefault(plan_id, []).append(description)
+        for plan_id, text in PlanAction.objects.filter(plan_id__in=some).values_list("plan_id", "description"):
+            descriptions.setdefault(plan_id, []).append(text)
         signed, bands = [], []
-        for plan_id in chunk:
+        for plan_id in some:
             plan = by_id[plan_id]
             texts = [plan.aim, *(getattr(plan, n) for n in OBJECTIVE_FIELDS.values()), plan.intelligence_gaps,
                      *descriptions.get(plan_id, [])]
-            lines = fingerprint.own_lines(texts, _template_texts(plan.template))
+            lines = fingerprint.own_lines(texts, plan.template_lines)
             signature = fingerprint.signature(lines, min_words)
             signed.append(Plan(pk=plan_id, text_signature=signature))
             bands += [PlanTextBand(plan_id=plan_id, band=b, value=v) for b, v in fingerprint.bands(signature)]
