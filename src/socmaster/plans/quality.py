@@ -19,7 +19,7 @@ from socmaster.threats.models import Threat
 
 from . import fingerprint
 from .choices import OPEN_STATUSES, ActionStatus, AuthorRole, FourP, PlanStatus
-from .models import Plan, PlanReview, PlanTextBand
+from .models import OBJECTIVE_FIELDS, Plan, PlanReview, PlanTextBand
 from .services import setting
 
 
@@ -98,6 +98,9 @@ def _annotated(plans: QuerySet, today: dt.date) -> QuerySet:
     counts = {f"n_{p}": Count("actions", filter=Q(actions__four_p=p) & live) for p in FourP.values}
     reviews = PlanReview.objects.filter(plan__threat=OuterRef("threat")).order_by("-reviewed_on")
     first = Plan.objects.filter(threat=OuterRef("threat")).order_by("version")
+    # The checks read none of the plan's text, only its signature: leave the text in the database.
+    plans = plans.defer("aim", *OBJECTIVE_FIELDS.values(), "intelligence_gaps", "safeguarding_plans",
+                        "investigation_plans", "template_lines", "partner_sections")
     return plans.select_related("threat", "threat__owner", "threat__owner__region", "threat__lro",
                                  "threat__sro").annotate(
         **counts,
