@@ -620,7 +620,7 @@ def test_superseded_versions_cannot_be_changed(people, plan):
     assert "status" in messages(exc)
     with pytest.raises(ValidationError) as exc:
         services.new_version(people["lro"], plan)
-    assert "already been superseded" in messages(exc)["status"][0]
+    assert "has been superseded" in messages(exc)["status"][0]
     old = Plan.objects.get(pk=plan.pk)
     assert old.aim == text()["aim"] and old.actions.count() == 1
     assert PlanAction.objects.get(pk=action.pk).status == "not_started"

@@ -34,6 +34,17 @@ class ReasonRequired(exceptions.PermissionDenied):
     default_code = "reason_required"
 
 
+def record_opening(request, obj) -> None:
+    """Audit that one record was opened through the API; a restricted one needs a reason
+    (X-Reason header, ``reason`` query parameter, or one given in this session)."""
+    reason = (request.headers.get("X-Reason") or request.query_params.get("reason") or "").strip()
+    if obj.is_restricted:
+        reason = reason or current_reason(request, record_key(obj))
+        if not reason:
+            raise ReasonRequired()
+    record_view(request.user, obj, reason)
+
+
 class ProtectedViewSet(viewsets.ModelViewSet):
     """Reads start from visible_to; one-record reads are audited and may need a reason."""
 
@@ -45,12 +56,7 @@ class ProtectedViewSet(viewsets.ModelViewSet):
     def get_object(self):
         obj = super().get_object()
         if self.action == "retrieve":
-            reason = (self.request.headers.get("X-Reason") or self.request.query_params.get("reason") or "").strip()
-            if obj.is_restricted:
-                reason = reason or current_reason(self.request, record_key(obj))
-                if not reason:
-                    raise ReasonRequired()
-            record_view(self.request.user, obj, reason)
+            record_opening(self.request, obj)
         elif self.action in ("update", "partial_update", "destroy"):
             action = Action.DELETE if self.action == "destroy" else Action.CHANGE
             if not policy.can(self.request.user, action, obj):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Sequence
 
 from django.db import transaction
@@ -54,6 +55,19 @@ def xlsx_response(columns: Sequence[str], rows: Iterable[Sequence], filename: st
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def write_table(stream, columns: Sequence[str], rows: Iterable[dict], fmt: str) -> None:
+    """Write ``rows`` (dicts) to a command's output as CSV with a header, or as a JSON list."""
+    rows = [{c: r[c] for c in columns} for r in rows]
+    if fmt == "json":
+        stream.write(json.dumps(rows, indent=2))
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    stream.write(buffer.getvalue(), ending="")
 
 
 def export_view(request, *, record_type: str, title: str, columns: Sequence[str],

@@ -9,9 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from socmaster.core.api import ReasonRequired
-from socmaster.core.reasons import current_reason, record_key
-from socmaster.core.services import record_view
+from socmaster.core.api import record_opening
 from socmaster.disruptions.models import Disruption
 from socmaster.organisations.api import OrganisationField
 from socmaster.organisations.models import User
@@ -129,12 +127,7 @@ class AuditedRetrieveMixin:
     """Opening one record is audited; one of a threat with restricted handling needs a reason."""
 
     def opened(self, request, obj):
-        reason = (request.headers.get("X-Reason") or request.query_params.get("reason") or "").strip()
-        if obj.is_restricted:
-            reason = reason or current_reason(request, record_key(obj))
-            if not reason:
-                raise ReasonRequired()
-        record_view(request.user, obj, reason)
+        record_opening(request, obj)
         return obj
 
     def retrieve(self, request, *args, **kwargs):

@@ -278,21 +278,24 @@ def create_plan(user, threat: Threat, *, add_suggested_actions: bool = False, **
     return plan
 
 
-def _lock(plan: Plan) -> Plan:
+def _lock_current(user, plan: Plan, refusal: str, allowed=None) -> Plan:
+    """Lock ``plan`` for a change: 404 if the user may not see it, a ``status`` error if it has been
+    superseded, 403 (with ``refusal``) if ``allowed(user, plan)`` (default: may_edit) says no."""
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the template.
-    return Plan.objects.select_for_update(of=("self",)).select_related("threat", "threat__owner", "template").get(
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("threat", "threat__owner", "template").get(
         pk=plan.pk)
+    if not may_view(user, plan):
+        raise Http404("No such record.")
+    if not plan.is_current:
+        raise ValidationError({"status": [f"Version {plan.version} has been superseded and cannot be changed."]})
+    if not (allowed or may_edit)(user, plan):
+        raise PermissionDenied(refusal)
+    return plan
 
 
 @transaction.atomic
 def update_plan(user, plan: Plan, **values) -> Plan:
-    plan = _lock(plan)
-    if not may_view(user, plan):
-        raise Http404("No such record.")
-    if not may_edit(user, plan):
-        if not plan.is_current:
-            raise ValidationError({"status": [f"Version {plan.version} has been superseded and cannot be changed."]})
-        raise PermissionDenied("Only the threat's LRO and its owning organisation may change its plan.")
+    plan = _lock_current(user, plan, "Only the threat's LRO and its owning organisation may change its plan.")
     unknown = set(values) - set(PLAN_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
@@ -315,13 +318,7 @@ def update_plan(user, plan: Plan, **values) -> Plan:
 def new_version(user, plan: Plan) -> Plan:
     """Supersede the current plan with a copy (its text and every action) that the LRO then revises.
     The old version is kept unchanged."""
-    plan = _lock(plan)
-    if not may_view(user, plan):
-        raise Http404("No such record.")
-    if not plan.is_current:
-        raise ValidationError({"status": [f"Version {plan.version} has already been superseded."]})
-    if not may_edit(user, plan):
-        raise PermissionDenied("Only the threat's LRO and its owning organisation may revise its plan.")
+    plan = _lock_current(user, plan, "Only the threat's LRO and its owning organisation may revise its plan.")
     now = timezone.now()
     number = (Plan.objects.filter(threat=plan.threat).aggregate(n=Max("version"))["n"] or 0) + 1
     Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.SUPERSEDED, superseded_at=now)
@@ -391,13 +388,7 @@ def _apply_completion(action: PlanAction, before_status: str | None) -> None:
 
 @transaction.atomic
 def add_action(user, plan: Plan, *, disruptions=(), **values) -> PlanAction:
-    plan = _lock(plan)
-    if not may_view(user, plan):
-        raise Http404("No such record.")
-    if not may_edit(user, plan):
-        if not plan.is_current:
-            raise ValidationError({"status": [f"Version {plan.version} has been superseded and cannot be changed."]})
-        raise PermissionDenied("Only the threat's LRO and its owning organisation may add actions.")
+    plan = _lock_current(user, plan, "Only the threat's LRO and its owning organisation may add actions.")
     unknown = set(values) - set(ACTION_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
@@ -469,16 +460,10 @@ def update_action(user, action: PlanAction, *, disruptions=None, **values) -> Pl
 @transaction.atomic
 def record_review(user, plan: Plan, **values) -> PlanReview:
     """A dated quality-assurance review by the threat's SRO or a chief officer of the owning organisation."""
-    plan = _lock(plan)
-    if not may_view(user, plan):
-        raise Http404("No such record.")
-    if not plan.is_current:
-        raise ValidationError({"status": [f"Version {plan.version} has been superseded: review the current "
-                                          "version."]})
+    plan = _lock_current(user, plan, "Plans are reviewed by the threat's SRO or a chief officer of the owning "
+                                     "organisation, and not by the plan's LRO or author.",
+                         allowed=lambda u, p: reviewer_role(u, p) is not None)
     role = reviewer_role(user, plan)
-    if role is None:
-        raise PermissionDenied("Plans are reviewed by the threat's SRO or a chief officer of the owning "
-                               "organisation, and not by the plan's LRO.")
     unknown = set(values) - set(REVIEW_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})

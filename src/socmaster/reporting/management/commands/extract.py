@@ -1,9 +1,6 @@
-import csv
-import io
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
+from socmaster.core.exports import write_table
 from socmaster.disruptions.models import Disruption
 from socmaster.disruptions.reports import EXTRACT_COLUMNS, disruption_extract
 from socmaster.organisations.choices import OrganisationType
@@ -55,12 +52,4 @@ class Command(BaseCommand):
             if options["date_to"] < options["date_from"]:
                 raise CommandError("--to cannot be before --from.")
         columns, build = EXTRACTS[options["kind"]]
-        rows = [{c: r[c] for c in columns} for r in build(region, options)]
-        if options["format"] == "json":
-            self.stdout.write(json.dumps(rows, indent=2))
-            return
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        self.stdout.write(buffer.getvalue(), ending="")
+        write_table(self.stdout, columns, build(region, options), options["format"])

@@ -1,9 +1,6 @@
-import csv
-import io
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
+from socmaster.core.exports import write_table
 from socmaster.organisations.choices import OrganisationType
 from socmaster.organisations.models import Organisation
 from socmaster.plans import quality
@@ -48,12 +45,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         columns, rows = REPORTS[options["kind"]](options)
-        rows = [{c: r[c] for c in columns} for r in rows]
-        if options["format"] == "json":
-            self.stdout.write(json.dumps(rows, indent=2))
-            return
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        self.stdout.write(buffer.getvalue(), ending="")
+        write_table(self.stdout, columns, rows, options["format"])
