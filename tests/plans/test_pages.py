@@ -163,6 +163,9 @@ def test_new_version_keeps_the_old_one(web, people, threat, plan):
     assert Plan.objects.get(threat=threat, version=2).actions.count() == old.actions.count()
     page = client.get(f"/plans/{threat.reference}/?version=1")
     assert b"was superseded" in page.content and b"Change the plan" not in page.content
+    again = client.post(f"/plans/{threat.reference}/new-version/?version=1", follow=True)
+    assert again.status_code == 200 and b"has been superseded and cannot be changed" in again.content
+    assert Plan.objects.filter(threat=threat).count() == 2
 
 
 def test_lists_dashboard_reviews_due_and_filters(web, people, threat, plan, org):

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -304,7 +304,11 @@ def plan_new_version(request, reference):
     plan = _plan(request, reference)
     if request.method != "POST":
         return redirect(plan.get_absolute_url())
-    copy = services.new_version(request.user, plan)
+    try:
+        copy = services.new_version(request.user, plan)
+    except ValidationError as exc:
+        messages.error(request, " ".join(" ".join(v) for v in exc.message_dict.values()))
+        return redirect(plan.get_absolute_url())
     messages.success(request, f"Version {copy.version} started; version {plan.version} is kept unchanged.")
     return redirect(copy.get_absolute_url())
 
