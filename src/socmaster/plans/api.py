@@ -91,11 +91,8 @@ class PlanSerializer(serializers.ModelSerializer):
         validators = []  # one current plan per threat: the service checks it and says so on the threat field
 
     def get_actions(self, plan) -> list[dict]:
-        user = self.context["request"].user
-        actions = plan.actions.select_related("plan__threat", "owner_user", "owner_organisation", "updated_by")
-        sections = services.visible_partner_sections(user, plan)
-        if PartnerSection.OTHER_ACTIONS not in sections:
-            actions = actions.assigned_to(user)
+        actions = services.visible_actions(self.context["request"].user, plan).select_related(
+            "plan__threat", "owner_user", "owner_organisation", "updated_by")
         return PlanActionSerializer(actions.prefetch_related("disruptions"), many=True, context=self.context).data
 
     def to_representation(self, plan):

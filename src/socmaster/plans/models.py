@@ -83,6 +83,11 @@ class PlanQuerySet(models.QuerySet):
     def current(self):
         return self.filter(status=PlanStatus.CURRENT)
 
+    def held_showing(self, user, section: str) -> list[int]:
+        """Ids of plans in which the user holds an action and the LRO shows holders ``section``."""
+        held = self.filter(pk__in=PlanAction.objects.assigned_to(user).values("plan_id"))
+        return [pk for pk, sections in held.values_list("pk", "partner_sections") if section in (sections or [])]
+
 
 class Plan(models.Model):
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="plans")
@@ -179,10 +184,7 @@ class PlanActionQuerySet(models.QuerySet):
         if policy.is_reader_of_everything(user):
             return self
         assigned = Q(owner_organisation_id__in=user.organisation_ids) | Q(owner_user_id=user.pk)
-        # Plans where the LRO shows holders the other organisations' actions too.
-        held = Plan.objects.filter(pk__in=PlanAction.objects.filter(assigned).values("plan_id"))
-        shown = [pk for pk, sections in held.values_list("pk", "partner_sections")
-                 if PartnerSection.OTHER_ACTIONS in (sections or [])]
+        shown = Plan.objects.held_showing(user, PartnerSection.OTHER_ACTIONS)
         return self.filter(Q(plan__threat__in=Threat.objects.visible_to(user)) | assigned | Q(plan_id__in=shown))
 
     def overdue(self, today: dt.date | None = None):
@@ -255,9 +257,7 @@ class PlanReviewQuerySet(models.QuerySet):
             return self.none()
         if policy.is_reader_of_everything(user):
             return self
-        held = Plan.objects.filter(pk__in=PlanAction.objects.assigned_to(user).values("plan_id"))
-        shown = [pk for pk, sections in held.values_list("pk", "partner_sections")
-                 if PartnerSection.REVIEWS in (sections or [])]
+        shown = Plan.objects.held_showing(user, PartnerSection.REVIEWS)
         return self.filter(Q(plan__threat__in=Threat.objects.visible_to(user)) | Q(plan_id__in=shown))
 
 

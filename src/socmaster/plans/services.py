@@ -116,6 +116,15 @@ def visible_partner_sections(user, plan: Plan) -> set[str]:
     return set(plan.partner_sections or []) if holds_action(user, plan) else set()
 
 
+def visible_actions(user, plan: Plan):
+    """The plan's actions the user may see on it: all of them for full viewers and where the LRO
+    shows holders other organisations' actions; otherwise only those the user holds."""
+    actions = plan.actions.all()
+    if PartnerSection.OTHER_ACTIONS not in visible_partner_sections(user, plan):
+        actions = actions.assigned_to(user)
+    return actions
+
+
 # --- Templates -----------------------------------------------------------------------------------
 
 

@@ -206,19 +206,16 @@ def action_list_export(request, fmt):
                        filename="plan-actions", fmt=fmt, filters={k: v for k, v in request.GET.items() if v})
 
 
-def _visible_actions(user, plan: Plan, sections: set[str], full: bool):
-    actions = plan.actions.select_related("owner_user", "owner_organisation", "updated_by").prefetch_related(
-        "disruptions")
-    if not full and PartnerSection.OTHER_ACTIONS not in sections:
-        actions = actions.assigned_to(user)
-    return list(actions.order_by("due_date", "id"))
+def _visible_actions(user, plan: Plan) -> list[PlanAction]:
+    return list(services.visible_actions(user, plan).select_related(
+        "owner_user", "owner_organisation", "updated_by").prefetch_related("disruptions").order_by("due_date", "id"))
 
 
 def _plan_context(request, plan: Plan) -> dict:
     user = request.user
     full = services.has_full_view(user, plan)
     sections = services.visible_partner_sections(user, plan)
-    actions = _visible_actions(user, plan, sections, full)
+    actions = _visible_actions(user, plan)
     editable = services.may_edit(user, plan)
     by_p = []
     for p, label, text in plan.objectives():
@@ -427,8 +424,7 @@ def plan_pdf(request, reference):
 @login_required
 def plan_actions_export(request, reference, fmt):
     plan = _plan(request, reference)
-    full = services.has_full_view(request.user, plan)
-    actions = _visible_actions(request.user, plan, services.visible_partner_sections(request.user, plan), full)
+    actions = _visible_actions(request.user, plan)
     return export_view(request, record_type="plans.planaction", title=f"Actions of the plan for "
                                                                       f"{plan.threat.reference}",
                        columns=ACTION_COLUMNS, rows=lambda: (len(actions), _action_rows(actions)),
