@@ -22,17 +22,33 @@ def machine() -> dict:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                          if line.startswith("MemTotal")))
+        mem_kb = int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
     except (OSError, StopIteration):
         mem_kb = 0
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kb / 1024 / 1024, 1),
-            "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
 
 
 def summarise(values: list[float]) -> dict:
     ordered = sorted(values)
-    return {"median": statistics.median(ordered), "min": ordered[0], "max": ordered[-1], "runs": len(ordered)}
+    return {
+        "median": statistics.median(ordered),
+        "min": ordered[0],
+        "max": ordered[-1],
+        "runs": len(ordered),
+    }
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -44,7 +60,12 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def run(name: str, fn: Callable[[], dict[str, float]], repeat: int, targets: dict[str, float] | None = None) -> dict:
+def run(
+    name: str,
+    fn: Callable[[], dict[str, float]],
+    repeat: int,
+    targets: dict[str, float] | None = None,
+) -> dict:
     """Call ``fn`` ``repeat`` times; each call returns named figures (seconds, ms, counts)."""
     runs = [fn() for _ in range(repeat)]
     figures = {key: summarise([r[key] for r in runs]) for key in runs[0]}
@@ -54,9 +75,16 @@ def run(name: str, fn: Callable[[], dict[str, float]], repeat: int, targets: dic
         mark = ""
         if target is not None:
             mark = f"  {'✓' if s['median'] <= target else '✗'} target ≤ {target:g}"
-        print(f"  {key:<32} median {s['median']:>10.3f}   min {s['min']:>10.3f}   max {s['max']:>10.3f}{mark}")
-    result = {"benchmark": name, "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-              "machine": machine(), "figures": figures, "targets": targets or {}}
+        print(
+            f"  {key:<32} median {s['median']:>10.3f}   min {s['min']:>10.3f}   max {s['max']:>10.3f}{mark}"
+        )
+    result = {
+        "benchmark": name,
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "figures": figures,
+        "targets": targets or {},
+    }
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2))

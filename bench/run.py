@@ -48,16 +48,35 @@ def dataset(scale: str, disruptions: int | None = None) -> Path:
     suffix = f"-d{disruptions}" if disruptions is not None else ""
     var_dir = RESULTS / f"data-{scale[:6]}-{SEED}{suffix}"
     ready = var_dir / "ready"
-    if not (var_dir / "socmaster.sqlite3").exists() or not ready.exists() or ready.read_text() != DATA_VERSION:
+    if (
+        not (var_dir / "socmaster.sqlite3").exists()
+        or not ready.exists()
+        or ready.read_text() != DATA_VERSION
+    ):
         shutil.rmtree(var_dir, ignore_errors=True)
         var_dir.mkdir(parents=True)
         print(f"building the synthetic dataset (scale {scale}) in {var_dir} …", flush=True)
         extra = ["--disruptions", str(disruptions)] if disruptions is not None else []
-        subprocess.run([*SOCMASTER, "generate", "--scale", scale, "--seed", str(SEED), *extra], env=_env(var_dir),
-                       check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([*SOCMASTER, "createuser", "bench-analyst", "--organisation", "Metropolitan Police Service",
-                        "--role", "analyst"], env={**_env(var_dir), "SOCMASTER_NEW_PASSWORD": "bench-password-1"},
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*SOCMASTER, "generate", "--scale", scale, "--seed", str(SEED), *extra],
+            env=_env(var_dir),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [
+                *SOCMASTER,
+                "createuser",
+                "bench-analyst",
+                "--organisation",
+                "Metropolitan Police Service",
+                "--role",
+                "analyst",
+            ],
+            env={**_env(var_dir), "SOCMASTER_NEW_PASSWORD": "bench-password-1"},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         ready.write_text(DATA_VERSION)
     return var_dir
 
@@ -81,8 +100,12 @@ def national_build() -> dict:
     def once():
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            subprocess.run([*SOCMASTER, "generate", "--scale", "national"], env=_env(Path(tmp)), check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*SOCMASTER, "generate", "--scale", "national"],
+                env=_env(Path(tmp)),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             seconds = time.perf_counter() - start
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         return {"seconds": seconds, "peak_memory_mib": peak_mib}
@@ -101,9 +124,12 @@ def _login(base: str):
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/login/", timeout=30).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"username": "bench-analyst", "password": "bench-password-1",
-                                   "csrfmiddlewaretoken": token}).encode()
-    request = urllib.request.Request(f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"})
+    data = urllib.parse.urlencode(
+        {"username": "bench-analyst", "password": "bench-password-1", "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"}
+    )
     opener.open(request, timeout=30).read()
     return opener
 
@@ -112,9 +138,12 @@ def masterlist_page() -> dict:
     """p50/p95 of the master-list page and API list: one client (target p95 ≤ 150 ms), then 20 at once."""
     var_dir = dataset(MASTERLIST_SCALE)
     port = _free_port()
-    server = subprocess.Popen([*SOCMASTER, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--threads", "10"], env=_env(var_dir), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*SOCMASTER, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "10"],
+        env=_env(var_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -125,7 +154,13 @@ def masterlist_page() -> dict:
             except OSError:
                 time.sleep(0.3)
         clients = [_login(base) for _ in range(20)]
-        urls = ["/threats/", "/threats/?page=7", "/threats/?tier=2", "/api/threats/", "/api/threats/?page=3"]
+        urls = [
+            "/threats/",
+            "/threats/?page=7",
+            "/threats/?tier=2",
+            "/api/threats/",
+            "/api/threats/?page=3",
+        ]
 
         def client_loop(opener, n=15):
             timings = {"ui": [], "api": []}
@@ -133,7 +168,9 @@ def masterlist_page() -> dict:
                 url = urls[i % len(urls)]
                 start = time.perf_counter()
                 opener.open(base + url, timeout=30).read()
-                timings["api" if url.startswith("/api") else "ui"].append((time.perf_counter() - start) * 1000)
+                timings["api" if url.startswith("/api") else "ui"].append(
+                    (time.perf_counter() - start) * 1000
+                )
             return timings
 
         def once():
@@ -142,16 +179,29 @@ def masterlist_page() -> dict:
                 for t in pool.map(client_loop, clients):
                     ui += t["ui"]
                     api += t["api"]
-            return {"ui_p50_ms": percentile(ui, 50), "ui_p95_ms": percentile(ui, 95),
-                    "api_p50_ms": percentile(api, 50), "api_p95_ms": percentile(api, 95)}
+            return {
+                "ui_p50_ms": percentile(ui, 50),
+                "ui_p95_ms": percentile(ui, 95),
+                "api_p50_ms": percentile(api, 50),
+                "api_p95_ms": percentile(api, 95),
+            }
 
         def one_client():
             t = client_loop(clients[0], 40)
-            return {"ui_p50_ms": percentile(t["ui"], 50), "ui_p95_ms": percentile(t["ui"], 95),
-                    "api_p50_ms": percentile(t["api"], 50), "api_p95_ms": percentile(t["api"], 95)}
+            return {
+                "ui_p50_ms": percentile(t["ui"], 50),
+                "ui_p95_ms": percentile(t["ui"], 95),
+                "api_p50_ms": percentile(t["api"], 50),
+                "api_p95_ms": percentile(t["api"], 95),
+            }
 
         client_loop(clients[0], 5)  # warm up
-        run("masterlist_page_1_client", one_client, repeat=3, targets={"ui_p95_ms": 150, "api_p95_ms": 150})
+        run(
+            "masterlist_page_1_client",
+            one_client,
+            repeat=3,
+            targets={"ui_p95_ms": 150, "api_p95_ms": 150},
+        )
         return run("masterlist_page_20_clients", once, repeat=3)
     finally:
         server.terminate()
@@ -168,7 +218,10 @@ def masterlist_queries() -> dict:
     from socmaster.organisations.models import User
 
     client = Client()
-    client.force_login(User.objects.get(username="bench-analyst"), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(
+        User.objects.get(username="bench-analyst"),
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
 
     def count(url):
         with CaptureQueriesContext(connection) as ctx:
@@ -176,9 +229,12 @@ def masterlist_queries() -> dict:
         return len(ctx.captured_queries)
 
     def once():
-        return {"ui_page_1": count("/threats/"), "ui_page_9": count("/threats/?page=9"),
-                "api_page_size_10": count("/api/threats/?page_size=10"),
-                "api_page_size_200": count("/api/threats/?page_size=200")}
+        return {
+            "ui_page_1": count("/threats/"),
+            "ui_page_9": count("/threats/?page=9"),
+            "api_page_size_10": count("/api/threats/?page_size=10"),
+            "api_page_size_200": count("/api/threats/?page_size=200"),
+        }
 
     result = run("masterlist_queries", once, repeat=1)
     f = result["figures"]
@@ -222,10 +278,19 @@ def disruption_figures() -> dict:
         t1 = time.perf_counter()
         report = disruption_report(Disruption.objects.all(), end - dt.timedelta(days=3 * 365), end)
         t2 = time.perf_counter()
-        return {"extract_seconds": t1 - t0, "monthly_report_seconds": t2 - t1, "extract_rows": len(rows),
-                "report_months": len(report["months"])}
+        return {
+            "extract_seconds": t1 - t0,
+            "monthly_report_seconds": t2 - t1,
+            "extract_rows": len(rows),
+            "report_months": len(report["months"]),
+        }
 
-    return run("disruption_figures", once, repeat=5, targets={"extract_seconds": 1.0, "monthly_report_seconds": 1.0})
+    return run(
+        "disruption_figures",
+        once,
+        repeat=5,
+        targets={"extract_seconds": 1.0, "monthly_report_seconds": 1.0},
+    )
 
 
 PLAN_REGION = "region-north-west"
@@ -245,8 +310,10 @@ def plan_quality() -> dict:
     from socmaster.threats.models import Threat
 
     inspector = User.objects.get(username="syn-hmicfrs-inspector-1")
-    print(f"  {Plan.objects.count():,} plans, {PlanAction.objects.count():,} plan actions; "
-          f"region: {PLAN_REGION}")
+    print(
+        f"  {Plan.objects.count():,} plans, {PlanAction.objects.count():,} plan actions; "
+        f"region: {PLAN_REGION}"
+    )
 
     def report(region: str | None):
         threats, plans = Threat.objects.visible_to(inspector), Plan.objects.visible_to(inspector)
@@ -263,15 +330,26 @@ def plan_quality() -> dict:
         national_s, national_q, national_rows = report(None)
         region_s, region_q, region_rows = report(PLAN_REGION)
         small_q, small_rows = report(PLAN_SMALL_REGION)[1:]
-        return {"national_seconds": national_s, "region_seconds": region_s, "national_queries": national_q,
-                "region_queries": region_q, "small_region_queries": small_q, "national_rows": len(national_rows),
-                "national_plans": sum(1 for r in national_rows if r.plan), "region_rows": len(region_rows),
-                "small_region_rows": len(small_rows), "national_failing": sum(1 for r in national_rows if not r.passed)}
+        return {
+            "national_seconds": national_s,
+            "region_seconds": region_s,
+            "national_queries": national_q,
+            "region_queries": region_q,
+            "small_region_queries": small_q,
+            "national_rows": len(national_rows),
+            "national_plans": sum(1 for r in national_rows if r.plan),
+            "region_rows": len(region_rows),
+            "small_region_rows": len(small_rows),
+            "national_failing": sum(1 for r in national_rows if not r.passed),
+        }
 
     report(None)  # warm up
     result = run("plan_quality", once, repeat=5, targets={"national_seconds": 2.0})
     totals = quality.summarise(report(None)[2])["total"]
-    print("  failures by check (national): " + ", ".join(f"{k} {v:,}" for k, v in totals["checks"].items()))
+    print(
+        "  failures by check (national): "
+        + ", ".join(f"{k} {v:,}" for k, v in totals["checks"].items())
+    )
     # A region can take one query more than the country: the signatures of candidate copies outside it.
     f = {k: v["median"] for k, v in result["figures"].items()}
     flat = f["national_queries"] <= f["small_region_queries"] == f["region_queries"]
@@ -281,13 +359,25 @@ def plan_quality() -> dict:
     return result
 
 
-BENCHMARKS = {f.__name__: f for f in (national_build, masterlist_page, masterlist_queries, masterlist_extract,
-                                      disruption_figures, plan_quality)}
+BENCHMARKS = {
+    f.__name__: f
+    for f in (
+        national_build,
+        masterlist_page,
+        masterlist_queries,
+        masterlist_extract,
+        disruption_figures,
+        plan_quality,
+    )
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="socmaster bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="socmaster bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args(argv)

@@ -10,8 +10,9 @@ export SOCMASTER_VAR_DIR="${SOCMASTER_VAR_DIR:-$(mktemp -d /tmp/socmaster-test-X
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 start=$(date +%s)
 
-log "Lint (ruff)"
+log "Lint and formatting (ruff)"
 ruff check .
+ruff format --check .
 
 log "Test suite on SQLite (with headless Chromium)"
 pytest -q "$@"

@@ -40,11 +40,15 @@ def org():
 def make_user(db):
     """make_user("force-durham", "analyst", ...) -> a user with those roles in that organisation."""
 
-    def make(org_key: str, *roles: str, username: str | None = None, superuser: bool = False) -> User:
+    def make(
+        org_key: str, *roles: str, username: str | None = None, superuser: bool = False
+    ) -> User:
         organisation = Organisation.objects.get(key=org_key)
         user = User.objects.create_user(
-            username=username or f"user{next(_counter)}", password=PASSWORD,
-            home_organisation=organisation, is_superuser=superuser,
+            username=username or f"user{next(_counter)}",
+            password=PASSWORD,
+            home_organisation=organisation,
+            is_superuser=superuser,
         )
         for role in roles:
             Membership.objects.create(user=user, organisation=organisation, role=role)

@@ -37,8 +37,14 @@ router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
     path("", web_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(authentication_form=web_views.GovukAuthenticationForm,
-                                                extra_context={"failure_limit": settings.AXES_FAILURE_LIMIT}), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=web_views.GovukAuthenticationForm,
+            extra_context={"failure_limit": settings.AXES_FAILURE_LIMIT},
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("reason/", core_views.give_reason, name="give-reason"),
     path("token/", core_views.api_token, name="api-token"),

@@ -24,8 +24,11 @@ def answers(pick: int = 0) -> dict:
 
 
 def evidence(**overrides):
-    values = dict(evidence_from=TODAY - dt.timedelta(days=200), evidence_to=TODAY - dt.timedelta(days=10),
-                  review_due=TODAY + dt.timedelta(days=180))
+    values = dict(
+        evidence_from=TODAY - dt.timedelta(days=200),
+        evidence_to=TODAY - dt.timedelta(days=10),
+        review_due=TODAY + dt.timedelta(days=180),
+    )
     values.update(overrides)
     return values
 
@@ -43,8 +46,15 @@ def people(make_user):
 
 @pytest.fixture
 def threat(org):
-    return Threat.objects.create(reference="MOR-1", name="Whole group", owner=org("force-durham"), handling="region",
-                                 moderation_status="moderated", tier=3, score=10)
+    return Threat.objects.create(
+        reference="MOR-1",
+        name="Whole group",
+        owner=org("force-durham"),
+        handling="region",
+        moderation_status="moderated",
+        tier=3,
+        score=10,
+    )
 
 
 def test_default_scheme_is_loaded_and_current():
@@ -64,7 +74,9 @@ def test_full_workflow_sets_threat_figures(people, threat):
     threat.refresh_from_db()
     assert a.status == "moderated" and a.moderator == people["moderator"]
     assert (threat.score, threat.tier, threat.moderation_status) == (a.score, a.tier, "moderated")
-    transitions = AuditEntry.objects.filter(action="transition", record_type="assessments.assessment")
+    transitions = AuditEntry.objects.filter(
+        action="transition", record_type="assessments.assessment"
+    )
     assert [e.changes["transition"] for e in transitions.order_by("seq")] == ["submit", "moderate"]
 
 
@@ -80,7 +92,9 @@ def test_moderated_assessment_never_changes_and_reassessment_is_a_new_version(pe
     assert threat.score == Assessment.objects.get(pk=a.pk).score  # still the moderated v1
 
 
-def test_assessor_cannot_moderate_own_work_and_moderator_must_be_of_the_region(people, threat, make_user):
+def test_assessor_cannot_moderate_own_work_and_moderator_must_be_of_the_region(
+    people, threat, make_user
+):
     both = make_user("rocu-north-east", "rocta_assessor", "moderator", username="both")
     a = services.create_assessment(both, threat, answers=answers(), **evidence())
     services.submit_assessment(both, a)
@@ -120,8 +134,13 @@ def test_answers_and_dates_are_validated_with_field_messages(people, threat):
         services.create_assessment(people["assessor"], threat, answers=bad, **evidence())
     assert first in " ".join(exc.value.message_dict["answers"])
     with pytest.raises(ValidationError) as exc:
-        services.create_assessment(people["assessor"], threat, answers=answers(), whole_threat=False,
-                                   **evidence(evidence_to=TODAY + dt.timedelta(days=3)))
+        services.create_assessment(
+            people["assessor"],
+            threat,
+            answers=answers(),
+            whole_threat=False,
+            **evidence(evidence_to=TODAY + dt.timedelta(days=3)),
+        )
     assert {"evidence_to", "partial_justification"} <= set(exc.value.message_dict)
     assert not Assessment.objects.exists()
 
@@ -129,16 +148,24 @@ def test_answers_and_dates_are_validated_with_field_messages(people, threat):
 def test_who_may_assess(people, threat, make_user):
     from django.http import Http404
 
-    neighbour = make_user("force-northumbria", "analyst")  # same region: sees the threat, may not assess it
+    neighbour = make_user(
+        "force-northumbria", "analyst"
+    )  # same region: sees the threat, may not assess it
     with pytest.raises(PermissionDenied):
         services.create_assessment(neighbour, threat, answers=answers(), **evidence())
     with pytest.raises(Http404):
-        services.create_assessment(people["other_region_moderator"], threat, answers=answers(), **evidence())
+        services.create_assessment(
+            people["other_region_moderator"], threat, answers=answers(), **evidence()
+        )
 
-    hidden = Threat.objects.create(reference="MOR-H", name="h", owner=threat.owner, handling="owner")
+    hidden = Threat.objects.create(
+        reference="MOR-H", name="h", owner=threat.owner, handling="owner"
+    )
     with pytest.raises(Http404):
         services.create_assessment(people["assessor"], hidden, answers=answers(), **evidence())
-    assert services.create_assessment(people["force_analyst"], threat, answers=answers(), **evidence())
+    assert services.create_assessment(
+        people["force_analyst"], threat, answers=answers(), **evidence()
+    )
 
 
 def test_higher_harm_answers_never_lower_the_score(people, threat):
@@ -150,10 +177,18 @@ def test_higher_harm_answers_never_lower_the_score(people, threat):
 def test_web_pages_and_exceptions(web, people, threat):
     client = web(people["assessor"])
     page = client.get(f"/assessments/new/{threat.reference}/")
-    assert page.status_code == 200 and "Assess the <strong>whole</strong> threat" in page.content.decode()
+    assert (
+        page.status_code == 200
+        and "Assess the <strong>whole</strong> threat" in page.content.decode()
+    )
     data = {f"factor__{k}": v for k, v in answers(2).items()}
-    data.update(evidence_from=str(TODAY - dt.timedelta(days=900)), evidence_to=str(TODAY - dt.timedelta(days=800)),
-                review_due=str(TODAY - dt.timedelta(days=1)), whole_threat="no", partial_justification="Op only")
+    data.update(
+        evidence_from=str(TODAY - dt.timedelta(days=900)),
+        evidence_to=str(TODAY - dt.timedelta(days=800)),
+        review_due=str(TODAY - dt.timedelta(days=1)),
+        whole_threat="no",
+        partial_justification="Op only",
+    )
     response = client.post(f"/assessments/new/{threat.reference}/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     a = Assessment.objects.get()
@@ -172,16 +207,26 @@ def test_web_pages_and_exceptions(web, people, threat):
 
 def test_api_workflow(api, people, threat):
     client = api(people["assessor"])
-    created = client.post("/api/assessments/", {"threat": threat.reference, "answers": answers(1),
-                                                 "evidence_from": str(TODAY - dt.timedelta(days=30)),
-                                                 "evidence_to": str(TODAY), "review_due": str(TODAY + dt.timedelta(days=90))},
-                          format="json")
+    created = client.post(
+        "/api/assessments/",
+        {
+            "threat": threat.reference,
+            "answers": answers(1),
+            "evidence_from": str(TODAY - dt.timedelta(days=30)),
+            "evidence_to": str(TODAY),
+            "review_due": str(TODAY + dt.timedelta(days=90)),
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     pk = created.json()["id"]
     assert client.post(f"/api/assessments/{pk}/moderate/").status_code == 403
     assert client.post(f"/api/assessments/{pk}/submit/").json()["status"] == "submitted"
     moderator = api(people["moderator"])
-    assert moderator.post(f"/api/assessments/{pk}/return/", {"reason": ""}, format="json").status_code == 400
+    assert (
+        moderator.post(f"/api/assessments/{pk}/return/", {"reason": ""}, format="json").status_code
+        == 400
+    )
     assert moderator.post(f"/api/assessments/{pk}/moderate/").json()["status"] == "moderated"
     assert api(people["stranger"]).get(f"/api/assessments/{pk}/").status_code == 404  # other region
     schemes = client.get("/api/schemes/").json()

@@ -29,7 +29,9 @@ def test_no_endpoint_answers_with_a_server_error(make_user, keep_test_connection
 
     user = make_user("force-durham", "analyst", "administrator", username="fuzzer")
     headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
-    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), headers=headers)
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/schema/?format=json", get_wsgi_application(), headers=headers
+    )
     failures = []
     statuses: dict[int, int] = {}
     operations = 0
@@ -38,14 +40,21 @@ def test_no_endpoint_answers_with_a_server_error(make_user, keep_test_connection
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=6, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=6,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case):
             response = case.call(headers=headers)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} {case.query} {case.body!r:.200} "
-                                f"-> {response.status_code}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} {case.query} {case.body!r:.200} "
+                    f"-> {response.status_code}"
+                )
 
         check()
     assert operations >= 20

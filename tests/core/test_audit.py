@@ -24,7 +24,9 @@ def _count():
 
 
 def _make_threat(user, org, ref="AUD-1"):
-    return threat_services.create_threat(user, owner=org("force-durham"), reference=ref, name="Audit test group")
+    return threat_services.create_threat(
+        user, owner=org("force-durham"), reference=ref, name="Audit test group"
+    )
 
 
 def test_create_update_delete_each_write_exactly_one_entry(analyst, org):
@@ -32,7 +34,12 @@ def test_create_update_delete_each_write_exactly_one_entry(analyst, org):
     threat = _make_threat(analyst, org)
     assert _count() == n + 1
     entry = AuditEntry.objects.order_by("-seq").first()
-    assert (entry.action, entry.record_type, entry.record_id, entry.username) == ("create", "threats.threat", str(threat.pk), "ann")
+    assert (entry.action, entry.record_type, entry.record_id, entry.username) == (
+        "create",
+        "threats.threat",
+        str(threat.pk),
+        "ann",
+    )
     assert entry.changes["after"]["name"] == "Audit test group"
 
     threat_services.update_threat(analyst, threat, name="Renamed group", tier=2)
@@ -46,7 +53,9 @@ def test_create_update_delete_each_write_exactly_one_entry(analyst, org):
     threat_services.update_threat(analyst, Threat.objects.get(pk=threat.pk), name="Renamed group")
     assert _count() == n + 2
 
-    threat_services.delete_threat(analyst, Threat.objects.get(pk=threat.pk), reason="Duplicate record")
+    threat_services.delete_threat(
+        analyst, Threat.objects.get(pk=threat.pk), reason="Duplicate record"
+    )
     assert _count() == n + 3
     entry = AuditEntry.objects.order_by("-seq").first()
     assert (entry.action, entry.reason) == ("delete", "Duplicate record")
@@ -55,20 +64,35 @@ def test_create_update_delete_each_write_exactly_one_entry(analyst, org):
 
 def test_user_and_organisation_services_each_write_one_entry(analyst, org):
     n = _count()
-    user = org_services.create_user(analyst, username="newbie", organisation=org("force-durham"),
-                                    roles=["analyst"], password="a-long-enough-passphrase")
+    user = org_services.create_user(
+        analyst,
+        username="newbie",
+        organisation=org("force-durham"),
+        roles=["analyst"],
+        password="a-long-enough-passphrase",
+    )
     assert _count() == n + 1
     org_services.set_roles(analyst, user, org("force-durham"), ["analyst", "lro"])
     assert _count() == n + 2
     org_services.set_active(analyst, user, False)
     assert _count() == n + 3
     import datetime as dt
-    org_services.rename_organisation(None, org("force-gwent"), name="Gwent Constabulary", effective=dt.date(2026, 1, 1))
+
+    org_services.rename_organisation(
+        None, org("force-gwent"), name="Gwent Constabulary", effective=dt.date(2026, 1, 1)
+    )
     assert _count() == n + 4
-    org_services.move_organisation(None, org("force-gwent"), region=org("region-south-west"),
-                                   rocu=org("rocu-south-west"), effective=dt.date(2026, 2, 1))
+    org_services.move_organisation(
+        None,
+        org("force-gwent"),
+        region=org("region-south-west"),
+        rocu=org("rocu-south-west"),
+        effective=dt.date(2026, 2, 1),
+    )
     assert _count() == n + 5
-    assert [e.action for e in AuditEntry.objects.order_by("-seq")[:5]] == ["update"] * 4 + ["create"]
+    assert [e.action for e in AuditEntry.objects.order_by("-seq")[:5]] == ["update"] * 4 + [
+        "create"
+    ]
 
 
 def test_failed_audit_write_means_no_change(analyst, org, monkeypatch):

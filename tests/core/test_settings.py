@@ -29,32 +29,42 @@ def test_sqlite_uses_wal():
 
 
 def _check_deploy(env_extra: dict) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("SOCMASTER_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SOCMASTER_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_production_profile_passes_check_deploy(tmp_path):
-    result = _check_deploy({
-        "DJANGO_SETTINGS_MODULE": "socmaster.settings",
-        "SOCMASTER_PRODUCTION": "1",
-        "SOCMASTER_SECRET_KEY": "x" * 30 + "a-long-random-production-secret-9876543210",
-        "SOCMASTER_ALLOWED_HOSTS": "socmaster.example.police.uk",
-        "SOCMASTER_VAR_DIR": str(tmp_path),
-    })
+    result = _check_deploy(
+        {
+            "DJANGO_SETTINGS_MODULE": "socmaster.settings",
+            "SOCMASTER_PRODUCTION": "1",
+            "SOCMASTER_SECRET_KEY": "x" * 30 + "a-long-random-production-secret-9876543210",
+            "SOCMASTER_ALLOWED_HOSTS": "socmaster.example.police.uk",
+            "SOCMASTER_VAR_DIR": str(tmp_path),
+        }
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in (result.stdout + result.stderr)
 
 
 def test_production_profile_refuses_to_start_without_a_secret(tmp_path):
-    result = _check_deploy({
-        "DJANGO_SETTINGS_MODULE": "socmaster.settings",
-        "SOCMASTER_PRODUCTION": "1",
-        "SOCMASTER_VAR_DIR": str(tmp_path),
-    })
+    result = _check_deploy(
+        {
+            "DJANGO_SETTINGS_MODULE": "socmaster.settings",
+            "SOCMASTER_PRODUCTION": "1",
+            "SOCMASTER_VAR_DIR": str(tmp_path),
+        }
+    )
     assert result.returncode != 0
     assert "SOCMASTER_SECRET_KEY must be set" in result.stderr

@@ -28,23 +28,38 @@ def people(make_user):
         "moderator": make_user("rocu-north-east", "moderator", username="mod"),
         "far_moderator": make_user("rocu-south-east", "moderator", username="semod"),
         "partner": make_user("partner-durham-county-council", "partner_user", username="council"),
-        "other_partner": make_user("partner-middlesbrough-council", "partner_user", username="boro"),
+        "other_partner": make_user(
+            "partner-middlesbrough-council", "partner_user", username="boro"
+        ),
         "inspector": make_user("hmicfrs", "inspector", username="insp"),
     }
 
 
 @pytest.fixture
 def ocg(org):
-    threat = Threat.objects.create(reference="D-OCG", name="Harbour network", owner=org("force-durham"),
-                                   threat_type="ocg", handling="region")
+    threat = Threat.objects.create(
+        reference="D-OCG",
+        name="Harbour network",
+        owner=org("force-durham"),
+        threat_type="ocg",
+        handling="region",
+    )
     threat.shared_with.add(org("partner-durham-county-council"))
     return threat
 
 
 def good(**overrides):
-    values = dict(event_date=TODAY - dt.timedelta(days=3), record_date=TODAY, team="Op Lantern",
-                  disruption_type="lead", four_p="pursue", category="major", tactic=Tactic.objects.get(code="arrest"),
-                  narrative="Three principals arrested; drugs line closed.", evidence="Custody refs 1-3")
+    values = dict(
+        event_date=TODAY - dt.timedelta(days=3),
+        record_date=TODAY,
+        team="Op Lantern",
+        disruption_type="lead",
+        four_p="pursue",
+        category="major",
+        tactic=Tactic.objects.get(code="arrest"),
+        narrative="Three principals arrested; drugs line closed.",
+        evidence="Custody refs 1-3",
+    )
     values.update(overrides)
     return values
 
@@ -57,8 +72,12 @@ def record(user, threat, org, **overrides):
 
 
 def test_allowed_threat_types(people, org):
-    pi = Threat.objects.create(reference="D-PI", name="Individual", owner=org("force-durham"),
-                               threat_type="priority_individual")
+    pi = Threat.objects.create(
+        reference="D-PI",
+        name="Individual",
+        owner=org("force-durham"),
+        threat_type="priority_individual",
+    )
     with pytest.raises(ValidationError) as exc:
         record(people["recorder"], pi, org("force-durham"))
     assert "only against organised crime groups" in exc.value.message_dict["threat"][0]
@@ -67,26 +86,45 @@ def test_allowed_threat_types(people, org):
 @pytest.mark.parametrize("field", ["tactic", "narrative", "evidence", "team"])
 def test_required_fields(people, ocg, org, field):
     with pytest.raises(ValidationError) as exc:
-        record(people["recorder"], ocg, org("force-durham"), **{field: None if field == "tactic" else ""})
+        record(
+            people["recorder"],
+            ocg,
+            org("force-durham"),
+            **{field: None if field == "tactic" else ""},
+        )
     assert "minimum standard requires" in exc.value.message_dict[field][0]
 
 
 def test_activities_that_are_never_soc_disruptions(people, ocg, org):
     with pytest.raises(ValidationError) as exc:
-        record(people["recorder"], ocg, org("force-durham"), narrative="Home visit to a registered sex offender")
+        record(
+            people["recorder"],
+            ocg,
+            org("force-durham"),
+            narrative="Home visit to a registered sex offender",
+        )
     assert "not a SOC disruption" in exc.value.message_dict["narrative"][0]
 
 
 def test_time_allowed_between_event_and_recording(people, ocg, org):
     with pytest.raises(ValidationError) as exc:
-        record(people["recorder"], ocg, org("force-durham"), event_date=TODAY - dt.timedelta(days=45))
-    assert "Recorded 45 days after the event; the standard allows 30" in exc.value.message_dict["record_date"][0]
-    assert record(people["recorder"], ocg, org("force-durham"), event_date=TODAY - dt.timedelta(days=30))
+        record(
+            people["recorder"], ocg, org("force-durham"), event_date=TODAY - dt.timedelta(days=45)
+        )
+    assert (
+        "Recorded 45 days after the event; the standard allows 30"
+        in exc.value.message_dict["record_date"][0]
+    )
+    assert record(
+        people["recorder"], ocg, org("force-durham"), event_date=TODAY - dt.timedelta(days=30)
+    )
 
 
 def test_other_checks(people, ocg, org):
     with pytest.raises(ValidationError) as exc:
-        record(people["recorder"], ocg, org("force-durham"), event_date=TODAY + dt.timedelta(days=1))
+        record(
+            people["recorder"], ocg, org("force-durham"), event_date=TODAY + dt.timedelta(days=1)
+        )
     assert "future" in exc.value.message_dict["event_date"][0]
     with pytest.raises(ValidationError) as exc:
         record(people["recorder"], ocg, org("force-durham"), four_p="protect")
@@ -127,7 +165,9 @@ def test_every_transition_and_its_refusals(people, ocg, org):
     with pytest.raises(ValidationError, match="Say why"):
         services.moderate_disruption(people["moderator"], e, "reject", " ")
     services.moderate_disruption(people["moderator"], e, "reject", "Routine work, not a disruption")
-    transitions = AuditEntry.objects.filter(action="transition", record_type="disruptions.disruption")
+    transitions = AuditEntry.objects.filter(
+        action="transition", record_type="disruptions.disruption"
+    )
     assert transitions.count() == 6  # submit, return, submit, approve, submit, reject
 
 
@@ -146,16 +186,28 @@ def test_moderator_must_be_of_the_region_and_not_the_recorder(people, ocg, org, 
 
 def test_partners_record_support_on_shared_threats_only(people, ocg, org):
     lead = record(people["recorder"], ocg, org("force-durham"))
-    support = record(people["partner"], ocg, org("partner-durham-county-council"), disruption_type="support",
-                     lead=lead, four_p="protect", tactic=Tactic.objects.get(code="licence_review"))
+    support = record(
+        people["partner"],
+        ocg,
+        org("partner-durham-county-council"),
+        disruption_type="support",
+        lead=lead,
+        four_p="protect",
+        tactic=Tactic.objects.get(code="licence_review"),
+    )
     assert support.lead == lead
     with pytest.raises(PermissionDenied):
         record(people["partner"], ocg, org("partner-durham-county-council"))  # a lead
     from django.http import Http404
 
     with pytest.raises(Http404):
-        record(people["other_partner"], ocg, org("partner-middlesbrough-council"), disruption_type="support",
-               lead=lead)
+        record(
+            people["other_partner"],
+            ocg,
+            org("partner-middlesbrough-council"),
+            disruption_type="support",
+            lead=lead,
+        )
     with pytest.raises(PermissionDenied):
         record(people["inspector"], ocg, org("hmicfrs"))
 
@@ -181,10 +233,23 @@ def approved_set(people, ocg, org):
     lead = None
     for ref, kind, four_p, category, recorded, status in rows:
         d = Disruption.objects.create(
-            reference=ref, threat=ocg, standard=services.current_standard(), event_date=recorded - dt.timedelta(days=2),
-            record_date=recorded, recording_organisation=org("force-durham"), team="T", disruption_type=kind,
-            lead=lead if kind == "support" else None, four_p=four_p, category=category, tactic=tactic,
-            narrative="n", evidence="e", status=status, recorder=people["recorder"])
+            reference=ref,
+            threat=ocg,
+            standard=services.current_standard(),
+            event_date=recorded - dt.timedelta(days=2),
+            record_date=recorded,
+            recording_organisation=org("force-durham"),
+            team="T",
+            disruption_type=kind,
+            lead=lead if kind == "support" else None,
+            four_p=four_p,
+            category=category,
+            tactic=tactic,
+            narrative="n",
+            evidence="e",
+            status=status,
+            recorder=people["recorder"],
+        )
         lead = lead or d
     return start, end
 
@@ -192,18 +257,52 @@ def approved_set(people, ocg, org):
 def test_extract_counts_exactly_the_right_records(approved_set):
     start, end = approved_set
     rows = disruption_extract(Disruption.objects.all(), start, end)
-    assert rows == [{"region": "North East", "organisation": "Durham Constabulary", "lead_disruptions": 3,
-                     "pursue": 1, "prevent": 1, "protect": 1, "prepare": 0, "major": 1, "moderate": 1, "minor": 1}]
+    assert rows == [
+        {
+            "region": "North East",
+            "organisation": "Durham Constabulary",
+            "lead_disruptions": 3,
+            "pursue": 1,
+            "prevent": 1,
+            "protect": 1,
+            "prepare": 0,
+            "major": 1,
+            "moderate": 1,
+            "minor": 1,
+        }
+    ]
 
 
 def test_extract_cli(approved_set, capsys):
-    call_command("extract", "disruptions", "--from", "2026-01-01", "--to", "2026-03-31", "--format", "csv")
+    call_command(
+        "extract", "disruptions", "--from", "2026-01-01", "--to", "2026-03-31", "--format", "csv"
+    )
     lines = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert lines[0] == ["region", "organisation", "lead_disruptions", "pursue", "prevent", "protect", "prepare",
-                        "major", "moderate", "minor"]
+    assert lines[0] == [
+        "region",
+        "organisation",
+        "lead_disruptions",
+        "pursue",
+        "prevent",
+        "protect",
+        "prepare",
+        "major",
+        "moderate",
+        "minor",
+    ]
     assert lines[1] == ["North East", "Durham Constabulary", "3", "1", "1", "1", "0", "1", "1", "1"]
-    call_command("extract", "disruptions", "--from", "2026-01-01", "--to", "2026-03-31", "--region", "Eastern",
-                 "--format", "json")
+    call_command(
+        "extract",
+        "disruptions",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-03-31",
+        "--region",
+        "Eastern",
+        "--format",
+        "json",
+    )
     assert json.loads(capsys.readouterr().out) == []
     with pytest.raises(CommandError, match="needs --from and --to"):
         call_command("extract", "disruptions")
@@ -218,29 +317,75 @@ def test_report_and_pages(approved_set, web, people):
     client = web(people["recorder"])
     page = client.get("/disruptions/report/", {"date_from": "2025-01-01", "date_to": "2026-12-31"})
     assert 'data-testid="report-total">6<' in page.content.decode()
-    extract = client.get("/disruptions/extract/", {"date_from": "2026-01-01", "date_to": "2026-03-31"})
+    extract = client.get(
+        "/disruptions/extract/", {"date_from": "2026-01-01", "date_to": "2026-03-31"}
+    )
     assert 'data-testid="extract-total">3<' in extract.content.decode()
-    assert client.post("/disruptions/extract.csv?date_from=2026-01-01&date_to=2026-03-31", {"reason": ""}).status_code == 400
-    csv_response = client.post("/disruptions/extract.csv?date_from=2026-01-01&date_to=2026-03-31",
-                               {"reason": "Inspection return"})
-    assert b"".join(csv_response.streaming_content).decode().startswith("region,organisation,lead_disruptions")
+    assert (
+        client.post(
+            "/disruptions/extract.csv?date_from=2026-01-01&date_to=2026-03-31", {"reason": ""}
+        ).status_code
+        == 400
+    )
+    csv_response = client.post(
+        "/disruptions/extract.csv?date_from=2026-01-01&date_to=2026-03-31",
+        {"reason": "Inspection return"},
+    )
+    assert (
+        b"".join(csv_response.streaming_content)
+        .decode()
+        .startswith("region,organisation,lead_disruptions")
+    )
     bad = client.get("/disruptions/report/", {"date_from": "2026-05-01", "date_to": "2026-01-01"})
     assert "cannot be before its start" in bad.content.decode()
     # a user of another region sees none of it
-    assert 'data-testid="report-total">0<' in web(people["far_moderator"]).get(
-        "/disruptions/report/", {"date_from": "2025-01-01", "date_to": "2026-12-31"}).content.decode()
+    assert (
+        'data-testid="report-total">0<'
+        in web(people["far_moderator"])
+        .get("/disruptions/report/", {"date_from": "2025-01-01", "date_to": "2026-12-31"})
+        .content.decode()
+    )
 
 
 def test_recording_audit(people, ocg, org):
     standard = services.current_standard()
-    base = dict(threat=ocg, standard=standard, recording_organisation=org("force-durham"), disruption_type="lead",
-                four_p="pursue", category="major", tactic=Tactic.objects.get(code="arrest"), recorder=people["recorder"])
-    Disruption.objects.create(reference="A-ok", event_date=TODAY, record_date=TODAY, team="T", narrative="n",
-                              evidence="e", **base)
-    Disruption.objects.create(reference="A-late", event_date=TODAY - dt.timedelta(days=60), record_date=TODAY,
-                              team="T", narrative="n", evidence="e", **base)
-    Disruption.objects.create(reference="A-rso", event_date=TODAY, record_date=TODAY, team="T",
-                              narrative="Registered sex offender visit", evidence="", **base)
+    base = dict(
+        threat=ocg,
+        standard=standard,
+        recording_organisation=org("force-durham"),
+        disruption_type="lead",
+        four_p="pursue",
+        category="major",
+        tactic=Tactic.objects.get(code="arrest"),
+        recorder=people["recorder"],
+    )
+    Disruption.objects.create(
+        reference="A-ok",
+        event_date=TODAY,
+        record_date=TODAY,
+        team="T",
+        narrative="n",
+        evidence="e",
+        **base,
+    )
+    Disruption.objects.create(
+        reference="A-late",
+        event_date=TODAY - dt.timedelta(days=60),
+        record_date=TODAY,
+        team="T",
+        narrative="n",
+        evidence="e",
+        **base,
+    )
+    Disruption.objects.create(
+        reference="A-rso",
+        event_date=TODAY,
+        record_date=TODAY,
+        team="T",
+        narrative="Registered sex offender visit",
+        evidence="",
+        **base,
+    )
     data = recording_audit(Disruption.objects.all(), TODAY - dt.timedelta(days=1), TODAY)
     assert (data["total"], data["met"], data["failed"]) == (3, 1, 2)
     assert dict(data["by_rule"]) == {"record_date": 1, "narrative": 1, "evidence": 1}
@@ -248,12 +393,21 @@ def test_recording_audit(people, ocg, org):
 
 def test_web_recording_and_threat_page(web, people, ocg, org):
     client = web(people["recorder"])
-    response = client.post(f"/disruptions/new/{ocg.reference}/", {
-        "recording_organisation": org("force-durham").pk, "team": "Op Lantern", "disruption_type": "lead",
-        "event_date": str(TODAY - dt.timedelta(days=1)), "record_date": str(TODAY), "four_p": "pursue",
-        "category": "moderate", "tactic": Tactic.objects.get(code="seizure_cash").pk,
-        "narrative": "Cash seized from stash house", "evidence": "Exhibit 7",
-    })
+    response = client.post(
+        f"/disruptions/new/{ocg.reference}/",
+        {
+            "recording_organisation": org("force-durham").pk,
+            "team": "Op Lantern",
+            "disruption_type": "lead",
+            "event_date": str(TODAY - dt.timedelta(days=1)),
+            "record_date": str(TODAY),
+            "four_p": "pursue",
+            "category": "moderate",
+            "tactic": Tactic.objects.get(code="seizure_cash").pk,
+            "narrative": "Cash seized from stash house",
+            "evidence": "Exhibit 7",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     d = Disruption.objects.get()
     client.post(f"/disruptions/{d.reference}/submit/")
@@ -262,28 +416,63 @@ def test_web_recording_and_threat_page(web, people, ocg, org):
     assert d.status == "approved"
     page = client.get(f"/threats/{ocg.reference}/").content.decode()
     assert d.reference in page and "disruption-data" in page
-    bad = client.post(f"/disruptions/new/{ocg.reference}/", {
-        "recording_organisation": org("force-durham").pk, "team": "x", "disruption_type": "lead",
-        "event_date": str(TODAY), "record_date": str(TODAY), "four_p": "pursue", "category": "minor",
-        "tactic": Tactic.objects.get(code="arrest").pk, "narrative": "Routine patrol in the area", "evidence": "-",
-    })
-    assert bad.status_code == 200 and "Routine patrol is not a SOC disruption" in bad.content.decode()
+    bad = client.post(
+        f"/disruptions/new/{ocg.reference}/",
+        {
+            "recording_organisation": org("force-durham").pk,
+            "team": "x",
+            "disruption_type": "lead",
+            "event_date": str(TODAY),
+            "record_date": str(TODAY),
+            "four_p": "pursue",
+            "category": "minor",
+            "tactic": Tactic.objects.get(code="arrest").pk,
+            "narrative": "Routine patrol in the area",
+            "evidence": "-",
+        },
+    )
+    assert (
+        bad.status_code == 200 and "Routine patrol is not a SOC disruption" in bad.content.decode()
+    )
 
 
 def test_api_workflow(api, people, ocg):
     client = api(people["recorder"])
-    created = client.post("/api/disruptions/", {
-        "threat": ocg.reference, "recording_organisation": "Durham Police", "team": "Op Lantern",
-        "disruption_type": "lead", "event_date": str(TODAY), "four_p": "pursue", "category": "major",
-        "tactic": "arrest", "narrative": "Arrests", "evidence": "Refs"}, format="json")
+    created = client.post(
+        "/api/disruptions/",
+        {
+            "threat": ocg.reference,
+            "recording_organisation": "Durham Police",
+            "team": "Op Lantern",
+            "disruption_type": "lead",
+            "event_date": str(TODAY),
+            "four_p": "pursue",
+            "category": "major",
+            "tactic": "arrest",
+            "narrative": "Arrests",
+            "evidence": "Refs",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     ref = created.json()["reference"]
     assert client.post(f"/api/disruptions/{ref}/approve/").status_code == 403
     assert client.post(f"/api/disruptions/{ref}/submit/").json()["status"] == "submitted"
     moderator = api(people["moderator"])
-    assert moderator.post(f"/api/disruptions/{ref}/reject/", {"reason": ""}, format="json").status_code == 400
+    assert (
+        moderator.post(f"/api/disruptions/{ref}/reject/", {"reason": ""}, format="json").status_code
+        == 400
+    )
     assert moderator.post(f"/api/disruptions/{ref}/approve/").json()["status"] == "approved"
-    bad = client.post("/api/disruptions/", {"threat": ocg.reference, "recording_organisation": "Durham Police",
-                                             "event_date": str(TODAY), "four_p": "pursue", "category": "huge"},
-                      format="json")
+    bad = client.post(
+        "/api/disruptions/",
+        {
+            "threat": ocg.reference,
+            "recording_organisation": "Durham Police",
+            "event_date": str(TODAY),
+            "four_p": "pursue",
+            "category": "huge",
+        },
+        format="json",
+    )
     assert bad.status_code == 400 and "category" in bad.json()

@@ -21,14 +21,54 @@ R = dt.date.today().isoformat()
 
 @pytest.fixture(autouse=True)
 def threats(org):
-    Threat.objects.create(reference="IMP-OCG", name="n", owner=org("force-durham"), threat_type="ocg")
-    Threat.objects.create(reference="IMP-PI", name="p", owner=org("force-durham"), threat_type="priority_individual")
+    Threat.objects.create(
+        reference="IMP-OCG", name="n", owner=org("force-durham"), threat_type="ocg"
+    )
+    Threat.objects.create(
+        reference="IMP-PI", name="p", owner=org("force-durham"), threat_type="priority_individual"
+    )
 
 
 GOOD = [
-    ["D-1", "IMP-OCG", "Durham Police", "Op Lantern", "Lead", "Pursue", "Major", D, R, "Arrest", "Approved"],
-    ["D-2", "IMP-OCG", "NERSOU", "RDT", "Support", "Pursue", "Major", D, R, "seizure_cash", "Approved"],
-    ["D-3", "IMP-OCG", "Durham Police", "Op Lantern", "Lead", "Protect", "Minor", D, R, "Victims safeguarded", "Submitted"],
+    [
+        "D-1",
+        "IMP-OCG",
+        "Durham Police",
+        "Op Lantern",
+        "Lead",
+        "Pursue",
+        "Major",
+        D,
+        R,
+        "Arrest",
+        "Approved",
+    ],
+    [
+        "D-2",
+        "IMP-OCG",
+        "NERSOU",
+        "RDT",
+        "Support",
+        "Pursue",
+        "Major",
+        D,
+        R,
+        "seizure_cash",
+        "Approved",
+    ],
+    [
+        "D-3",
+        "IMP-OCG",
+        "Durham Police",
+        "Op Lantern",
+        "Lead",
+        "Protect",
+        "Minor",
+        D,
+        R,
+        "Victims safeguarded",
+        "Submitted",
+    ],
 ]
 
 
@@ -46,23 +86,29 @@ def test_valid_import_links_support_and_keeps_status():
     support = Disruption.objects.get(reference="D-2")
     assert support.lead.reference == "D-1" and support.status == "approved"
     assert Disruption.objects.get(reference="D-3").status == "submitted"
-    assert AuditEntry.objects.filter(record_type="disruptions.disruption", action="create").count() == 3
+    assert (
+        AuditEntry.objects.filter(record_type="disruptions.disruption", action="create").count()
+        == 3
+    )
     again = import_disruptions(make_csv(GOOD))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
 
 
-@pytest.mark.parametrize(("column", "value", "message"), [
-    ("Threat reference", "NOPE", "no threat NOPE"),
-    ("Threat reference", "IMP-PI", "only against organised crime groups"),
-    ("Recording organisation", "Atlantis", "unknown organisation"),
-    ("Disruption type", "Primary", "is not one of Lead, Support"),
-    ("4P", "Punish", "is not one of Pursue"),
-    ("Assessment category", "Huge", "is not one of Major"),
-    ("Event date", "yesterday", "is not a date"),
-    ("Tactic", "Arrest", "is a Pursue tactic"),
-    ("Moderation status", "Maybe", "is not one of Approved"),
-    ("Record date", "2020-01-01", "cannot be before the event"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("Threat reference", "NOPE", "no threat NOPE"),
+        ("Threat reference", "IMP-PI", "only against organised crime groups"),
+        ("Recording organisation", "Atlantis", "unknown organisation"),
+        ("Disruption type", "Primary", "is not one of Lead, Support"),
+        ("4P", "Punish", "is not one of Pursue"),
+        ("Assessment category", "Huge", "is not one of Major"),
+        ("Event date", "yesterday", "is not a date"),
+        ("Tactic", "Arrest", "is a Pursue tactic"),
+        ("Moderation status", "Maybe", "is not one of Approved"),
+        ("Record date", "2020-01-01", "cannot be before the event"),
+    ],
+)
 def test_bad_values_are_row_numbered_and_nothing_is_written(column, value, message):
     rows = [row[:] for row in GOOD]
     rows[2][COLUMNS.index(column)] = value
@@ -75,12 +121,28 @@ def test_late_recording_breaks_the_standard():
     rows = [row[:] for row in GOOD]
     rows[0][COLUMNS.index("Event date")] = (dt.date.today() - dt.timedelta(days=90)).isoformat()
     result = import_disruptions(make_csv(rows))
-    assert result.errors[0].field == "Record date" and "the standard allows 30" in result.errors[0].message
+    assert (
+        result.errors[0].field == "Record date"
+        and "the standard allows 30" in result.errors[0].message
+    )
 
 
 def test_skip_bad_and_cli(tmp_path, capsys):
-    rows = [row[:] for row in GOOD] + [["D-9", "IMP-OCG", "Durham Police", "Op X", "Support", "Prevent", "Minor", R, R,
-                                        "Referral to a diversion scheme", "Draft"]]
+    rows = [row[:] for row in GOOD] + [
+        [
+            "D-9",
+            "IMP-OCG",
+            "Durham Police",
+            "Op X",
+            "Support",
+            "Prevent",
+            "Minor",
+            R,
+            R,
+            "Referral to a diversion scheme",
+            "Draft",
+        ]
+    ]
     path = tmp_path / "disruptions.csv"
     path.write_text(make_csv(rows))
     with pytest.raises(CommandError, match="Nothing was imported"):

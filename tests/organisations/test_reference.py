@@ -14,8 +14,16 @@ pytestmark = pytest.mark.django_db
 
 # From the table in shared/domain.md §1.
 FORCES_BY_REGION = {
-    "North East": 3, "Yorkshire and the Humber": 4, "North West": 6, "Wales": 3, "West Midlands": 4,
-    "East Midlands": 5, "Eastern": 7, "South West": 5, "London": 3, "South East": 4,
+    "North East": 3,
+    "Yorkshire and the Humber": 4,
+    "North West": 6,
+    "Wales": 3,
+    "West Midlands": 4,
+    "East Midlands": 5,
+    "Eastern": 7,
+    "South West": 5,
+    "London": 3,
+    "South East": 4,
 }
 
 
@@ -59,7 +67,9 @@ def test_names_short_names_and_aliases_resolve(given, key):
 
 
 def test_unknown_organisation_gives_a_clear_error():
-    with pytest.raises(Organisation.DoesNotExist, match="Unknown organisation 'Gotham City Police'"):
+    with pytest.raises(
+        Organisation.DoesNotExist, match="Unknown organisation 'Gotham City Police'"
+    ):
         Organisation.objects.resolve("Gotham City Police")
     with pytest.raises(ValidationError) as exc:
         services.resolve_organisation("Gotham City Police", field="owner")
@@ -68,8 +78,9 @@ def test_unknown_organisation_gives_a_clear_error():
 
 def test_rename_keeps_history_and_old_names_resolve():
     gwent = Organisation.objects.get(key="force-gwent")
-    services.rename_organisation(None, gwent, name="Gwent Constabulary", short_name="Gwent",
-                                 effective=dt.date(2026, 4, 1))
+    services.rename_organisation(
+        None, gwent, name="Gwent Constabulary", short_name="Gwent", effective=dt.date(2026, 4, 1)
+    )
     assert Organisation.objects.resolve("Gwent Police").key == "force-gwent"
     assert Organisation.objects.resolve("Gwent Constabulary").key == "force-gwent"
     change = gwent.changes.get(kind="renamed", effective=dt.date(2026, 4, 1))
@@ -78,15 +89,24 @@ def test_rename_keeps_history_and_old_names_resolve():
 
 def test_rename_refuses_a_name_in_use():
     with pytest.raises(ValidationError):
-        services.rename_organisation(None, Organisation.objects.get(key="force-gwent"),
-                                     name="Durham Constabulary", effective=dt.date(2026, 1, 1))
+        services.rename_organisation(
+            None,
+            Organisation.objects.get(key="force-gwent"),
+            name="Durham Constabulary",
+            effective=dt.date(2026, 1, 1),
+        )
 
 
 def test_move_keeps_history():
     force = Organisation.objects.get(key="force-kent")
     se = Organisation.objects.get(key="region-south-east")
-    services.move_organisation(None, force, region=se, rocu=Organisation.objects.get(key="rocu-south-east"),
-                               effective=dt.date(2026, 6, 1))
+    services.move_organisation(
+        None,
+        force,
+        region=se,
+        rocu=Organisation.objects.get(key="rocu-south-east"),
+        effective=dt.date(2026, 6, 1),
+    )
     force.refresh_from_db()
     assert force.region == se
     change = force.changes.get(kind="moved")

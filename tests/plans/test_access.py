@@ -20,11 +20,25 @@ from socmaster.threats.models import Threat
 pytestmark = pytest.mark.django_db
 
 OK, DENIED, HIDDEN = "ok", "403", "404"
-EVERY_SECTION = {"aim", "objectives", "intelligence_gaps", "linked_plans", "other_actions",
-                 "reviews"}
+EVERY_SECTION = {
+    "aim",
+    "objectives",
+    "intelligence_gaps",
+    "linked_plans",
+    "other_actions",
+    "reviews",
+}
 SHOWN_TO_PARTNERS = ["aim", "objectives"]
-ALL_FIELDS = {"four_p", "description", "owner_user", "owner_organisation", "start_date",
-              "due_date", "status", "result"}
+ALL_FIELDS = {
+    "four_p",
+    "description",
+    "owner_user",
+    "owner_organisation",
+    "start_date",
+    "due_date",
+    "status",
+    "result",
+}
 HOLDER_FIELDS = {"status", "result", "start_date"}
 
 
@@ -46,10 +60,32 @@ TABLE = {
     "chief": (True, True, "all", "every", OK, OK, OK, ALL_FIELDS, ALL_FIELDS, "chief_officer", OK),
     "neighbour": (True, True, "all", "every", DENIED, DENIED, DENIED, set(), set(), None, DENIED),
     "far": (False, False, "none", None, HIDDEN, HIDDEN, HIDDEN, set(), set(), None, HIDDEN),
-    "partner": (True, False, "own", "chosen", DENIED, OK, DENIED, HOLDER_FIELDS, set(), None,
-                DENIED),
-    "other_partner": (False, False, "none", None, HIDDEN, HIDDEN, HIDDEN, set(), set(), None,
-                      HIDDEN),
+    "partner": (
+        True,
+        False,
+        "own",
+        "chosen",
+        DENIED,
+        OK,
+        DENIED,
+        HOLDER_FIELDS,
+        set(),
+        None,
+        DENIED,
+    ),
+    "other_partner": (
+        False,
+        False,
+        "none",
+        None,
+        HIDDEN,
+        HIDDEN,
+        HIDDEN,
+        set(),
+        set(),
+        None,
+        HIDDEN,
+    ),
     "inspector": (True, True, "all", "every", DENIED, DENIED, DENIED, set(), set(), None, DENIED),
 }
 WHO = {
@@ -77,8 +113,9 @@ def people(make_user):
         "neighbour": make_user("force-cleveland", "analyst", username="cleveland"),
         "far": make_user("force-west-yorkshire", "analyst", username="wy"),
         "partner": make_user("partner-durham-county-council", "partner_user", username="council"),
-        "other_partner": make_user("partner-middlesbrough-council", "partner_user",
-                                   username="boro"),
+        "other_partner": make_user(
+            "partner-middlesbrough-council", "partner_user", username="boro"
+        ),
         "inspector": make_user("hmicfrs", "inspector", username="insp"),
     }
 
@@ -86,27 +123,55 @@ def people(make_user):
 @pytest.fixture
 def setting(people, org, make_user):
     """The threat, its plan and its two actions."""
-    threat = Threat.objects.create(reference="ACC-1", name="Harbour network",
-                                   owner=org("force-durham"), threat_type="ocg", handling="region",
-                                   lro=people["lro"], sro=people["sro"])
-    plan = services.create_plan(people["lro"], threat, aim="Dismantle the network.",
-                                pursue_objectives="Charge the principals.",
-                                intelligence_gaps="Who launders the cash?",
-                                partner_sections=SHOWN_TO_PARTNERS)
-    police = services.add_action(people["lro"], plan, four_p="pursue",
-                                 description="Obtain the billing.", owner_user=people["analyst"],
-                                 start_date=today(), due_date=today() + dt.timedelta(days=30))
-    council = services.add_action(people["lro"], plan, four_p="protect",
-                                  description="Visit the cuckooed tenants.",
-                                  owner_organisation=org("partner-durham-county-council"),
-                                  start_date=today(), due_date=today() + dt.timedelta(days=20))
+    threat = Threat.objects.create(
+        reference="ACC-1",
+        name="Harbour network",
+        owner=org("force-durham"),
+        threat_type="ocg",
+        handling="region",
+        lro=people["lro"],
+        sro=people["sro"],
+    )
+    plan = services.create_plan(
+        people["lro"],
+        threat,
+        aim="Dismantle the network.",
+        pursue_objectives="Charge the principals.",
+        intelligence_gaps="Who launders the cash?",
+        partner_sections=SHOWN_TO_PARTNERS,
+    )
+    police = services.add_action(
+        people["lro"],
+        plan,
+        four_p="pursue",
+        description="Obtain the billing.",
+        owner_user=people["analyst"],
+        start_date=today(),
+        due_date=today() + dt.timedelta(days=30),
+    )
+    council = services.add_action(
+        people["lro"],
+        plan,
+        four_p="protect",
+        description="Visit the cuckooed tenants.",
+        owner_organisation=org("partner-durham-county-council"),
+        start_date=today(),
+        due_date=today() + dt.timedelta(days=20),
+    )
     # another plan nobody here holds an action in, to show visible_to filters by plan
-    elsewhere = Threat.objects.create(reference="ACC-X", name="x", owner=org("force-kent"),
-                                      threat_type="ocg", handling="owner")
-    other_plan = services.create_plan(make_user("force-kent", "analyst"), elsewhere,
-                                      aim="Elsewhere.")
-    return {"threat": threat, "plan": Plan.objects.get(pk=plan.pk), "police": police,
-            "council": council, "other_plan": other_plan}
+    elsewhere = Threat.objects.create(
+        reference="ACC-X", name="x", owner=org("force-kent"), threat_type="ocg", handling="owner"
+    )
+    other_plan = services.create_plan(
+        make_user("force-kent", "analyst"), elsewhere, aim="Elsewhere."
+    )
+    return {
+        "threat": threat,
+        "plan": Plan.objects.get(pk=plan.pk),
+        "police": police,
+        "council": council,
+        "other_plan": other_plan,
+    }
 
 
 def outcome(call) -> str:
@@ -121,8 +186,19 @@ def outcome(call) -> str:
 
 @pytest.mark.parametrize("who", list(TABLE))
 def test_access_table(people, setting, who):
-    (sees, full, actions_seen, sections, edit, status, describe, council_rights, police_rights,
-     role, review) = TABLE[who]
+    (
+        sees,
+        full,
+        actions_seen,
+        sections,
+        edit,
+        status,
+        describe,
+        council_rights,
+        police_rights,
+        role,
+        review,
+    ) = TABLE[who]
     user, plan = people[who], setting["plan"]
     council, police = setting["council"], setting["police"]
     note = WHO[who]
@@ -147,16 +223,32 @@ def test_access_table(people, setting, who):
     assert services.reviewer_role(user, plan) == role, note
 
     # the services agree
-    assert outcome(lambda: services.update_plan(user, plan, intelligence_gaps=f"gap ({who})")) \
-        == edit, note
-    assert outcome(lambda: services.update_action(user, council, status="in_progress",
-                                                  result=f"Visited ({who})")) == status, note
-    assert outcome(lambda: services.update_action(user, council, description=f"By {who}")) \
-        == describe, note
-    assert outcome(lambda: services.add_action(user, plan, four_p="prevent",
-                                               description="Refer to diversion.")) == edit, note
-    assert outcome(lambda: services.record_review(user, plan, outcome="good",
-                                                  comments="Reviewed.")) == review, note
+    assert (
+        outcome(lambda: services.update_plan(user, plan, intelligence_gaps=f"gap ({who})")) == edit
+    ), note
+    assert (
+        outcome(
+            lambda: services.update_action(
+                user, council, status="in_progress", result=f"Visited ({who})"
+            )
+        )
+        == status
+    ), note
+    assert (
+        outcome(lambda: services.update_action(user, council, description=f"By {who}")) == describe
+    ), note
+    assert (
+        outcome(
+            lambda: services.add_action(
+                user, plan, four_p="prevent", description="Refer to diversion."
+            )
+        )
+        == edit
+    ), note
+    assert (
+        outcome(lambda: services.record_review(user, plan, outcome="good", comments="Reviewed."))
+        == review
+    ), note
     assert outcome(lambda: services.new_version(user, Plan.objects.get(pk=plan.pk))) == edit, note
 
     stored = PlanAction.objects.get(pk=council.pk)
@@ -172,36 +264,53 @@ def partner(people):
 
 def test_partner_changes_status_result_and_start_of_its_own_action(partner, setting, people):
     council, plan = setting["council"], setting["plan"]
-    services.update_action(partner, council, start_date=today() - dt.timedelta(days=1),
-                           status="in_progress")
+    services.update_action(
+        partner, council, start_date=today() - dt.timedelta(days=1), status="in_progress"
+    )
     with pytest.raises(ValidationError) as exc:
         services.update_action(partner, council, status="complete")
     assert list(exc.value.message_dict) == ["result"]
-    services.update_action(partner, council, status="complete",
-                           result="Two tenants moved to safe housing.")
+    services.update_action(
+        partner, council, status="complete", result="Two tenants moved to safe housing."
+    )
     stored = PlanAction.objects.get(pk=council.pk)
     assert (stored.status, stored.completed_on, stored.updated_by) == ("complete", today(), partner)
     assert stored.start_date == today() - dt.timedelta(days=1)
     assert Plan.objects.get(pk=plan.pk).updated_by == partner
     # a form may send the other fields back unchanged
-    services.update_action(partner, council, description=council.description,
-                           due_date=council.due_date, result="Three tenants moved.")
+    services.update_action(
+        partner,
+        council,
+        description=council.description,
+        due_date=council.due_date,
+        result="Three tenants moved.",
+    )
     assert PlanAction.objects.get(pk=council.pk).result == "Three tenants moved."
 
 
-@pytest.mark.parametrize("field", ["description", "due_date", "owner_organisation", "owner_user",
-                                   "four_p", "disruptions"])
+@pytest.mark.parametrize(
+    "field",
+    ["description", "due_date", "owner_organisation", "owner_user", "four_p", "disruptions"],
+)
 def test_partner_may_not_change_the_rest_of_its_action(partner, setting, people, org, field):
     council = setting["council"]
-    values = {"description": "Something else.", "due_date": today() + dt.timedelta(days=90),
-              "owner_organisation": org("partner-middlesbrough-council"),
-              "owner_user": people["partner"], "four_p": "prevent", "disruptions": []}
+    values = {
+        "description": "Something else.",
+        "due_date": today() + dt.timedelta(days=90),
+        "owner_organisation": org("partner-middlesbrough-council"),
+        "owner_user": people["partner"],
+        "four_p": "prevent",
+        "disruptions": [],
+    }
     with pytest.raises(PermissionDenied) as exc:
         services.update_action(partner, council, status="in_progress", **{field: values[field]})
     assert f"not {field.replace('_', ' ')}" in str(exc.value)
     stored = PlanAction.objects.get(pk=council.pk)
     assert (stored.status, stored.description, stored.four_p) == (
-        "not_started", "Visit the cuckooed tenants.", "protect")
+        "not_started",
+        "Visit the cuckooed tenants.",
+        "protect",
+    )
     assert stored.owner_organisation == org("partner-durham-county-council")
 
 
@@ -217,7 +326,9 @@ def test_partner_sees_what_the_lro_chooses(partner, setting, people):
     assert services.visible_partner_sections(partner, plan) == {"aim", "objectives"}
     services.update_plan(people["lro"], plan, partner_sections=["reviews", "linked_plans"])
     assert services.visible_partner_sections(partner, Plan.objects.get(pk=plan.pk)) == {
-        "reviews", "linked_plans"}
+        "reviews",
+        "linked_plans",
+    }
     services.update_plan(people["lro"], plan, partner_sections=[])
     assert services.visible_partner_sections(partner, Plan.objects.get(pk=plan.pk)) == set()
     # the owning force always sees every section, whatever partners are shown
@@ -263,12 +374,18 @@ def test_owner_only_threat(people, setting, org):
 
 def test_a_person_named_on_an_action_in_another_region_sees_the_plan(people, setting):
     far, plan = people["far"], setting["plan"]
-    action = services.add_action(people["lro"], plan, four_p="prepare", owner_user=far,
-                                 description="Brief the West Yorkshire lines desk.")
+    action = services.add_action(
+        people["lro"],
+        plan,
+        four_p="prepare",
+        owner_user=far,
+        description="Brief the West Yorkshire lines desk.",
+    )
     assert Plan.objects.visible_to(far).filter(pk=plan.pk).exists()
     assert services.may_view(far, plan) and not services.has_full_view(far, plan)
-    assert set(PlanAction.objects.visible_to(far).filter(plan=plan).values_list("pk", flat=True)) \
-        == {action.pk}
+    assert set(
+        PlanAction.objects.visible_to(far).filter(plan=plan).values_list("pk", flat=True)
+    ) == {action.pk}
     assert set(services.action_rights(far, action)) == HOLDER_FIELDS
     assert services.action_rights(far, setting["council"]) == ()
     services.update_action(far, action, status="in_progress")
@@ -300,4 +417,6 @@ def test_partners_shown_other_actions_can_open_them(partner, setting, people):
     plan = Plan.objects.get(pk=setting["plan"].pk)
     assert "other_actions" in services.visible_partner_sections(partner, plan)
     assert set(PlanAction.objects.visible_to(partner).filter(plan=plan)) == {
-        setting["police"], setting["council"]}
+        setting["police"],
+        setting["council"],
+    }

@@ -70,33 +70,55 @@ def people(make_user):
 
 @pytest.fixture
 def make_threat(org, people):
-    leads = {"force-durham": ("lro", "sro"), "force-cleveland": ("cle", "cle_sro"),
-             "force-west-yorkshire": ("wy", "wy_sro")}
+    leads = {
+        "force-durham": ("lro", "sro"),
+        "force-cleveland": ("cle", "cle_sro"),
+        "force-west-yorkshire": ("wy", "wy_sro"),
+    }
 
     def make(reference: str, owner: str = "force-durham", **extra) -> Threat:
         lro, sro = leads[owner]
-        values = dict(name=f"Threat {reference}", owner=org(owner), threat_type="ocg",
-                      handling="region", lro=people[lro], sro=people[sro])
+        values = dict(
+            name=f"Threat {reference}",
+            owner=org(owner),
+            threat_type="ocg",
+            handling="region",
+            lro=people[lro],
+            sro=people[sro],
+        )
         values.update(extra)
         return Threat.objects.create(reference=reference, **values)
 
     return make
 
 
-def write_plan(threat: Threat, seed: str, *, author=None, ps=ALL_PS, reviewed: bool = True,
-               **overrides) -> Plan:
+def write_plan(
+    threat: Threat, seed: str, *, author=None, ps=ALL_PS, reviewed: bool = True, **overrides
+) -> Plan:
     """A plan through the services: 40 words of its own text, one owned, dated action per P
     (or per entry of ``ps``), and a review today by the threat's SRO."""
     author = author or threat.lro
     chunks = [own_text(f"{seed}:{i}", 8) for i in range(5)]
-    values = dict(aim=chunks[0], pursue_objectives=chunks[1], prevent_objectives=chunks[2],
-                  protect_objectives=chunks[3], prepare_objectives=chunks[4])
+    values = dict(
+        aim=chunks[0],
+        pursue_objectives=chunks[1],
+        prevent_objectives=chunks[2],
+        protect_objectives=chunks[3],
+        prepare_objectives=chunks[4],
+    )
     values.update(overrides)
     plan = services.create_plan(author, threat, **values)
     for n, p in enumerate(ps):
-        services.add_action(author, plan, four_p=p, description=own_text(f"{seed}:{p}:{n}", 6),
-                            owner_user=author, start_date=today() - days(10),
-                            due_date=today() + days(30), status="in_progress")
+        services.add_action(
+            author,
+            plan,
+            four_p=p,
+            description=own_text(f"{seed}:{p}:{n}", 6),
+            owner_user=author,
+            start_date=today() - days(10),
+            due_date=today() + days(30),
+            status="in_progress",
+        )
     if reviewed:
         services.record_review(threat.sro, plan, outcome="good", comments="Checked with the LRO.")
     return Plan.objects.get(pk=plan.pk)
@@ -127,9 +149,19 @@ def good(threat):
 
 
 def test_every_check_is_covered_here():
-    assert quality.CHECK_KEYS == ["no_plan", "no_lro", "written_by_sio", "missing_p", "pursue_only",
-                                  "undated_actions", "no_result", "overdue_actions",
-                                  "review_overdue", "copied_text", "not_updated"]
+    assert quality.CHECK_KEYS == [
+        "no_plan",
+        "no_lro",
+        "written_by_sio",
+        "missing_p",
+        "pursue_only",
+        "undated_actions",
+        "no_result",
+        "overdue_actions",
+        "review_overdue",
+        "copied_text",
+        "not_updated",
+    ]
 
 
 def test_a_good_plan_passes_every_check(good):
@@ -155,11 +187,15 @@ def test_no_plan_rows_are_for_active_threats_only(make_threat, good):
     make_threat("PLN-ACTIVE", phase=Phase.objects.get(name="Active investigation"))
     rows = quality.report(Threat.objects.all(), Plan.objects.all())
     assert [(r.threat.reference, r.plan is not None) for r in rows] == [
-        ("PLN-ACTIVE", False), ("PLN-BARE", False), ("PLN-Q", True)]
+        ("PLN-ACTIVE", False),
+        ("PLN-BARE", False),
+        ("PLN-Q", True),
+    ]
     by_ref = {r.threat.reference: r for r in rows}
     assert [(f.key, f.reason) for f in by_ref["PLN-BARE"].failures] == [
         ("no_plan", "PLN-BARE is on the master list and has no 4P plan."),
-        ("no_lro", "PLN-BARE has no LRO.")]
+        ("no_lro", "PLN-BARE has no LRO."),
+    ]
     assert by_ref["PLN-ACTIVE"].failed_keys == ["no_plan"]
     assert by_ref["PLN-Q"].failed_keys == []
 
@@ -182,7 +218,8 @@ def test_written_by_sio(threat, people):
     plan = write_plan(threat, "sio", author=people["sio"])
     assert plan.author_role == "sio"
     assert failures(plan) == {
-        "written_by_sio": "Written by the senior investigating officer, not the LRO."}
+        "written_by_sio": "Written by the senior investigating officer, not the LRO."
+    }
     revised = services.new_version(people["lro"], plan)  # the LRO takes it over
     assert failures(revised) == {}
 
@@ -195,7 +232,8 @@ def test_written_by_other_staff_is_not_written_by_sio(threat, make_user):
 
 def test_missing_p(threat, make_threat):
     assert failures(write_plan(threat, "three", ps=("pursue", "prevent", "protect"))) == {
-        "missing_p": "No Prepare actions."}
+        "missing_p": "No Prepare actions."
+    }
     two = write_plan(make_threat("PLN-Q2"), "two", ps=("pursue", "prepare"))
     assert failures(two) == {"missing_p": "No Prevent, Protect actions."}
     none = write_plan(make_threat("PLN-Q3"), "none", ps=())
@@ -210,8 +248,10 @@ def test_a_cancelled_action_does_not_cover_its_p(good, people):
 
 def test_pursue_only(threat, make_threat, people):
     plan = write_plan(threat, "pursue", ps=("pursue", "pursue"))
-    assert failures(plan) == {"missing_p": "No Prevent, Protect, Prepare actions.",
-                              "pursue_only": "All 2 actions are Pursue actions."}
+    assert failures(plan) == {
+        "missing_p": "No Prevent, Protect, Prepare actions.",
+        "pursue_only": "All 2 actions are Pursue actions.",
+    }
     mixed = write_plan(make_threat("PLN-Q2"), "mixed", ps=("pursue", "pursue", "prevent"))
     assert set(failures(mixed)) == {"missing_p"}
     services.update_action(people["lro"], mixed.actions.get(four_p="prevent"), status="cancelled")
@@ -223,8 +263,13 @@ def test_pursue_only(threat, make_threat, people):
 
 
 def add(plan: Plan, user, **values) -> PlanAction:
-    base = dict(four_p="protect", description="Extra visit to the hostel.", owner_user=user,
-                start_date=today() - days(1), due_date=today() + days(10))
+    base = dict(
+        four_p="protect",
+        description="Extra visit to the hostel.",
+        owner_user=user,
+        start_date=today() - days(1),
+        due_date=today() + days(10),
+    )
     base.update(values)
     return services.add_action(user, plan, **base)
 
@@ -233,11 +278,13 @@ def test_undated_or_unowned_actions(good, people, org):
     lro = people["lro"]
     no_start = add(good, lro, start_date=None)
     assert failures(good) == {
-        "undated_actions": "1 action without an owner, a start date or a due date."}
+        "undated_actions": "1 action without an owner, a start date or a due date."
+    }
     no_due = add(good, lro, due_date=None)
     no_owner = add(good, lro, owner_user=None)
     assert failures(good) == {
-        "undated_actions": "3 actions without an owner, a start date or a due date."}
+        "undated_actions": "3 actions without an owner, a start date or a due date."
+    }
     add(good, lro, owner_user=None, owner_organisation=org("partner-durham-county-council"))
     assert failures(good)["undated_actions"].startswith("3 actions")  # an organisation owns it
     for action in (no_start, no_due, no_owner):
@@ -283,9 +330,12 @@ def test_never_reviewed_plan_becomes_overdue(threat):
     Plan.objects.filter(pk=plan.pk).update(created_at=local_noon(written))
     result = row(plan)
     assert result.next_review_due == today() - days(10)
-    assert {f.key: f.reason for f in result.failures} == {"review_overdue": (
-        f"Review was due {fmt(today() - days(10))} (never reviewed since it was written on "
-        f"{fmt(written)}; reviews every 90 days).")}
+    assert {f.key: f.reason for f in result.failures} == {
+        "review_overdue": (
+            f"Review was due {fmt(today() - days(10))} (never reviewed since it was written on "
+            f"{fmt(written)}; reviews every 90 days)."
+        )
+    }
     Plan.objects.filter(pk=plan.pk).update(created_at=local_noon(today() - days(90)))
     assert row(plan).next_review_due == today() and failures(plan) == {}  # due today: not overdue
 
@@ -293,17 +343,21 @@ def test_never_reviewed_plan_becomes_overdue(threat):
 def test_the_last_review_sets_the_clock(threat, people):
     plan = write_plan(threat, "reviewed", reviewed=False)
     Plan.objects.filter(pk=plan.pk).update(created_at=local_noon(today() - days(300)))
-    services.record_review(people["sro"], plan, outcome="good", comments="Fine.",
-                           reviewed_on=today() - days(200))
-    services.record_review(people["chief"], plan, outcome="improve", comments="Thin.",
-                           reviewed_on=today() - days(95))
+    services.record_review(
+        people["sro"], plan, outcome="good", comments="Fine.", reviewed_on=today() - days(200)
+    )
+    services.record_review(
+        people["chief"], plan, outcome="improve", comments="Thin.", reviewed_on=today() - days(95)
+    )
     result = row(plan)
     assert result.next_review_due == today() - days(5)
     assert result.failures[0].reason == (
         f"Review was due {fmt(today() - days(5))} (last reviewed {fmt(today() - days(95))}; "
-        "reviews every 90 days).")
-    services.record_review(people["sro"], plan, outcome="good", comments="Better.",
-                           reviewed_on=today() - days(20))
+        "reviews every 90 days)."
+    )
+    services.record_review(
+        people["sro"], plan, outcome="good", comments="Better.", reviewed_on=today() - days(20)
+    )
     assert row(plan).next_review_due == today() + days(70) and failures(plan) == {}
 
 
@@ -332,8 +386,13 @@ def test_a_new_version_does_not_reset_the_review_clock(threat, people):
 def test_a_review_of_an_earlier_version_counts(threat, people):
     first = write_plan(threat, "earlier", reviewed=False)
     Plan.objects.filter(pk=first.pk).update(created_at=local_noon(today() - days(100)))
-    services.record_review(people["sro"], first, outcome="good", comments="Reviewed v1.",
-                           reviewed_on=today() - days(30))
+    services.record_review(
+        people["sro"],
+        first,
+        outcome="good",
+        comments="Reviewed v1.",
+        reviewed_on=today() - days(30),
+    )
     second = services.new_version(people["lro"], first)
     assert row(second).next_review_due == today() + days(60)
     assert failures(second) == {}
@@ -346,7 +405,8 @@ def test_not_updated(good):
     last = today() - days(61)
     Plan.objects.filter(pk=good.pk).update(updated_at=local_noon(last))
     assert failures(good) == {
-        "not_updated": f"Not updated since {fmt(last)} (61 days; the limit is 60)."}
+        "not_updated": f"Not updated since {fmt(last)} (61 days; the limit is 60)."
+    }
     Plan.objects.filter(pk=good.pk).update(updated_at=local_noon(today() - days(60)))
     assert failures(good) == {}
 
@@ -355,8 +415,9 @@ def test_stale_limit_is_a_setting(good, settings):
     Plan.objects.filter(pk=good.pk).update(updated_at=local_noon(today() - days(10)))
     assert failures(good) == {}
     settings.SOCMASTER = {**settings.SOCMASTER, "PLAN_STALE_DAYS": 5}
-    assert failures(good) == {"not_updated": (
-        f"Not updated since {fmt(today() - days(10))} (10 days; the limit is 5).")}
+    assert failures(good) == {
+        "not_updated": (f"Not updated since {fmt(today() - days(10))} (10 days; the limit is 5).")
+    }
 
 
 def test_changing_an_action_counts_as_an_update(good, people):
@@ -379,8 +440,9 @@ def edited(body: str, *replacements: tuple[int, str]) -> str:
 
 
 def text_plan(threat: Threat, body: str, author=None) -> Plan:
-    plan = services.create_plan(author or threat.lro, threat, aim="Disrupt the group.",
-                                pursue_objectives=body)
+    plan = services.create_plan(
+        author or threat.lro, threat, aim="Disrupt the group.", pursue_objectives=body
+    )
     return Plan.objects.get(pk=plan.pk)
 
 
@@ -398,8 +460,9 @@ def copied(plan: Plan, user=None) -> tuple[int, str] | None:
 
 def test_text_copied_from_a_plan_the_user_can_see(threat, make_threat, people):
     original = text_plan(threat, BODY)
-    copy = text_plan(make_threat("CLE-Q", owner="force-cleveland"),
-                     edited(BODY, (30, "lighthouse")))
+    copy = text_plan(
+        make_threat("CLE-Q", owner="force-cleveland"), edited(BODY, (30, "lighthouse"))
+    )
     score, whose = copied(original, people["lro"])
     assert whose == "the plan for CLE-Q" and 70 <= score < 100
     assert copied(copy, people["cle"]) == (score, "the plan for PLN-Q")  # flagged on both
@@ -408,8 +471,9 @@ def test_text_copied_from_a_plan_the_user_can_see(threat, make_threat, people):
 
 def test_text_copied_from_a_plan_the_user_cannot_see(threat, make_threat, people):
     original = text_plan(threat, BODY)
-    copy = text_plan(make_threat("WY-Q", owner="force-west-yorkshire"),
-                     edited(BODY, (10, "lighthouse")))
+    copy = text_plan(
+        make_threat("WY-Q", owner="force-west-yorkshire"), edited(BODY, (10, "lighthouse"))
+    )
     assert copied(original, people["lro"])[1] == "a plan you cannot see"
     assert "WY-Q" not in failures(original, people["lro"])["copied_text"]
     assert copied(copy, people["wy"])[1] == "a plan you cannot see"
@@ -451,8 +515,13 @@ def test_plans_started_from_one_template_are_not_copies(make_threat, people):
     for reference in ("PLN-T1", "PLN-T2"):
         threat = make_threat(reference)
         initial = services.initial_from_template(services.template_for(threat))
-        plans.append(Plan.objects.get(pk=services.create_plan(
-            people["lro"], threat, add_suggested_actions=True, **initial).pk))
+        plans.append(
+            Plan.objects.get(
+                pk=services.create_plan(
+                    people["lro"], threat, add_suggested_actions=True, **initial
+                ).pk
+            )
+        )
     assert plans[0].template == plans[1].template and plans[0].aim == plans[1].aim
     assert plans[0].actions.count() == 5
     assert [p.text_signature for p in plans] == [[], []]  # nothing of their own yet
@@ -502,15 +571,38 @@ def test_report_rows_and_export_columns(make_threat, good, people):
     make_threat("CLE-BARE", owner="force-cleveland")
     rows = quality.report(Threat.objects.all(), Plan.objects.all())
     assert [(r.threat.reference, r.plan) for r in rows] == [
-        ("CLE-BARE", None), ("PLN-BARE", None), ("PLN-Q", second)]  # by organisation, reference
+        ("CLE-BARE", None),
+        ("PLN-BARE", None),
+        ("PLN-Q", second),
+    ]  # by organisation, reference
     assert [r.as_row() for r in rows] == [
-        {"threat": "CLE-BARE", "organisation": "Cleveland Police", "region": "North East",
-         "lro": "cle", "plan_version": "", "checks_failed": "no_plan", "next_review_due": ""},
-        {"threat": "PLN-BARE", "organisation": "Durham Constabulary", "region": "North East",
-         "lro": "", "plan_version": "", "checks_failed": "no_plan;no_lro", "next_review_due": ""},
-        {"threat": "PLN-Q", "organisation": "Durham Constabulary", "region": "North East",
-         "lro": "lro", "plan_version": 2, "checks_failed": "",
-         "next_review_due": (today() + days(90)).isoformat()},
+        {
+            "threat": "CLE-BARE",
+            "organisation": "Cleveland Police",
+            "region": "North East",
+            "lro": "cle",
+            "plan_version": "",
+            "checks_failed": "no_plan",
+            "next_review_due": "",
+        },
+        {
+            "threat": "PLN-BARE",
+            "organisation": "Durham Constabulary",
+            "region": "North East",
+            "lro": "",
+            "plan_version": "",
+            "checks_failed": "no_plan;no_lro",
+            "next_review_due": "",
+        },
+        {
+            "threat": "PLN-Q",
+            "organisation": "Durham Constabulary",
+            "region": "North East",
+            "lro": "lro",
+            "plan_version": 2,
+            "checks_failed": "",
+            "next_review_due": (today() + days(90)).isoformat(),
+        },
     ]
     assert set(quality.EXPORT_COLUMNS) == set(rows[0].as_row())
 
@@ -524,8 +616,13 @@ def test_summary_by_organisation_and_region(make_threat, good):
 
     def counts(bucket):
         checks = {k: n for k, n in bucket["checks"].items() if n}
-        return (bucket["plans"], bucket["no_plan"], bucket["passing"], bucket["passing_percent"],
-                checks)
+        return (
+            bucket["plans"],
+            bucket["no_plan"],
+            bucket["passing"],
+            bucket["passing_percent"],
+            checks,
+        )
 
     assert [(o["region"], o["organisation"], counts(o)) for o in summary["organisations"]] == [
         ("North East", "Cleveland Police", (0, 1, 0, None, {"no_plan": 1})),

@@ -50,15 +50,27 @@ def people(make_user):
 
 @pytest.fixture
 def threat(org, people):
-    return Threat.objects.create(reference="PLN-1", name="Harbour network",
-                                 owner=org("force-durham"), threat_type="ocg", handling="region",
-                                 lro=people["lro"], sro=people["sro"])
+    return Threat.objects.create(
+        reference="PLN-1",
+        name="Harbour network",
+        owner=org("force-durham"),
+        threat_type="ocg",
+        handling="region",
+        lro=people["lro"],
+        sro=people["sro"],
+    )
 
 
 @pytest.fixture
 def other_threat(org, people):
-    return Threat.objects.create(reference="PLN-2", name="Quarry group", owner=org("force-durham"),
-                                 threat_type="ocg", handling="region", lro=people["lro"])
+    return Threat.objects.create(
+        reference="PLN-2",
+        name="Quarry group",
+        owner=org("force-durham"),
+        threat_type="ocg",
+        handling="region",
+        lro=people["lro"],
+    )
 
 
 def text(**overrides) -> dict:
@@ -74,19 +86,34 @@ def text(**overrides) -> dict:
 
 
 def action_values(**overrides) -> dict:
-    values = dict(four_p="pursue", description="Obtain the phone billing for the deal line.",
-                  start_date=today() - days(5), due_date=today() + days(30))
+    values = dict(
+        four_p="pursue",
+        description="Obtain the phone billing for the deal line.",
+        start_date=today() - days(5),
+        due_date=today() + days(30),
+    )
     values.update(overrides)
     return values
 
 
 def disruption(threat, user, reference: str) -> Disruption:
     return Disruption.objects.create(
-        reference=reference, threat=threat, standard=current_standard(),
-        event_date=today() - days(3), record_date=today(), recording_organisation=threat.owner,
-        team="Op Lantern", disruption_type="lead", four_p="pursue", category="major",
-        tactic=Tactic.objects.get(code="arrest"), narrative="Arrests", evidence="Custody refs",
-        status="approved", recorder=user)
+        reference=reference,
+        threat=threat,
+        standard=current_standard(),
+        event_date=today() - days(3),
+        record_date=today(),
+        recording_organisation=threat.owner,
+        team="Op Lantern",
+        disruption_type="lead",
+        four_p="pursue",
+        category="major",
+        tactic=Tactic.objects.get(code="arrest"),
+        narrative="Arrests",
+        evidence="Custody refs",
+        status="approved",
+        recorder=user,
+    )
 
 
 def last_seq() -> int:
@@ -126,7 +153,10 @@ def test_lro_creates_the_first_plan_with_one_audit_entry(people, threat):
     assert not plan.actions.exists()
     entry = only_entry_since(seq)
     assert (entry.action, entry.record_type, entry.record_id) == (
-        "create", "plans.plan", str(plan.pk))
+        "create",
+        "plans.plan",
+        str(plan.pk),
+    )
     assert entry.user == people["lro"]
     after = entry.changes["after"]
     assert after["aim"] == text()["aim"]
@@ -136,24 +166,34 @@ def test_lro_creates_the_first_plan_with_one_audit_entry(people, threat):
 
 def test_lro_from_another_organisation_and_owning_staff_may_create(people, org, make_user):
     rocu_lro = make_user("rocu-north-east", "lro", username="rocu-lro")
-    held = Threat.objects.create(reference="PLN-R", name="r", owner=org("force-durham"),
-                                 threat_type="ocg", handling="region", lro=rocu_lro)
+    held = Threat.objects.create(
+        reference="PLN-R",
+        name="r",
+        owner=org("force-durham"),
+        threat_type="ocg",
+        handling="region",
+        lro=rocu_lro,
+    )
     plan = services.create_plan(rocu_lro, held, **text())
     assert (plan.author, plan.author_role) == (rocu_lro, "lro")
 
-    unowned = Threat.objects.create(reference="PLN-U", name="u", owner=org("force-durham"),
-                                    threat_type="ocg", handling="region")
+    unowned = Threat.objects.create(
+        reference="PLN-U", name="u", owner=org("force-durham"), threat_type="ocg", handling="region"
+    )
     plan = services.create_plan(people["analyst"], unowned, **text())
     assert (plan.author, plan.author_role) == (people["analyst"], "other")
 
 
-@pytest.mark.parametrize("who, refusal", [
-    ("far", Http404),  # another region: cannot see the threat
-    ("partner", Http404),  # a partner the threat is not shared with
-    ("neighbour", PermissionDenied),  # same region: sees the threat, may not change it
-    ("neighbour_chief", PermissionDenied),
-    ("inspector", PermissionDenied),  # reads everything, changes nothing
-])
+@pytest.mark.parametrize(
+    "who, refusal",
+    [
+        ("far", Http404),  # another region: cannot see the threat
+        ("partner", Http404),  # a partner the threat is not shared with
+        ("neighbour", PermissionDenied),  # same region: sees the threat, may not change it
+        ("neighbour_chief", PermissionDenied),
+        ("inspector", PermissionDenied),  # reads everything, changes nothing
+    ],
+)
 def test_who_may_not_create(people, threat, who, refusal):
     seq = last_seq()
     with pytest.raises(refusal):
@@ -163,8 +203,9 @@ def test_who_may_not_create(people, threat, who, refusal):
 
 
 def test_owner_only_threat_is_hidden_from_the_region(people, org):
-    hidden = Threat.objects.create(reference="PLN-H", name="h", owner=org("force-durham"),
-                                   handling="owner", lro=people["lro"])
+    hidden = Threat.objects.create(
+        reference="PLN-H", name="h", owner=org("force-durham"), handling="owner", lro=people["lro"]
+    )
     with pytest.raises(Http404):
         services.create_plan(people["neighbour"], hidden, **text())
     assert services.create_plan(people["analyst"], hidden, **text()).threat == hidden
@@ -183,22 +224,40 @@ def test_second_current_plan_is_refused(people, threat, plan):
     assert [e.action for e in entries_since(seq)] == ["create"]  # the new version only
 
 
-@pytest.mark.parametrize("values, field, message", [
-    (text(aim=""), "aim", "Say what the plan sets out to achieve."),
-    (text(aim="   "), "aim", "Say what the plan sets out to achieve."),
-    (text(review_frequency_days=6), "review_frequency_days",
-     "Give a review period between 7 and 365 days."),
-    (text(review_frequency_days=366), "review_frequency_days",
-     "Give a review period between 7 and 365 days."),
-    (text(review_frequency_days="30"), "review_frequency_days",
-     "Give a review period between 7 and 365 days."),
-    (text(partner_sections=["aim", "nominals"]), "partner_sections",
-     "Choose from aim, objectives, intelligence_gaps, linked_plans, other_actions, reviews."),
-    (text(partner_sections="aim"), "partner_sections",
-     "Choose from aim, objectives, intelligence_gaps, linked_plans, other_actions, reviews."),
-    (text(colour="red"), "colour", "Unknown field."),
-    (text(status="superseded"), "status", "Unknown field."),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        (text(aim=""), "aim", "Say what the plan sets out to achieve."),
+        (text(aim="   "), "aim", "Say what the plan sets out to achieve."),
+        (
+            text(review_frequency_days=6),
+            "review_frequency_days",
+            "Give a review period between 7 and 365 days.",
+        ),
+        (
+            text(review_frequency_days=366),
+            "review_frequency_days",
+            "Give a review period between 7 and 365 days.",
+        ),
+        (
+            text(review_frequency_days="30"),
+            "review_frequency_days",
+            "Give a review period between 7 and 365 days.",
+        ),
+        (
+            text(partner_sections=["aim", "nominals"]),
+            "partner_sections",
+            "Choose from aim, objectives, intelligence_gaps, linked_plans, other_actions, reviews.",
+        ),
+        (
+            text(partner_sections="aim"),
+            "partner_sections",
+            "Choose from aim, objectives, intelligence_gaps, linked_plans, other_actions, reviews.",
+        ),
+        (text(colour="red"), "colour", "Unknown field."),
+        (text(status="superseded"), "status", "Unknown field."),
+    ],
+)
 def test_plan_field_messages_and_nothing_stored(people, threat, values, field, message):
     seq = last_seq()
     with pytest.raises(ValidationError) as exc:
@@ -261,19 +320,28 @@ def test_template_for_prefers_the_organisations_own_template(people, threat, org
     national = PlanTemplate.objects.get(organisation=None, threat_type="ocg")
     assert services.template_for(threat) == national
     own = services.save_template(
-        people["admin"], organisation=org("force-durham"), threat_type="ocg",
-        name="Durham OCG plan", aim="Durham aim for organised crime groups.",
+        people["admin"],
+        organisation=org("force-durham"),
+        threat_type="ocg",
+        name="Durham OCG plan",
+        aim="Durham aim for organised crime groups.",
         pursue_objectives="Durham pursue line.",
-        suggested_actions=[{"four_p": "prevent", "description": "Durham diversion referral."},
-                           {"four_p": "protect", "description": "Durham safeguarding strategy."}])
+        suggested_actions=[
+            {"four_p": "prevent", "description": "Durham diversion referral."},
+            {"four_p": "protect", "description": "Durham safeguarding strategy."},
+        ],
+    )
     assert services.template_for(threat) == own
-    neighbour_threat = Threat.objects.create(reference="CLE-1", name="c",
-                                             owner=org("force-cleveland"), threat_type="ocg")
+    neighbour_threat = Threat.objects.create(
+        reference="CLE-1", name="c", owner=org("force-cleveland"), threat_type="ocg"
+    )
     assert services.template_for(neighbour_threat) == national
-    pi = Threat.objects.create(reference="PLN-PI", name="p", owner=org("force-durham"),
-                               threat_type="priority_individual")
-    assert services.template_for(pi) == PlanTemplate.objects.get(organisation=None,
-                                                                 threat_type="priority_individual")
+    pi = Threat.objects.create(
+        reference="PLN-PI", name="p", owner=org("force-durham"), threat_type="priority_individual"
+    )
+    assert services.template_for(pi) == PlanTemplate.objects.get(
+        organisation=None, threat_type="priority_individual"
+    )
 
     initial = services.initial_from_template(services.template_for(threat))
     assert initial["aim"] == "Durham aim for organised crime groups."
@@ -282,7 +350,9 @@ def test_template_for_prefers_the_organisations_own_template(people, threat, org
     plan = services.create_plan(people["lro"], threat, add_suggested_actions=True, **initial)
     assert plan.template == own and plan.aim == "Durham aim for organised crime groups."
     assert sorted(plan.actions.values_list("four_p", "description")) == [
-        ("prevent", "Durham diversion referral."), ("protect", "Durham safeguarding strategy.")]
+        ("prevent", "Durham diversion referral."),
+        ("protect", "Durham safeguarding strategy."),
+    ]
 
 
 def test_initial_without_a_template_is_only_the_review_period():
@@ -292,11 +362,16 @@ def test_initial_without_a_template_is_only_the_review_period():
 def test_suggested_actions_from_the_national_template(people, threat):
     seq = last_seq()
     national = PlanTemplate.objects.get(organisation=None, threat_type="ocg")
-    plan = services.create_plan(people["lro"], threat, add_suggested_actions=True,
-                                **services.initial_from_template(national))
+    plan = services.create_plan(
+        people["lro"],
+        threat,
+        add_suggested_actions=True,
+        **services.initial_from_template(national),
+    )
     added = list(plan.actions.order_by("id"))
     assert [(a.four_p, a.description) for a in added] == [
-        (s["four_p"], s["description"]) for s in national.suggested_actions]
+        (s["four_p"], s["description"]) for s in national.suggested_actions
+    ]
     assert len(added) == 5
     assert all(a.created_by == people["lro"] and a.status == "not_started" for a in added)
     entry = only_entry_since(seq)  # one entry for the plan, none per suggested action
@@ -309,8 +384,9 @@ def test_author_role_records_an_sio_writing_the_plan(people, threat, org, make_u
     plan = services.create_plan(people["sio"], threat, **text())
     assert (plan.author, plan.author_role) == (people["sio"], "sio")
     sio_lro = make_user("force-durham", "sio", username="sio-lro")
-    own = Threat.objects.create(reference="PLN-S", name="s", owner=org("force-durham"),
-                                threat_type="ocg", lro=sio_lro)
+    own = Threat.objects.create(
+        reference="PLN-S", name="s", owner=org("force-durham"), threat_type="ocg", lro=sio_lro
+    )
     # the LRO, who happens to be an SIO
     assert services.create_plan(sio_lro, own, **text()).author_role == "lro"
     assert services.new_version(people["lro"], plan).author_role == "lro"
@@ -323,14 +399,22 @@ def test_update_plan_audits_before_and_after_and_attributes(people, plan):
     Plan.objects.filter(pk=plan.pk).update(updated_at=timezone.now() - days(3), updated_by=None)
     seq = last_seq()
     started = timezone.now()
-    services.update_plan(people["analyst"], plan, aim="  Close the deal line.  ",
-                         review_frequency_days=60, protect_objectives=text()["protect_objectives"])
+    services.update_plan(
+        people["analyst"],
+        plan,
+        aim="  Close the deal line.  ",
+        review_frequency_days=60,
+        protect_objectives=text()["protect_objectives"],
+    )
     plan.refresh_from_db()
     assert plan.aim == "Close the deal line." and plan.review_frequency_days == 60
     assert plan.updated_by == people["analyst"] and plan.updated_at >= started
     entry = only_entry_since(seq)
     assert (entry.action, entry.record_id, entry.user) == (
-        "update", str(plan.pk), people["analyst"])
+        "update",
+        str(plan.pk),
+        people["analyst"],
+    )
     assert entry.changes == {
         "aim": {"before": text()["aim"], "after": "Close the deal line."},
         "review_frequency_days": {"before": 90, "after": 60},
@@ -345,15 +429,24 @@ def test_update_plan_with_no_change_writes_nothing(people, plan):
     assert Plan.objects.get(pk=plan.pk).updated_at == stamp
 
 
-@pytest.mark.parametrize("values, field, message", [
-    ({"aim": ""}, "aim", "Say what the plan sets out to achieve."),
-    ({"review_frequency_days": 400}, "review_frequency_days",
-     "Give a review period between 7 and 365 days."),
-    ({"partner_sections": ["everything"]}, "partner_sections",
-     "Choose from aim, objectives, intelligence_gaps, linked_plans, other_actions, reviews."),
-    ({"version": 7}, "version", "This field cannot be changed here."),
-    ({"author": None}, "author", "This field cannot be changed here."),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({"aim": ""}, "aim", "Say what the plan sets out to achieve."),
+        (
+            {"review_frequency_days": 400},
+            "review_frequency_days",
+            "Give a review period between 7 and 365 days.",
+        ),
+        (
+            {"partner_sections": ["everything"]},
+            "partner_sections",
+            "Choose from aim, objectives, intelligence_gaps, linked_plans, other_actions, reviews.",
+        ),
+        ({"version": 7}, "version", "This field cannot be changed here."),
+        ({"author": None}, "author", "This field cannot be changed here."),
+    ],
+)
 def test_update_plan_field_messages_leave_the_plan_unchanged(people, plan, values, field, message):
     seq = last_seq()
     with pytest.raises(ValidationError) as exc:
@@ -361,13 +454,23 @@ def test_update_plan_field_messages_leave_the_plan_unchanged(people, plan, value
     assert messages(exc)[field] == [message]
     stored = Plan.objects.get(pk=plan.pk)
     assert (stored.aim, stored.review_frequency_days, stored.partner_sections, stored.version) == (
-        text()["aim"], 90, [], 1)
+        text()["aim"],
+        90,
+        [],
+        1,
+    )
     assert entries_since(seq) == []
 
 
-@pytest.mark.parametrize("who, refusal", [("far", Http404), ("partner", Http404),
-                                          ("neighbour", PermissionDenied),
-                                          ("inspector", PermissionDenied)])
+@pytest.mark.parametrize(
+    "who, refusal",
+    [
+        ("far", Http404),
+        ("partner", Http404),
+        ("neighbour", PermissionDenied),
+        ("inspector", PermissionDenied),
+    ],
+)
 def test_who_may_not_update_a_plan(people, plan, who, refusal):
     with pytest.raises(refusal):
         services.update_plan(people[who], plan, aim="Changed")
@@ -382,19 +485,32 @@ def test_add_action_audits_attributes_and_touches_the_plan(people, plan, threat,
     d = disruption(threat, people["analyst"], "DIS-1")
     seq = last_seq()
     started = timezone.now()
-    action = services.add_action(people["analyst"], plan, disruptions=[d], **action_values(
-        four_p="protect", owner_organisation=org("partner-durham-county-council"),
-        description="  Joint visit to the cuckooed addresses.  "))
+    action = services.add_action(
+        people["analyst"],
+        plan,
+        disruptions=[d],
+        **action_values(
+            four_p="protect",
+            owner_organisation=org("partner-durham-county-council"),
+            description="  Joint visit to the cuckooed addresses.  ",
+        ),
+    )
     action.refresh_from_db()
     assert action.description == "Joint visit to the cuckooed addresses."
     assert (action.created_by, action.updated_by, action.status) == (
-        people["analyst"], people["analyst"], "not_started")
+        people["analyst"],
+        people["analyst"],
+        "not_started",
+    )
     assert action.completed_on is None and list(action.disruptions.all()) == [d]
     plan.refresh_from_db()
     assert plan.updated_by == people["analyst"] and plan.updated_at >= started
     entry = only_entry_since(seq)
     assert (entry.action, entry.record_type, entry.record_id) == (
-        "create", "plans.planaction", str(action.pk))
+        "create",
+        "plans.planaction",
+        str(action.pk),
+    )
     after = entry.changes["after"]
     assert after["four_p"] == "protect" and after["disruptions"] == [d.pk]
     assert after["owner_organisation_id"] == org("partner-durham-county-council").pk
@@ -402,25 +518,41 @@ def test_add_action_audits_attributes_and_touches_the_plan(people, plan, threat,
 
 
 def test_action_added_as_complete_is_dated(people, plan):
-    action = services.add_action(people["lro"], plan, **action_values(
-        status="complete", result="Billing obtained."))
+    action = services.add_action(
+        people["lro"], plan, **action_values(status="complete", result="Billing obtained.")
+    )
     assert action.completed_on == today()
 
 
-@pytest.mark.parametrize("values, field, message", [
-    (action_values(description=""), "description", "Describe the action."),
-    (action_values(description="  "), "description", "Describe the action."),
-    (action_values(start_date=dt.date(2026, 5, 2), due_date=dt.date(2026, 5, 1)), "due_date",
-     "The due date cannot be before the start date."),
-    (action_values(status="complete"), "result",
-     "Record the result before completing the action (covert activity included)."),
-    (action_values(status="complete", result="   "), "result",
-     "Record the result before completing the action (covert activity included)."),
-    (action_values(four_p="punish"), "four_p", "Choose Pursue, Prevent, Protect or Prepare."),
-    (action_values(status="done"), "status",
-     "Choose one of: Not started, In progress, Complete, Cancelled."),
-    (action_values(priority="high"), "priority", "Unknown field."),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        (action_values(description=""), "description", "Describe the action."),
+        (action_values(description="  "), "description", "Describe the action."),
+        (
+            action_values(start_date=dt.date(2026, 5, 2), due_date=dt.date(2026, 5, 1)),
+            "due_date",
+            "The due date cannot be before the start date.",
+        ),
+        (
+            action_values(status="complete"),
+            "result",
+            "Record the result before completing the action (covert activity included).",
+        ),
+        (
+            action_values(status="complete", result="   "),
+            "result",
+            "Record the result before completing the action (covert activity included).",
+        ),
+        (action_values(four_p="punish"), "four_p", "Choose Pursue, Prevent, Protect or Prepare."),
+        (
+            action_values(status="done"),
+            "status",
+            "Choose one of: Not started, In progress, Complete, Cancelled.",
+        ),
+        (action_values(priority="high"), "priority", "Unknown field."),
+    ],
+)
 def test_action_field_messages_and_nothing_stored(people, plan, values, field, message):
     stamp = Plan.objects.get(pk=plan.pk).updated_at
     seq = last_seq()
@@ -433,8 +565,9 @@ def test_action_field_messages_and_nothing_stored(people, plan, values, field, m
 
 
 def test_due_date_equal_to_start_date_is_fine(people, plan):
-    assert services.add_action(people["lro"], plan, **action_values(
-        start_date=today(), due_date=today())).pk
+    assert services.add_action(
+        people["lro"], plan, **action_values(start_date=today(), due_date=today())
+    ).pk
 
 
 def test_disruptions_of_another_threat_are_refused(people, plan, threat, other_threat):
@@ -509,8 +642,12 @@ def test_action_update_attributes_and_touches_the_plan(people, plan):
     plan.refresh_from_db()
     assert plan.updated_by == people["analyst"] and plan.updated_at >= started
     entry = only_entry_since(seq)
-    assert entry.changes == {"due_date": {"before": (today() + days(30)).isoformat(),
-                                          "after": (today() + days(60)).isoformat()}}
+    assert entry.changes == {
+        "due_date": {
+            "before": (today() + days(30)).isoformat(),
+            "after": (today() + days(60)).isoformat(),
+        }
+    }
     # no change: no entry, no new stamp
     seq = last_seq()
     services.update_action(people["analyst"], action, due_date=today() + days(60))
@@ -524,8 +661,9 @@ def test_action_disruption_changes_are_audited(people, plan, threat):
     seq = last_seq()
     services.update_action(people["lro"], action, disruptions=[first, second])
     entry = only_entry_since(seq)
-    assert entry.changes == {"disruptions": {"before": [first.pk],
-                                             "after": sorted([first.pk, second.pk])}}
+    assert entry.changes == {
+        "disruptions": {"before": [first.pk], "after": sorted([first.pk, second.pk])}
+    }
 
 
 def test_unknown_action_field_is_refused(people, plan):
@@ -555,12 +693,24 @@ def test_failed_audit_write_leaves_the_action_unchanged(people, plan, monkeypatc
 
 def test_new_version_supersedes_and_copies_everything(people, plan, threat, org):
     d = disruption(threat, people["lro"], "DIS-V")
-    services.update_plan(people["lro"], plan, intelligence_gaps="Who launders the cash?",
-                         partner_sections=["aim"], review_frequency_days=30)
+    services.update_plan(
+        people["lro"],
+        plan,
+        intelligence_gaps="Who launders the cash?",
+        partner_sections=["aim"],
+        review_frequency_days=30,
+    )
     first = services.add_action(people["lro"], plan, disruptions=[d], **action_values())
-    second = services.add_action(people["lro"], plan, **action_values(
-        four_p="protect", owner_organisation=org("partner-durham-county-council"),
-        status="complete", result="Tenants rehoused."))
+    second = services.add_action(
+        people["lro"],
+        plan,
+        **action_values(
+            four_p="protect",
+            owner_organisation=org("partner-durham-county-council"),
+            status="complete",
+            result="Tenants rehoused.",
+        ),
+    )
     before = Plan.objects.get(pk=plan.pk)
     seq = last_seq()
 
@@ -577,15 +727,23 @@ def test_new_version_supersedes_and_copies_everything(people, plan, threat, org)
 
     copy.refresh_from_db()
     assert (copy.version, copy.status, copy.author, copy.template) == (
-        2, "current", people["analyst"], before.template)
+        2,
+        "current",
+        people["analyst"],
+        before.template,
+    )
     assert Plan.objects.current().get(threat=threat) == copy
     carried = {a.carried_from_id: a for a in copy.actions.all()}
     assert set(carried) == {first.pk, second.pk}
-    assert (carried[first.pk].description, carried[first.pk].due_date) == (first.description,
-                                                                           first.due_date)
-    assert (carried[second.pk].status, carried[second.pk].result,
-            carried[second.pk].owner_organisation) == ("complete", "Tenants rehoused.",
-                                                       org("partner-durham-county-council"))
+    assert (carried[first.pk].description, carried[first.pk].due_date) == (
+        first.description,
+        first.due_date,
+    )
+    assert (
+        carried[second.pk].status,
+        carried[second.pk].result,
+        carried[second.pk].owner_organisation,
+    ) == ("complete", "Tenants rehoused.", org("partner-durham-county-council"))
     assert PlanAction.objects.get(pk=first.pk).plan_id == plan.pk  # the originals stay put
 
     entry = only_entry_since(seq)
@@ -627,8 +785,10 @@ def test_superseded_versions_cannot_be_changed(people, plan):
     assert entries_since(seq) == []
 
 
-@pytest.mark.parametrize("who, refusal", [("far", Http404), ("neighbour", PermissionDenied),
-                                          ("inspector", PermissionDenied)])
+@pytest.mark.parametrize(
+    "who, refusal",
+    [("far", Http404), ("neighbour", PermissionDenied), ("inspector", PermissionDenied)],
+)
 def test_who_may_not_start_a_new_version(people, plan, who, refusal):
     with pytest.raises(refusal):
         services.new_version(people[who], plan)
@@ -662,14 +822,20 @@ def review_values(**overrides) -> dict:
 @pytest.mark.parametrize("who, role", [("sro", "sro"), ("chief", "chief_officer")])
 def test_sro_and_chief_officer_review(people, plan, who, role):
     seq = last_seq()
-    review = services.record_review(people[who], plan, **review_values(
-        reviewed_on=today()))
+    review = services.record_review(people[who], plan, **review_values(reviewed_on=today()))
     review.refresh_from_db()
     assert (review.reviewer, review.reviewer_role, review.reviewed_on, review.outcome) == (
-        people[who], role, today(), "improve")
+        people[who],
+        role,
+        today(),
+        "improve",
+    )
     entry = only_entry_since(seq)
     assert (entry.action, entry.record_type, entry.record_id) == (
-        "create", "plans.planreview", str(review.pk))
+        "create",
+        "plans.planreview",
+        str(review.pk),
+    )
     assert entry.changes["after"]["reviewer_role"] == role
     assert entry.changes["after"]["comments"] == "Prevent and Prepare actions are thin."
 
@@ -678,24 +844,29 @@ def test_review_date_defaults_to_today(people, plan):
     assert services.record_review(people["sro"], plan, **review_values()).reviewed_on == today()
 
 
-@pytest.mark.parametrize("who, refusal", [
-    ("lro", PermissionDenied),  # not their own plan
-    ("analyst", PermissionDenied),
-    ("sio", PermissionDenied),
-    ("admin", PermissionDenied),
-    ("neighbour_chief", PermissionDenied),  # a chief officer, but not of the owning organisation
-    ("inspector", PermissionDenied),
-    ("far", Http404),
-    ("partner", Http404),
-])
+@pytest.mark.parametrize(
+    "who, refusal",
+    [
+        ("lro", PermissionDenied),  # not their own plan
+        ("analyst", PermissionDenied),
+        ("sio", PermissionDenied),
+        ("admin", PermissionDenied),
+        (
+            "neighbour_chief",
+            PermissionDenied,
+        ),  # a chief officer, but not of the owning organisation
+        ("inspector", PermissionDenied),
+        ("far", Http404),
+        ("partner", Http404),
+    ],
+)
 def test_who_may_not_review(people, plan, who, refusal):
     with pytest.raises(refusal):
         services.record_review(people[who], plan, **review_values())
     assert not PlanReview.objects.exists()
 
 
-def test_an_lro_who_is_a_chief_officer_may_not_review_their_plan(people, threat, plan,
-                                                                 make_user):
+def test_an_lro_who_is_a_chief_officer_may_not_review_their_plan(people, threat, plan, make_user):
     lro_chief = make_user("force-durham", "lro", "chief_officer", username="lro-chief")
     Threat.objects.filter(pk=threat.pk).update(lro=lro_chief)
     with pytest.raises(PermissionDenied):
@@ -703,17 +874,30 @@ def test_an_lro_who_is_a_chief_officer_may_not_review_their_plan(people, threat,
     assert services.reviewer_role(people["chief"], Plan.objects.get(pk=plan.pk)) == "chief_officer"
 
 
-@pytest.mark.parametrize("values, field, message", [
-    (review_values(reviewed_on=timezone.localdate() + dt.timedelta(days=1)), "reviewed_on",
-     "Give the date of the review; it cannot be in the future."),
-    (review_values(reviewed_on=timezone.localdate() - dt.timedelta(days=2)), "reviewed_on",
-     "The review cannot be dated before the plan was written."),
-    (review_values(comments=""), "comments", "Record what the review found."),
-    (review_values(comments="   "), "comments", "Record what the review found."),
-    (review_values(outcome="fine"), "outcome", "Choose one of: Good: no changes needed, "
-                                               "Requires improvement, Inadequate: rewrite needed."),
-    (review_values(score=3), "score", "Unknown field."),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        (
+            review_values(reviewed_on=timezone.localdate() + dt.timedelta(days=1)),
+            "reviewed_on",
+            "Give the date of the review; it cannot be in the future.",
+        ),
+        (
+            review_values(reviewed_on=timezone.localdate() - dt.timedelta(days=2)),
+            "reviewed_on",
+            "The review cannot be dated before the plan was written.",
+        ),
+        (review_values(comments=""), "comments", "Record what the review found."),
+        (review_values(comments="   "), "comments", "Record what the review found."),
+        (
+            review_values(outcome="fine"),
+            "outcome",
+            "Choose one of: Good: no changes needed, "
+            "Requires improvement, Inadequate: rewrite needed.",
+        ),
+        (review_values(score=3), "score", "Unknown field."),
+    ],
+)
 def test_review_field_messages_and_nothing_stored(people, plan, values, field, message):
     seq = last_seq()
     with pytest.raises(ValidationError) as exc:
@@ -735,8 +919,9 @@ def test_review_cannot_predate_the_first_version(people, plan):
     second = services.new_version(people["lro"], plan)
     services.record_review(people["sro"], second, **review_values(reviewed_on=today() - days(50)))
     with pytest.raises(ValidationError) as exc:
-        services.record_review(people["sro"], second, **review_values(
-            reviewed_on=today() - days(400)))
+        services.record_review(
+            people["sro"], second, **review_values(reviewed_on=today() - days(400))
+        )
     assert "reviewed_on" in messages(exc)
 
 
@@ -746,17 +931,29 @@ def test_review_cannot_predate_the_first_version(people, plan):
 def test_administrators_save_one_template_per_threat_type(people, org):
     durham = org("force-durham")
     seq = last_seq()
-    created = services.save_template(people["admin"], organisation=durham, threat_type="ocg",
-                                     name="  Durham OCG  ", aim="Durham aim.")
+    created = services.save_template(
+        people["admin"],
+        organisation=durham,
+        threat_type="ocg",
+        name="  Durham OCG  ",
+        aim="Durham aim.",
+    )
     entry = only_entry_since(seq)
     assert (entry.action, entry.record_type, entry.record_id) == (
-        "create", "plans.plantemplate", str(created.pk))
+        "create",
+        "plans.plantemplate",
+        str(created.pk),
+    )
     assert entry.changes["after"]["name"] == "Durham OCG"
 
     seq = last_seq()
-    updated = services.save_template(people["admin"], organisation=durham, threat_type="ocg",
-                                     name="Durham OCG v2", suggested_actions=[
-                                         {"four_p": "prepare", "description": "Tension briefing."}])
+    updated = services.save_template(
+        people["admin"],
+        organisation=durham,
+        threat_type="ocg",
+        name="Durham OCG v2",
+        suggested_actions=[{"four_p": "prepare", "description": "Tension briefing."}],
+    )
     assert updated.pk == created.pk
     assert PlanTemplate.objects.filter(organisation=durham, threat_type="ocg").count() == 1
     stored = PlanTemplate.objects.get(pk=created.pk)
@@ -765,21 +962,31 @@ def test_administrators_save_one_template_per_threat_type(people, org):
     assert entry.action == "update"
     assert entry.changes["name"] == {"before": "Durham OCG", "after": "Durham OCG v2"}
     assert entry.changes["suggested_actions"]["after"] == [
-        {"four_p": "prepare", "description": "Tension briefing."}]
+        {"four_p": "prepare", "description": "Tension briefing."}
+    ]
     assert "aim" not in entry.changes
 
-    other = services.save_template(people["admin"], organisation=durham,
-                                   threat_type="vulnerability", name="Durham vulnerability")
+    other = services.save_template(
+        people["admin"],
+        organisation=durham,
+        threat_type="vulnerability",
+        name="Durham vulnerability",
+    )
     assert other.pk != created.pk
     assert PlanTemplate.objects.filter(organisation=durham).count() == 2
 
 
-@pytest.mark.parametrize("who, organisation", [
-    ("analyst", "force-durham"), ("lro", "force-durham"), ("chief", "force-durham"),
-    ("neighbour_admin", "force-durham"),  # an administrator of another organisation
-    ("inspector", "force-durham"),
-    ("admin", None),  # national templates are reference data
-])
+@pytest.mark.parametrize(
+    "who, organisation",
+    [
+        ("analyst", "force-durham"),
+        ("lro", "force-durham"),
+        ("chief", "force-durham"),
+        ("neighbour_admin", "force-durham"),  # an administrator of another organisation
+        ("inspector", "force-durham"),
+        ("admin", None),  # national templates are reference data
+    ],
+)
 def test_only_the_organisations_administrators_save_templates(people, org, who, organisation):
     target = org(organisation) if organisation else None
     seq = last_seq()
@@ -789,19 +996,33 @@ def test_only_the_organisations_administrators_save_templates(people, org, who, 
     assert entries_since(seq) == []
 
 
-@pytest.mark.parametrize("values, field, message", [
-    ({"name": " "}, "name", "Give the template a name."),
-    ({"name": "T", "suggested_actions": {"four_p": "pursue"}}, "suggested_actions",
-     "Give a list of suggested actions."),
-    ({"name": "T", "suggested_actions": [{"four_p": "pursue", "description": "ok"},
-                                         {"four_p": "punish", "description": "x"}]},
-     "suggested_actions",
-     "Suggested action 2: give a P (pursue, prevent, protect or prepare) and a description."),
-    ({"name": "T", "organisation_id": 3}, "organisation_id", "Unknown field."),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({"name": " "}, "name", "Give the template a name."),
+        (
+            {"name": "T", "suggested_actions": {"four_p": "pursue"}},
+            "suggested_actions",
+            "Give a list of suggested actions.",
+        ),
+        (
+            {
+                "name": "T",
+                "suggested_actions": [
+                    {"four_p": "pursue", "description": "ok"},
+                    {"four_p": "punish", "description": "x"},
+                ],
+            },
+            "suggested_actions",
+            "Suggested action 2: give a P (pursue, prevent, protect or prepare) and a description.",
+        ),
+        ({"name": "T", "organisation_id": 3}, "organisation_id", "Unknown field."),
+    ],
+)
 def test_template_field_messages(people, org, values, field, message):
     with pytest.raises(ValidationError) as exc:
-        services.save_template(people["admin"], organisation=org("force-durham"),
-                               threat_type="ocg", **values)
+        services.save_template(
+            people["admin"], organisation=org("force-durham"), threat_type="ocg", **values
+        )
     assert messages(exc)[field] == [message]
     assert not PlanTemplate.objects.filter(organisation=org("force-durham")).exists()

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def counted(**overrides):
-    values = dict(category="tactical", moderation_status="moderated", soc="soc", tier=3, handling="national")
+    values = dict(
+        category="tactical", moderation_status="moderated", soc="soc", tier=3, handling="national"
+    )
     values.update(overrides)
     return values
 
@@ -28,7 +30,9 @@ def data(org):
     active = Phase.objects.get(name="Active investigation")
     durham, kent, cleveland = org("force-durham"), org("force-kent"), org("force-cleveland")
     rows = [
-        ("C-1", durham, counted(phase=active)), ("C-2", durham, counted()), ("C-3", cleveland, counted(tier=1)),
+        ("C-1", durham, counted(phase=active)),
+        ("C-2", durham, counted()),
+        ("C-3", cleveland, counted(tier=1)),
         ("C-4", kent, counted(tier=4)),
         ("X-strategic", durham, counted(category="strategic")),
         ("X-draft", durham, counted(moderation_status="submitted")),
@@ -55,8 +59,11 @@ def test_cli_csv_and_json(data, capsys, org):
     call_command("extract", "masterlist", "--format", "csv")
     lines = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert lines[0] == ["region", "organisation", "threats"]
-    assert lines[1:] == [["Eastern", "Kent Police", "2"], ["North East", "Cleveland Police", "1"],
-                         ["North East", "Durham Constabulary", "2"]]
+    assert lines[1:] == [
+        ["Eastern", "Kent Police", "2"],
+        ["North East", "Cleveland Police", "1"],
+        ["North East", "Durham Constabulary", "2"],
+    ]
     call_command("extract", "masterlist", "--region", "North East", "--format", "json")
     assert json.loads(capsys.readouterr().out) == [
         {"region": "North East", "organisation": "Cleveland Police", "threats": 1},
@@ -72,11 +79,15 @@ def test_report_page_counts_only_what_the_user_may_see(web, make_user, data):
     durham_user = web(make_user("force-durham", "analyst"))
     body = durham_user.get("/reports/masterlist-extract/").content.decode()
     assert 'data-testid="extract-total">4<' in body  # Kent's owner-only threat is hidden
-    kent_body = web(make_user("force-kent", "analyst")).get("/reports/masterlist-extract/").content.decode()
+    kent_body = (
+        web(make_user("force-kent", "analyst")).get("/reports/masterlist-extract/").content.decode()
+    )
     assert 'data-testid="extract-total">5<' in kent_body
     drill = durham_user.get("/reports/masterlist-extract/force-durham/").content.decode()
     assert "C-1" in drill and "C-2" in drill and "X-tier5" not in drill
-    ne = durham_user.get("/reports/masterlist-extract/", {"region": "region-north-east"}).content.decode()
+    ne = durham_user.get(
+        "/reports/masterlist-extract/", {"region": "region-north-east"}
+    ).content.decode()
     assert 'data-testid="extract-total">3<' in ne
     assert durham_user.get("/reports/").status_code == 200
 

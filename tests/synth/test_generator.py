@@ -10,14 +10,25 @@ import pytest
 
 from socmaster.synth import OrgSpec, generate
 
-DATA = Path(__file__).resolve().parents[2] / "src" / "socmaster" / "organisations" / "data" / "organisations.json"
+DATA = (
+    Path(__file__).resolve().parents[2]
+    / "src"
+    / "socmaster"
+    / "organisations"
+    / "data"
+    / "organisations.json"
+)
 
 
 @pytest.fixture(scope="module")
 def orgs():
     rows = json.loads(DATA.read_text())["organisations"]
-    return [OrgSpec(o["key"], o["name"], o["type"], o["key"] if o["type"] == "region" else o.get("region"))
-            for o in rows]
+    return [
+        OrgSpec(
+            o["key"], o["name"], o["type"], o["key"] if o["type"] == "region" else o.get("region")
+        )
+        for o in rows
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +38,12 @@ def national(orgs):
 
 def test_same_seed_same_data_and_different_seed_different_data(orgs):
     a, b, c = generate("demo", 11, orgs), generate("demo", 11, orgs), generate("demo", 12, orgs)
-    assert a.threats == b.threats and a.nominals == b.nominals and a.members == b.members and a.users == b.users
+    assert (
+        a.threats == b.threats
+        and a.nominals == b.nominals
+        and a.members == b.members
+        and a.users == b.users
+    )
     assert a.plans == b.plans and a.truth == b.truth
     assert a.threats != c.threats and a.plans != c.plans
 
@@ -42,7 +58,11 @@ def test_demo_is_one_region(orgs):
 def test_national_sizes_and_mix(national):
     assert len(national.threats) == 4600 and len(national.nominals) == 40000
     types = national.truth["threats_by_type"]
-    assert types["ocg"] > 0.7 * 4600 and types["priority_individual"] > 0 and types["vulnerability"] > 0
+    assert (
+        types["ocg"] > 0.7 * 4600
+        and types["priority_individual"] > 0
+        and types["vulnerability"] > 0
+    )
     tiers = national.truth["threats_by_tier"]
     assert tiers[1] < tiers[2] < tiers[3] and tiers[4] > tiers[5]  # few Tier 1, most Tier 3-4
     assert all(t.description.startswith("Synthetic record.") for t in national.threats)
@@ -70,7 +90,9 @@ def test_ground_truth_records_of_the_same_person_are_variants(national):
             assert other.gender == first.gender
             if kind == "dob" and other.date_of_birth != first.date_of_birth:
                 assert (other.date_of_birth.day, other.date_of_birth.month) == (
-                    first.date_of_birth.month, first.date_of_birth.day)
+                    first.date_of_birth.month,
+                    first.date_of_birth.day,
+                )
             else:
                 assert other.date_of_birth == first.date_of_birth
 
@@ -102,12 +124,16 @@ def test_three_years_of_disruptions_with_a_realistic_mix(national):
     ocgs = {t.reference for t in national.threats if t.threat_type == "ocg"}
     assert all(d.threat in ocgs for d in ds)  # the default standard allows OCGs only
     four_p = Counter(d.four_p for d in ds)
-    assert four_p["pursue"] > four_p["protect"] > 0 and four_p["prevent"] > 0 and four_p["prepare"] > 0
+    assert (
+        four_p["pursue"] > four_p["protect"] > 0 and four_p["prevent"] > 0 and four_p["prepare"] > 0
+    )
     assert min(d.event_date for d in ds).year >= 2023
     leads = {d.reference: d for d in ds if d.disruption_type == "lead"}
     supports = [d for d in ds if d.disruption_type == "support"]
-    assert supports and all(leads[s.lead].threat == s.threat and leads[s.lead].event_date == s.event_date
-                            for s in supports)
+    assert supports and all(
+        leads[s.lead].threat == s.threat and leads[s.lead].event_date == s.event_date
+        for s in supports
+    )
     assert Counter(d.status for d in ds)["approved"] > 0.7 * len(ds)
 
 
@@ -130,14 +156,22 @@ def test_loader_and_generate_command(capsys):
     assert AuditEntry.objects.filter(record_type="synth.dataset").count() == 1
     from socmaster.assessments.models import Assessment
 
-    sample = Threat.objects.filter(reference__startswith="SYN-T-", moderation_status="moderated").first()
+    sample = Threat.objects.filter(
+        reference__startswith="SYN-T-", moderation_status="moderated"
+    ).first()
     assessment = Assessment.objects.get(threat=sample)
-    assert (assessment.status, assessment.tier, assessment.score) == ("moderated", sample.tier, sample.score)
+    assert (assessment.status, assessment.tier, assessment.score) == (
+        "moderated",
+        sample.tier,
+        sample.score,
+    )
     assert any(f["key"] == "priority" for f in assessment.result["figures"])
     from socmaster.disruptions.models import Disruption
 
     assert Disruption.objects.filter(reference__startswith="SYN-D-").count() == 15 * 120
-    support = Disruption.objects.filter(reference__startswith="SYN-D-", disruption_type="support").first()
+    support = Disruption.objects.filter(
+        reference__startswith="SYN-D-", disruption_type="support"
+    ).first()
     assert support.lead is not None and support.lead.threat_id == support.threat_id
     from socmaster.plans.models import Plan
 

@@ -15,7 +15,14 @@ from socmaster.synth import PLAN_FAULT_RATES, PLAN_FAULTS, OrgSpec, generate
 from socmaster.synth.generator import TODAY
 from socmaster.synth.plans import PLAN_MARGIN_DAYS, PLAN_RATE
 
-DATA = Path(__file__).resolve().parents[2] / "src" / "socmaster" / "organisations" / "data" / "organisations.json"
+DATA = (
+    Path(__file__).resolve().parents[2]
+    / "src"
+    / "socmaster"
+    / "organisations"
+    / "data"
+    / "organisations.json"
+)
 #: Small enough to load in a couple of seconds, large enough that every planted fault occurs.
 LOAD_SCALE = 0.06
 LOAD_SEED = 5
@@ -24,8 +31,12 @@ LOAD_SEED = 5
 @pytest.fixture(scope="module")
 def orgs():
     rows = json.loads(DATA.read_text())["organisations"]
-    return [OrgSpec(o["key"], o["name"], o["type"], o["key"] if o["type"] == "region" else o.get("region"))
-            for o in rows]
+    return [
+        OrgSpec(
+            o["key"], o["name"], o["type"], o["key"] if o["type"] == "region" else o.get("region")
+        )
+        for o in rows
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +67,9 @@ def test_fault_rates_are_the_documented_ones(moderate):
     for key, rate in PLAN_FAULT_RATES.items():
         tolerance = 4 * math.sqrt(rate * (1 - rate) / n) + 0.005
         assert abs(counts[key] / n - rate) <= tolerance, (key, counts[key] / n, rate)
-    assert 0.2 < sum(1 for ref in planned if not truth[ref] - {"no_lro"}) / n < 0.45  # plenty of good plans
+    assert (
+        0.2 < sum(1 for ref in planned if not truth[ref] - {"no_lro"}) / n < 0.45
+    )  # plenty of good plans
 
 
 def test_plans_are_consistent_and_faults_only_where_planted(moderate):
@@ -86,34 +99,49 @@ def test_plans_are_consistent_and_faults_only_where_planted(moderate):
         assert ("missing_p" in faults) == (len(by_p) < 4)
         assert ("pursue_only" in faults) == (set(by_p) == {"pursue"})
         assert ("undated_actions" in faults) == any(
-            not (a.owner_user or a.owner_org) or a.start_date is None or a.due_date is None for a in live)
-        assert ("no_result" in faults) == any(a.status == "complete" and not a.result for a in plan.actions)
+            not (a.owner_user or a.owner_org) or a.start_date is None or a.due_date is None
+            for a in live
+        )
+        assert ("no_result" in faults) == any(
+            a.status == "complete" and not a.result for a in plan.actions
+        )
         open_ = [a for a in live if a.status in ("not_started", "in_progress") and a.due_date]
         assert ("overdue_actions" in faults) == any(a.due_date < TODAY for a in open_)
         assert all(a.due_date <= TODAY - margin or a.due_date >= TODAY + margin for a in open_)
         # Reviews: by a chief officer of the owner, dated between the writing and today.
-        assert all(r.reviewer == f"syn-{threat.owner_key}-chief_officer-1" and
-                   "chief_officer" in users[r.reviewer].roles and plan.created_on <= r.reviewed_on <= TODAY
-                   for r in plan.reviews)
+        assert all(
+            r.reviewer == f"syn-{threat.owner_key}-chief_officer-1"
+            and "chief_officer" in users[r.reviewer].roles
+            and plan.created_on <= r.reviewed_on <= TODAY
+            for r in plan.reviews
+        )
         due = (plan.reviews[-1].reviewed_on if plan.reviews else plan.created_on) + dt.timedelta(
-            days=plan.review_frequency_days)
+            days=plan.review_frequency_days
+        )
         assert ("review_overdue" in faults) == (due < TODAY)
         assert due <= TODAY - margin or due >= TODAY + margin
         stale = (TODAY - plan.updated_on).days
         assert ("not_updated" in faults) == (stale > 60)
         assert not 60 - PLAN_MARGIN_DAYS < stale < 60 + PLAN_MARGIN_DAYS
         # Copies: the same own text as their source; both fail the check.
-        assert ("copied_text" in faults) == (plan.threat in copies or plan.threat in copies.values())
+        assert ("copied_text" in faults) == (
+            plan.threat in copies or plan.threat in copies.values()
+        )
         if plan.threat in copies:
             source = plans[copies[plan.threat]]
             assert (plan.aim, plan.objectives, plan.intelligence_gaps) == (
-                source.aim, source.objectives, source.intelligence_gaps)
+                source.aim,
+                source.objectives,
+                source.intelligence_gaps,
+            )
             assert [a.description for a in plan.actions] == [a.description for a in source.actions]
     assert len(set(copies.values())) == len(copies) and not set(copies) & set(copies.values())
     # Apart from the copies, every plan's own text is its own.
     originals = [p for p in moderate.plans if p.threat not in copies]
     assert len({p.aim for p in originals}) == len(originals)
-    assert len({a.description for p in originals for a in p.actions}) == sum(len(p.actions) for p in originals)
+    assert len({a.description for p in originals for a in p.actions}) == sum(
+        len(p.actions) for p in originals
+    )
     assert not any(threats[ref].closed_on for ref in plans)
 
 
@@ -132,7 +160,9 @@ def test_loaded_plans_fail_exactly_the_planted_checks():
     assert counts["plans"] == Plan.objects.count() == len(dataset.plans)
     assert counts["plan_actions"] == PlanAction.objects.count() > 4 * len(dataset.plans)
     assert counts["plan_reviews"] == PlanReview.objects.count() > 0
-    assert AuditEntry.objects.get(record_type="synth.dataset").changes["counts"]["plans"] == len(dataset.plans)
+    assert AuditEntry.objects.get(record_type="synth.dataset").changes["counts"]["plans"] == len(
+        dataset.plans
+    )
 
     truth = dataset.truth["plan_faults"]
     planted = Counter(k for keys in truth.values() for k in keys)
@@ -144,9 +174,13 @@ def test_loaded_plans_fail_exactly_the_planted_checks():
 
     result = found()
     assert set(result) == set(truth)  # one row per active threat; closed threats have no plan
-    for key in sorted(planted):  # precision and recall of every check, with the threats it got wrong
+    for key in sorted(
+        planted
+    ):  # precision and recall of every check, with the threats it got wrong
         wrong = sorted(ref for ref in truth if (key in truth[ref]) != (key in result[ref]))
-        assert not wrong, f"{key}: {len(wrong)} threats disagree with the ground truth, e.g. {wrong[:5]}"
+        assert not wrong, (
+            f"{key}: {len(wrong)} threats disagree with the ground truth, e.g. {wrong[:5]}"
+        )
     assert result == truth
     # Nothing planted sits within a week of a threshold, so the truth still holds days later.
     assert found(timezone.localdate() + dt.timedelta(days=PLAN_MARGIN_DAYS - 1)) == truth
@@ -157,14 +191,19 @@ def test_loaded_plans_fail_exactly_the_planted_checks():
     stored = Plan.objects.get(threat__reference=first.threat)
     assert timezone.localtime(stored.created_at).date() == first.created_on + shift
     assert sorted(stored.reviews.values_list("reviewed_on", flat=True)) == [
-        r.reviewed_on + shift for r in first.reviews]
+        r.reviewed_on + shift for r in first.reviews
+    ]
     assert stored.author.username == first.author and stored.template is not None
-    assert stored.template_lines == services.template_texts(stored.template)  # as create_plan keeps them
+    assert stored.template_lines == services.template_texts(
+        stored.template
+    )  # as create_plan keeps them
 
     # Fingerprints are what refresh_fingerprint stores: check a copy, its source and template-based plans.
     copy, source = next(iter(dataset.truth["plan_copied_from"].items()))
     templated = [p.threat for p in dataset.plans if p.from_template][:3]
-    for plan in Plan.objects.filter(threat__reference__in=[copy, source, *templated]).select_related("template"):
+    for plan in Plan.objects.filter(
+        threat__reference__in=[copy, source, *templated]
+    ).select_related("template"):
         loaded = (plan.text_signature, sorted(plan.text_bands.values_list("band", "value")))
         assert len(loaded[0]) == 64 and len(loaded[1]) == 16
         services.refresh_fingerprint(plan)
@@ -173,5 +212,9 @@ def test_loaded_plans_fail_exactly_the_planted_checks():
     assert PlanTextBand.objects.count() == 16 * Plan.objects.exclude(text_signature=[]).count()
 
     remove_synthetic()
-    assert not Plan.objects.exists() and not PlanAction.objects.exists() and not PlanReview.objects.exists()
+    assert (
+        not Plan.objects.exists()
+        and not PlanAction.objects.exists()
+        and not PlanReview.objects.exists()
+    )
     assert not Threat.objects.filter(reference__startswith="SYN-T-").exists()

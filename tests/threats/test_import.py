@@ -15,12 +15,51 @@ from socmaster.threats.models import Threat
 pytestmark = pytest.mark.django_db
 
 GOOD = [
-    ["IMP-1", "Harbour network", "OCG", "Durham Police", "Tactical", "Moderated", "SOC", "Tier 2",
-     "Active investigation", "Illegal drugs (including county lines); firearms", "", "2025-06-01", "150.5"],
-    ["IMP-2", "Fenwick family", "Priority individual", "NERSOU", "Strategic", "Draft", "Non-SOC", "3",
-     "Identified", "fraud", "", "01/02/2025", ""],
-    ["IMP-3", "Seafront car washes", "Vulnerability", "Cleveland Police", "Tactical", "Submitted", "SOC", "Tier 4",
-     "Closed - dismantled", "", "", "2024-12-31", "12"],
+    [
+        "IMP-1",
+        "Harbour network",
+        "OCG",
+        "Durham Police",
+        "Tactical",
+        "Moderated",
+        "SOC",
+        "Tier 2",
+        "Active investigation",
+        "Illegal drugs (including county lines); firearms",
+        "",
+        "2025-06-01",
+        "150.5",
+    ],
+    [
+        "IMP-2",
+        "Fenwick family",
+        "Priority individual",
+        "NERSOU",
+        "Strategic",
+        "Draft",
+        "Non-SOC",
+        "3",
+        "Identified",
+        "fraud",
+        "",
+        "01/02/2025",
+        "",
+    ],
+    [
+        "IMP-3",
+        "Seafront car washes",
+        "Vulnerability",
+        "Cleveland Police",
+        "Tactical",
+        "Submitted",
+        "SOC",
+        "Tier 4",
+        "Closed - dismantled",
+        "",
+        "",
+        "2024-12-31",
+        "12",
+    ],
 ]
 
 
@@ -38,12 +77,20 @@ def test_valid_file_creates_threats_with_one_audit_entry_each():
     assert result.ok and (result.created, result.updated, result.unchanged) == (3, 0, 0)
     t1 = Threat.objects.get(reference="IMP-1")
     assert (t1.owner.key, t1.tier, t1.category, t1.moderation_status, str(t1.score)) == (
-        "force-durham", 2, "tactical", "moderated", "150.50")
+        "force-durham",
+        2,
+        "tactical",
+        "moderated",
+        "150.50",
+    )
     assert sorted(t1.crime_types.values_list("code", flat=True)) == ["drugs", "firearms"]
     assert Threat.objects.get(reference="IMP-2").owner.key == "rocu-north-east"
     t3 = Threat.objects.get(reference="IMP-3")
     assert t3.phase.is_closed and t3.closed_on is not None
-    assert AuditEntry.objects.filter(action="create", record_type="threats.threat").count() == before + 3
+    assert (
+        AuditEntry.objects.filter(action="create", record_type="threats.threat").count()
+        == before + 3
+    )
 
 
 def test_reimport_is_idempotent_and_changes_update():
@@ -95,7 +142,10 @@ def test_all_errors_are_reported_at_once_and_duplicates_caught():
 
 def test_missing_columns():
     result = import_masterlist(make_csv([GOOD[0][:5]], header=COLUMNS[:5]))
-    assert result.errors[0].row == 1 and "missing column(s): Moderation status" in result.errors[0].message
+    assert (
+        result.errors[0].row == 1
+        and "missing column(s): Moderation status" in result.errors[0].message
+    )
 
 
 def test_skip_bad_writes_good_rows_and_returns_rejects():
@@ -112,8 +162,23 @@ def test_cli(tmp_path, capsys):
     good.write_text(make_csv(GOOD))
     call_command("import-masterlist", str(good))
     assert "3 created, 0 updated, 0 unchanged" in capsys.readouterr().out
-    bad_rows = [row[:] for row in GOOD] + [["IMP-9", "X", "OCG", "Atlantis", "Tactical", "Moderated", "SOC",
-                                            "Tier 3", "", "", "", "", ""]]
+    bad_rows = [row[:] for row in GOOD] + [
+        [
+            "IMP-9",
+            "X",
+            "OCG",
+            "Atlantis",
+            "Tactical",
+            "Moderated",
+            "SOC",
+            "Tier 3",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    ]
     bad = tmp_path / "bad.csv"
     bad.write_text(make_csv(bad_rows))
     with pytest.raises(CommandError, match="Nothing was imported: 1 problem"):
@@ -130,10 +195,14 @@ def test_upload_page(web, make_user):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = web(make_user("force-durham", "analyst"))
-    ok = client.post("/threats-import/", {"file": SimpleUploadedFile("m.csv", make_csv(GOOD[:1]).encode())})
+    ok = client.post(
+        "/threats-import/", {"file": SimpleUploadedFile("m.csv", make_csv(GOOD[:1]).encode())}
+    )
     assert ok.status_code == 200 and "1 created" in ok.content.decode()
     # Rows for organisations the user cannot write for are refused.
-    refused = client.post("/threats-import/", {"file": SimpleUploadedFile("m.csv", make_csv(GOOD).encode())})
+    refused = client.post(
+        "/threats-import/", {"file": SimpleUploadedFile("m.csv", make_csv(GOOD).encode())}
+    )
     body = refused.content.decode()
     assert refused.status_code == 400 and "you may not import records for" in body
     assert Threat.objects.count() == 1

@@ -76,10 +76,19 @@ def test_session_expires_after_inactivity(client, make_user, monkeypatch):
 def test_invalid_threat_form_shows_field_errors_and_saves_nothing(web, make_user, org):
     client = web(make_user("force-durham", "analyst"))
     before = (Threat.objects.count(), AuditEntry.objects.count())
-    response = client.post("/threats/new/", {
-        "name": "", "threat_type": "ocg", "category": "tactical", "soc": "soc", "owner": org("force-durham").pk,
-        "handling": "region", "opened_on": "2025-05-01", "closed_on": "2025-01-01",
-    })
+    response = client.post(
+        "/threats/new/",
+        {
+            "name": "",
+            "threat_type": "ocg",
+            "category": "tactical",
+            "soc": "soc",
+            "owner": org("force-durham").pk,
+            "handling": "region",
+            "opened_on": "2025-05-01",
+            "closed_on": "2025-01-01",
+        },
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "There is a problem" in body and "This field is required" in body
@@ -89,11 +98,20 @@ def test_invalid_threat_form_shows_field_errors_and_saves_nothing(web, make_user
 def test_service_rule_errors_are_shown_on_the_field(web, make_user, org):
     client = web(make_user("force-durham", "analyst"))
     before = Threat.objects.count()
-    response = client.post("/threats/new/", {
-        "name": "Closed before opened", "threat_type": "ocg", "category": "tactical", "soc": "soc",
-        "owner": org("force-durham").pk, "handling": "region", "opened_on": "2025-05-01",
-        "closed_on": "2025-01-01", "closed_reason": "test",
-    })
+    response = client.post(
+        "/threats/new/",
+        {
+            "name": "Closed before opened",
+            "threat_type": "ocg",
+            "category": "tactical",
+            "soc": "soc",
+            "owner": org("force-durham").pk,
+            "handling": "region",
+            "opened_on": "2025-05-01",
+            "closed_on": "2025-01-01",
+            "closed_reason": "test",
+        },
+    )
     assert response.status_code == 200
     assert "The closing date cannot be before the opening date." in response.content.decode()
     assert Threat.objects.count() == before
@@ -102,7 +120,9 @@ def test_service_rule_errors_are_shown_on_the_field(web, make_user, org):
 def test_malformed_api_json_is_a_clear_400(api, make_user):
     client = api(make_user("force-durham", "analyst"))
     before = (Threat.objects.count(), AuditEntry.objects.count())
-    response = client.generic("POST", "/api/threats/", '{"name": "broken", ', content_type="application/json")
+    response = client.generic(
+        "POST", "/api/threats/", '{"name": "broken", ', content_type="application/json"
+    )
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["detail"]
     assert (Threat.objects.count(), AuditEntry.objects.count()) == before
@@ -111,7 +131,9 @@ def test_malformed_api_json_is_a_clear_400(api, make_user):
 def test_unknown_organisation_in_api_is_a_field_error(api, make_user):
     client = api(make_user("force-durham", "analyst"))
     before = (Threat.objects.count(), AuditEntry.objects.count())
-    response = client.post("/api/threats/", {"name": "X", "owner": "Gotham City Police"}, format="json")
+    response = client.post(
+        "/api/threats/", {"name": "X", "owner": "Gotham City Police"}, format="json"
+    )
     assert response.status_code == 400
     assert "Unknown organisation 'Gotham City Police'" in response.json()["owner"][0]
     assert (Threat.objects.count(), AuditEntry.objects.count()) == before
@@ -130,7 +152,9 @@ def test_unknown_organisation_at_the_cli_fails_cleanly(db, monkeypatch):
 
     monkeypatch.setenv("SOCMASTER_NEW_PASSWORD", "a-long-enough-passphrase")
     with pytest.raises(CommandError, match="Unknown organisation 'Gotham City Police'"):
-        call_command("createuser", "bruce", "--organisation", "Gotham City Police", "--role", "analyst")
+        call_command(
+            "createuser", "bruce", "--organisation", "Gotham City Police", "--role", "analyst"
+        )
     assert not User.objects.filter(username="bruce").exists()
 
 
@@ -140,7 +164,9 @@ def test_createuser_cli(db, monkeypatch):
     from socmaster.organisations.models import User
 
     monkeypatch.setenv("SOCMASTER_NEW_PASSWORD", "a-long-enough-passphrase")
-    call_command("createuser", "gina", "--organisation", "NERSOU", "--role", "analyst", "--role", "moderator")
+    call_command(
+        "createuser", "gina", "--organisation", "NERSOU", "--role", "analyst", "--role", "moderator"
+    )
     user = User.objects.get(username="gina")
     assert user.roles == {"analyst", "moderator"}
     assert user.primary_organisation.key == "rocu-north-east"
@@ -150,7 +176,9 @@ def test_createuser_cli(db, monkeypatch):
 def test_nul_characters_are_refused_cleanly(api, make_user):
     client = api(make_user("force-durham", "analyst"))
     before = Threat.objects.count()
-    response = client.post("/api/threats/", {"name": "Bad\x00name", "owner": "Durham\x00Police"}, format="json")
+    response = client.post(
+        "/api/threats/", {"name": "Bad\x00name", "owner": "Durham\x00Police"}, format="json"
+    )
     assert response.status_code == 400 and "NUL" in response.json()["detail"]
     assert client.get("/api/threats/?q=a%00b").status_code == 400
     assert Threat.objects.count() == before
@@ -158,5 +186,7 @@ def test_nul_characters_are_refused_cleanly(api, make_user):
 
 def test_nul_characters_in_form_data_are_refused(api, make_user):
     client = api(make_user("force-durham", "analyst"))
-    response = client.post("/api/disruptions/", {"threat": "A\x00B", "recording_organisation": "x"}, format="multipart")
+    response = client.post(
+        "/api/disruptions/", {"threat": "A\x00B", "recording_organisation": "x"}, format="multipart"
+    )
     assert response.status_code == 400 and "NUL" in response.json()["detail"]

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def test_home_shows_real_counts(web, make_user, org):
     user = make_user("force-durham", "lro")
-    Threat.objects.create(reference="H-1", name="A", owner=org("force-durham"), handling="owner", lro=user)
+    Threat.objects.create(
+        reference="H-1", name="A", owner=org("force-durham"), handling="owner", lro=user
+    )
     Threat.objects.create(reference="H-2", name="B", owner=org("force-durham"), handling="owner")
     Threat.objects.create(reference="H-3", name="C", owner=org("force-kent"), handling="owner")
     body = web(user).get("/").content.decode()
@@ -33,12 +35,23 @@ def test_directory_tree(web, make_user):
 
 
 def test_directory_search_by_alias(web, make_user):
-    body = web(make_user("force-durham", "analyst")).get("/organisations/", {"q": "NERSOU"}).content.decode()
-    assert "North East Regional Organised Crime Unit" in body.split('data-testid="search-results"')[1][:400]
+    body = (
+        web(make_user("force-durham", "analyst"))
+        .get("/organisations/", {"q": "NERSOU"})
+        .content.decode()
+    )
+    assert (
+        "North East Regional Organised Crime Unit"
+        in body.split('data-testid="search-results"')[1][:400]
+    )
 
 
 def test_organisation_page(web, make_user):
-    body = web(make_user("force-durham", "analyst")).get("/organisations/rocu-north-east/").content.decode()
+    body = (
+        web(make_user("force-durham", "analyst"))
+        .get("/organisations/rocu-north-east/")
+        .content.decode()
+    )
     assert "NERSOU" in body  # former name shown in the aliases and history
     for force in ("Cleveland Police", "Durham Constabulary", "Northumbria Police"):
         assert force in body
@@ -53,7 +66,12 @@ def test_people_see_only_colleagues(web, make_user):
     assert "colleague" in body and "stranger" not in body
     assert client.get("/people/stranger/").status_code == 404
     assert client.get("/people/colleague/").status_code == 200
-    assert AuditEntry.objects.filter(action="view", record_type="organisations.user", username="me").count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="view", record_type="organisations.user", username="me"
+        ).count()
+        == 1
+    )
 
 
 def test_admin_adds_user_in_own_organisation(web, make_user, org):
@@ -61,15 +79,29 @@ def test_admin_adds_user_in_own_organisation(web, make_user, org):
     client = web(admin)
     form = client.get("/people/new/").content.decode()
     assert "Durham Constabulary" in form and "Kent Police" not in form
-    response = client.post("/people/new/", {
-        "username": "newuser", "first_name": "New", "last_name": "User", "organisation": org("force-durham").pk,
-        "roles": ["analyst", "lro"], "password": "a-long-enough-passphrase",
-    })
+    response = client.post(
+        "/people/new/",
+        {
+            "username": "newuser",
+            "first_name": "New",
+            "last_name": "User",
+            "organisation": org("force-durham").pk,
+            "roles": ["analyst", "lro"],
+            "password": "a-long-enough-passphrase",
+        },
+    )
     assert response.status_code == 302
-    bad = client.post("/people/new/", {
-        "username": "other", "first_name": "O", "last_name": "U", "organisation": org("force-kent").pk,
-        "roles": ["analyst"], "password": "a-long-enough-passphrase",
-    })
+    bad = client.post(
+        "/people/new/",
+        {
+            "username": "other",
+            "first_name": "O",
+            "last_name": "U",
+            "organisation": org("force-kent").pk,
+            "roles": ["analyst"],
+            "password": "a-long-enough-passphrase",
+        },
+    )
     assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
 
 
@@ -79,7 +111,9 @@ def test_non_admin_cannot_add_users(web, make_user):
 
 def test_restricted_record_asks_for_a_reason_then_logs_it(web, make_user, org):
     user = make_user("force-durham", "analyst")
-    threat = Threat.objects.create(reference="RS-1", name="Sensitive", owner=org("force-durham"), handling="owner")
+    threat = Threat.objects.create(
+        reference="RS-1", name="Sensitive", owner=org("force-durham"), handling="owner"
+    )
     client = web(user)
     response = client.get("/threats/RS-1/")
     assert response.status_code == 302 and response["Location"].startswith("/reason/")
@@ -123,8 +157,13 @@ def test_audit_viewer_is_for_administrators_and_inspectors(web, make_user):
 def test_threat_list_filters_search_and_pagination(web, make_user, org):
     user = make_user("force-durham", "analyst")
     for i in range(30):
-        Threat.objects.create(reference=f"L-{i:02d}", name=f"Group {i}", owner=org("force-durham"),
-                              handling="region", tier=1 + i % 5)
+        Threat.objects.create(
+            reference=f"L-{i:02d}",
+            name=f"Group {i}",
+            owner=org("force-durham"),
+            handling="region",
+            tier=1 + i % 5,
+        )
     client = web(user)
     first = client.get("/threats/").content.decode()
     assert "Page 1 of 2" in first
@@ -141,7 +180,9 @@ def test_admin_changes_roles_and_deactivates_in_own_organisation_only(web, make_
     colleague = make_user("force-durham", "analyst", username="col")
     outsider = make_user("force-kent", "analyst", username="out")
     client = web(admin)
-    response = client.post("/people/col/roles/", {"organisation": org("force-durham").pk, "roles": ["analyst", "lro"]})
+    response = client.post(
+        "/people/col/roles/", {"organisation": org("force-durham").pk, "roles": ["analyst", "lro"]}
+    )
     assert response.status_code == 302
     colleague = type(colleague).objects.get(pk=colleague.pk)
     assert colleague.roles == {"analyst", "lro"}

@@ -18,8 +18,11 @@ class SchemeVersionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "name", "version", "label", "loaded_at"]
 
     def create(self, validated_data):
-        return services.load_scheme_version(self.context["request"].user, validated_data["definition"],
-                                            make_current=validated_data.get("is_current", True))
+        return services.load_scheme_version(
+            self.context["request"].user,
+            validated_data["definition"],
+            make_current=validated_data.get("is_current", True),
+        )
 
 
 class SchemeVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -36,17 +39,51 @@ class SchemeVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
 class AssessmentSerializer(serializers.ModelSerializer):
     threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
-    scheme = serializers.PrimaryKeyRelatedField(queryset=SchemeVersion.objects.all(), required=False)
+    scheme = serializers.PrimaryKeyRelatedField(
+        queryset=SchemeVersion.objects.all(), required=False
+    )
     assessor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     moderator = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Assessment
-        fields = ["id", "threat", "version_number", "scheme", "answers", "result", "score", "tier", "whole_threat",
-                  "partial_justification", "evidence_from", "evidence_to", "review_due", "summary", "status",
-                  "assessor", "submitted_at", "moderator", "moderated_at", "return_reason", "created_at"]
-        read_only_fields = ["id", "version_number", "result", "score", "tier", "status", "assessor", "submitted_at",
-                            "moderator", "moderated_at", "return_reason", "created_at"]
+        fields = [
+            "id",
+            "threat",
+            "version_number",
+            "scheme",
+            "answers",
+            "result",
+            "score",
+            "tier",
+            "whole_threat",
+            "partial_justification",
+            "evidence_from",
+            "evidence_to",
+            "review_due",
+            "summary",
+            "status",
+            "assessor",
+            "submitted_at",
+            "moderator",
+            "moderated_at",
+            "return_reason",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "version_number",
+            "result",
+            "score",
+            "tier",
+            "status",
+            "assessor",
+            "submitted_at",
+            "moderator",
+            "moderated_at",
+            "return_reason",
+            "created_at",
+        ]
 
     def create(self, validated_data):
         threat = validated_data.pop("threat")
@@ -58,7 +95,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
         return services.update_assessment(self.context["request"].user, instance, **validated_data)
 
 
-class AssessmentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AssessmentViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """MoRiLE assessments with their workflow: submit, moderate, return."""
 
     serializer_class = AssessmentSerializer
@@ -67,8 +106,11 @@ class AssessmentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewse
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return Assessment.objects.visible_to(self.request.user).select_related(
-            "threat", "threat__owner", "scheme", "assessor", "moderator").order_by("-created_at", "-id")
+        return (
+            Assessment.objects.visible_to(self.request.user)
+            .select_related("threat", "threat__owner", "scheme", "assessor", "moderator")
+            .order_by("-created_at", "-id")
+        )
 
     def retrieve(self, request, *args, **kwargs):
         assessment = self.get_object()

@@ -10,18 +10,28 @@ def _factors(scheme_version):
 class AssessmentForm(forms.Form):
     """One choice per scheme factor, grouped, plus the evidence dates and whole-threat question."""
 
-    evidence_from = forms.DateField(label="Oldest evidence used", widget=forms.DateInput(attrs={"type": "date"}))
-    evidence_to = forms.DateField(label="Newest evidence used", widget=forms.DateInput(attrs={"type": "date"}))
+    evidence_from = forms.DateField(
+        label="Oldest evidence used", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    evidence_to = forms.DateField(
+        label="Newest evidence used", widget=forms.DateInput(attrs={"type": "date"})
+    )
     review_due = forms.DateField(label="Review by", widget=forms.DateInput(attrs={"type": "date"}))
     whole_threat = forms.TypedChoiceField(
         label="Does this assessment cover the whole threat: all members and all criminality?",
-        choices=[("yes", "Yes"), ("no", "No")], coerce=lambda v: v == "yes", widget=forms.RadioSelect,
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
         initial="yes",
     )
     partial_justification = forms.CharField(
-        label="If not, why not?", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="If not, why not?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    summary = forms.CharField(label="Assessment summary", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    summary = forms.CharField(
+        label="Assessment summary", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args, scheme_version, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,13 +39,17 @@ class AssessmentForm(forms.Form):
         for factor in _factors(scheme_version):
             name = f"factor__{factor.key}"
             self.fields[name] = forms.ChoiceField(
-                label=factor.label, help_text=getattr(factor, "help", "") or getattr(factor, "help_text", ""),
-                choices=[("", "Choose an answer")] + [(a.key, f"{a.label} ({a.value:g})") for a in factor.answers],
+                label=factor.label,
+                help_text=getattr(factor, "help", "") or getattr(factor, "help_text", ""),
+                choices=[("", "Choose an answer")]
+                + [(a.key, f"{a.label} ({a.value:g})") for a in factor.answers],
             )
             self.fields[name].group = factor.group
             self.factor_fields.append(name)
         if not self.is_bound:
-            self.initial.setdefault("review_due", timezone.localdate().replace(year=timezone.localdate().year + 1))
+            self.initial.setdefault(
+                "review_due", timezone.localdate().replace(year=timezone.localdate().year + 1)
+            )
 
     def answers(self) -> dict:
         return {name.split("__", 1)[1]: self.cleaned_data[name] for name in self.factor_fields}
@@ -48,4 +62,6 @@ class AssessmentForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why is it being returned?")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Why is it being returned?"
+    )

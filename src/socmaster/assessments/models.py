@@ -24,7 +24,9 @@ class SchemeVersion(models.Model):
 
     class Meta:
         ordering = ["name", "-loaded_at"]
-        constraints = [models.UniqueConstraint(fields=["name", "version"], name="unique_scheme_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="unique_scheme_version")
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} (version {self.version})"
@@ -46,7 +48,9 @@ class Assessment(models.Model):
     version_number = models.PositiveIntegerField()
     scheme = models.ForeignKey(SchemeVersion, on_delete=models.PROTECT, related_name="assessments")
     answers = models.JSONField(default=dict)
-    result = models.JSONField(default=dict, help_text="Every figure the engine computed, with explanations.")
+    result = models.JSONField(
+        default=dict, help_text="Every figure the engine computed, with explanations."
+    )
     score = models.DecimalField(max_digits=10, decimal_places=2)
     tier = models.PositiveSmallIntegerField()
     whole_threat = models.BooleanField(
@@ -57,12 +61,19 @@ class Assessment(models.Model):
     evidence_to = models.DateField()
     review_due = models.DateField()
     summary = models.TextField(blank=True)
-    status = models.CharField(max_length=12, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT,
-                              db_index=True)
-    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=12,
+        choices=AssessmentStatus.choices,
+        default=AssessmentStatus.DRAFT,
+        db_index=True,
+    )
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
-    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     moderated_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -72,7 +83,11 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["threat", "-version_number"]
-        constraints = [models.UniqueConstraint(fields=["threat", "version_number"], name="unique_assessment_version")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["threat", "version_number"], name="unique_assessment_version"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.threat.reference} assessment v{self.version_number}"

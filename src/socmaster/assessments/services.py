@@ -23,14 +23,24 @@ from socmaster.threats.models import Threat
 from .choices import TRANSITIONS, AssessmentStatus
 from .models import Assessment, SchemeVersion
 
-EDITABLE = ("answers", "whole_threat", "partial_justification", "evidence_from", "evidence_to", "review_due", "summary")
+EDITABLE = (
+    "answers",
+    "whole_threat",
+    "partial_justification",
+    "evidence_from",
+    "evidence_to",
+    "review_due",
+    "summary",
+)
 
 
 # --- Schemes ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def load_scheme_version(user, definition: dict | str, *, make_current: bool = True) -> SchemeVersion:
+def load_scheme_version(
+    user, definition: dict | str, *, make_current: bool = True
+) -> SchemeVersion:
     """Validate a scheme with the engine and store it as a new version."""
     from socmaster.morile import SchemeError, load_scheme
 
@@ -42,23 +52,39 @@ def load_scheme_version(user, definition: dict | str, *, make_current: bool = Tr
     if SchemeVersion.objects.filter(name=scheme.name, version=scheme.version).exists():
         existing = SchemeVersion.objects.get(name=scheme.name, version=scheme.version)
         if existing.definition != data:
-            raise ValidationError({"version": [
-                f"Version {scheme.version} of {scheme.name} already exists with different content; "
-                "give the new scheme a new version number."]})
+            raise ValidationError(
+                {
+                    "version": [
+                        f"Version {scheme.version} of {scheme.name} already exists with different content; "
+                        "give the new scheme a new version number."
+                    ]
+                }
+            )
         return existing
     if make_current:
         SchemeVersion.objects.filter(name=scheme.name, is_current=True).update(is_current=False)
-    version = SchemeVersion.objects.create(name=scheme.name, version=scheme.version, label=scheme.label,
-                                           definition=data, is_current=make_current)
-    audit.record(AuditAction.CREATE, version, user=user, changes={"after": {"name": scheme.name,
-                                                                           "version": scheme.version}})
+    version = SchemeVersion.objects.create(
+        name=scheme.name,
+        version=scheme.version,
+        label=scheme.label,
+        definition=data,
+        is_current=make_current,
+    )
+    audit.record(
+        AuditAction.CREATE,
+        version,
+        user=user,
+        changes={"after": {"name": scheme.name, "version": scheme.version}},
+    )
     return version
 
 
 def current_scheme() -> SchemeVersion:
     scheme = SchemeVersion.objects.filter(is_current=True).order_by("-loaded_at").first()
     if scheme is None:
-        raise ValidationError({"scheme": ["No scoring scheme is loaded: run 'socmaster load-scheme'."]})
+        raise ValidationError(
+            {"scheme": ["No scoring scheme is loaded: run 'socmaster load-scheme'."]}
+        )
     return scheme
 
 
@@ -75,8 +101,10 @@ def may_assess(user, threat: Threat) -> bool:
         return False
     if policy.can(user, Action.CHANGE, threat):
         return True
-    return any(m.role == Role.ROCTA_ASSESSOR and m.organisation.region_id == _region_id(threat)
-               for m in user.active_memberships)
+    return any(
+        m.role == Role.ROCTA_ASSESSOR and m.organisation.region_id == _region_id(threat)
+        for m in user.active_memberships
+    )
 
 
 def may_moderate(user, assessment: Assessment) -> bool:
@@ -86,8 +114,10 @@ def may_moderate(user, assessment: Assessment) -> bool:
     if not policy.can(user, Action.VIEW, assessment.threat):
         return False
     region = _region_id(assessment.threat)
-    return any(m.role == Role.MODERATOR and region is not None and m.organisation.region_id == region
-               for m in user.active_memberships)
+    return any(
+        m.role == Role.MODERATOR and region is not None and m.organisation.region_id == region
+        for m in user.active_memberships
+    )
 
 
 # --- Scoring ---------------------------------------------------------------------------------
@@ -108,7 +138,11 @@ def _score(scheme: SchemeVersion, answers: dict):
 
 def _validate(fields: dict, threat: Threat) -> None:
     errors: dict[str, list[str]] = {}
-    start, end, review = fields.get("evidence_from"), fields.get("evidence_to"), fields.get("review_due")
+    start, end, review = (
+        fields.get("evidence_from"),
+        fields.get("evidence_to"),
+        fields.get("review_due"),
+    )
     today = timezone.localdate()
     if start is None:
         errors["evidence_from"] = ["Give the date of the oldest evidence used."]
@@ -122,9 +156,13 @@ def _validate(fields: dict, threat: Threat) -> None:
         errors["review_due"] = ["Give the date this assessment must be reviewed by."]
     elif end and review < end:
         errors["review_due"] = ["The review date must be after the evidence."]
-    if not fields.get("whole_threat", True) and not (fields.get("partial_justification") or "").strip():
+    if (
+        not fields.get("whole_threat", True)
+        and not (fields.get("partial_justification") or "").strip()
+    ):
         errors["partial_justification"] = [
-            "Explain why this assessment does not cover all members and all criminality of the threat."]
+            "Explain why this assessment does not cover all members and all criminality of the threat."
+        ]
     if errors:
         raise ValidationError(errors)
 
@@ -133,41 +171,80 @@ def _validate(fields: dict, threat: Threat) -> None:
 
 
 @transaction.atomic
-def create_assessment(user, threat: Threat, *, answers: dict, evidence_from: dt.date, evidence_to: dt.date,
-                      review_due: dt.date, whole_threat: bool = True, partial_justification: str = "",
-                      summary: str = "", scheme: SchemeVersion | None = None) -> Assessment:
+def create_assessment(
+    user,
+    threat: Threat,
+    *,
+    answers: dict,
+    evidence_from: dt.date,
+    evidence_to: dt.date,
+    review_due: dt.date,
+    whole_threat: bool = True,
+    partial_justification: str = "",
+    summary: str = "",
+    scheme: SchemeVersion | None = None,
+) -> Assessment:
     """Draft a new version of a threat's assessment, scored with the current (or given) scheme."""
     if not policy.can(user, Action.VIEW, threat):
         raise Http404("No such record.")
     if not may_assess(user, threat):
-        raise PermissionDenied("Only the owning organisation or a ROCTA assessor of its region may assess it.")
+        raise PermissionDenied(
+            "Only the owning organisation or a ROCTA assessor of its region may assess it."
+        )
     scheme = scheme or current_scheme()
-    fields = dict(answers=answers, evidence_from=evidence_from, evidence_to=evidence_to, review_due=review_due,
-                  whole_threat=whole_threat, partial_justification=partial_justification, summary=summary)
+    fields = dict(
+        answers=answers,
+        evidence_from=evidence_from,
+        evidence_to=evidence_to,
+        review_due=review_due,
+        whole_threat=whole_threat,
+        partial_justification=partial_justification,
+        summary=summary,
+    )
     _validate(fields, threat)
     result, score_value, tier = _score(scheme, answers)
     threat = Threat.objects.select_for_update().get(pk=threat.pk)
     number = (threat.assessments.aggregate(n=Max("version_number"))["n"] or 0) + 1
     assessment = Assessment.objects.create(
-        threat=threat, version_number=number, scheme=scheme, result=result, score=score_value, tier=tier,
-        assessor=user, **fields,
+        threat=threat,
+        version_number=number,
+        scheme=scheme,
+        result=result,
+        score=score_value,
+        tier=tier,
+        assessor=user,
+        **fields,
     )
     _sync_threat(threat)
-    audit.record(AuditAction.CREATE, assessment, user=user, changes={"after": audit.snapshot(assessment)})
+    audit.record(
+        AuditAction.CREATE, assessment, user=user, changes={"after": audit.snapshot(assessment)}
+    )
     return assessment
 
 
 @transaction.atomic
 def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
     """Change a draft or returned assessment (re-scored). Submitted and moderated ones cannot change."""
-    assessment = Assessment.objects.select_for_update().select_related("threat", "scheme").get(pk=assessment.pk)
+    assessment = (
+        Assessment.objects.select_for_update()
+        .select_related("threat", "scheme")
+        .get(pk=assessment.pk)
+    )
     if not may_assess(user, assessment.threat):
         raise PermissionDenied("You may not change this assessment.")
     if not assessment.is_editable:
-        raise ValidationError({"status": [
-            f"A {assessment.get_status_display().lower()} assessment cannot be changed"
-            + ("; record a re-assessment as a new version." if assessment.status == AssessmentStatus.MODERATED else ".")
-        ]})
+        raise ValidationError(
+            {
+                "status": [
+                    f"A {assessment.get_status_display().lower()} assessment cannot be changed"
+                    + (
+                        "; record a re-assessment as a new version."
+                        if assessment.status == AssessmentStatus.MODERATED
+                        else "."
+                    )
+                ]
+            }
+        )
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
@@ -176,7 +253,9 @@ def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
     _validate(merged, assessment.threat)
     for name, value in merged.items():
         setattr(assessment, name, value)
-    assessment.result, assessment.score, assessment.tier = _score(assessment.scheme, assessment.answers)
+    assessment.result, assessment.score, assessment.tier = _score(
+        assessment.scheme, assessment.answers
+    )
     changes = audit.diff(before, audit.snapshot(assessment))
     if changes:
         assessment.updated_at = timezone.now()
@@ -192,7 +271,11 @@ def _transition(user, assessment: Assessment, name: str, **extra) -> Assessment:
 
 
 def _locked(assessment: Assessment) -> Assessment:
-    return Assessment.objects.select_for_update().select_related("threat", "threat__owner").get(pk=assessment.pk)
+    return (
+        Assessment.objects.select_for_update()
+        .select_related("threat", "threat__owner")
+        .get(pk=assessment.pk)
+    )
 
 
 @transaction.atomic
@@ -207,7 +290,9 @@ def submit_assessment(user, assessment: Assessment) -> Assessment:
 def moderate_assessment(user, assessment: Assessment) -> Assessment:
     assessment = _locked(assessment)
     if not may_moderate(user, assessment):
-        raise PermissionDenied("Moderation needs a moderator of the owning region who is not the assessor.")
+        raise PermissionDenied(
+            "Moderation needs a moderator of the owning region who is not the assessor."
+        )
     return _transition(user, assessment, "moderate", moderator=user, moderated_at=timezone.now())
 
 
@@ -215,7 +300,9 @@ def moderate_assessment(user, assessment: Assessment) -> Assessment:
 def return_assessment(user, assessment: Assessment, *, reason: str) -> Assessment:
     assessment = _locked(assessment)
     if not may_moderate(user, assessment):
-        raise PermissionDenied("Only a moderator of the owning region who is not the assessor may return it.")
+        raise PermissionDenied(
+            "Only a moderator of the owning region who is not the assessor may return it."
+        )
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Say why the assessment is being returned."]})
     return _transition(user, assessment, "return", moderator=user, return_reason=reason.strip())
@@ -224,11 +311,20 @@ def return_assessment(user, assessment: Assessment, *, reason: str) -> Assessmen
 def _sync_threat(threat: Threat) -> None:
     """The threat's score, tier and status come from its latest moderated assessment; before the
     first one, its status follows its latest assessment (imported figures stay until then)."""
-    moderated = threat.assessments.filter(status=AssessmentStatus.MODERATED).order_by("-version_number").first()
+    moderated = (
+        threat.assessments.filter(status=AssessmentStatus.MODERATED)
+        .order_by("-version_number")
+        .first()
+    )
     if moderated is not None:
-        values = {"score": moderated.score, "tier": moderated.tier, "assessed_on": moderated.moderated_at.date()
-                  if moderated.moderated_at else moderated.evidence_to,
-                  "moderation_status": ModerationStatus.MODERATED}
+        values = {
+            "score": moderated.score,
+            "tier": moderated.tier,
+            "assessed_on": moderated.moderated_at.date()
+            if moderated.moderated_at
+            else moderated.evidence_to,
+            "moderation_status": ModerationStatus.MODERATED,
+        }
     else:
         latest = threat.assessments.order_by("-version_number").first()
         if latest is None:

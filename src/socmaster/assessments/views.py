@@ -21,8 +21,12 @@ from .models import Assessment
 
 
 def _get(request, pk) -> Assessment:
-    assessment = Assessment.objects.visible_to(request.user).select_related(
-        "threat", "threat__owner", "scheme", "assessor", "moderator").filter(pk=pk).first()
+    assessment = (
+        Assessment.objects.visible_to(request.user)
+        .select_related("threat", "threat__owner", "scheme", "assessor", "moderator")
+        .filter(pk=pk)
+        .first()
+    )
     if assessment is None:
         raise Http404("No such assessment.")
     return assessment
@@ -30,9 +34,13 @@ def _get(request, pk) -> Assessment:
 
 @login_required
 def assessment_create(request, reference):
-    threat = policy.get_or_404(Threat.objects.select_related("owner"), request.user, reference=reference)
+    threat = policy.get_or_404(
+        Threat.objects.select_related("owner"), request.user, reference=reference
+    )
     if not services.may_assess(request.user, threat):
-        raise PermissionDenied("Only the owning organisation or a ROCTA assessor of its region may assess it.")
+        raise PermissionDenied(
+            "Only the owning organisation or a ROCTA assessor of its region may assess it."
+        )
     scheme = services.current_scheme()
     previous = threat.assessments.order_by("-version_number").first()
     initial = {}
@@ -42,31 +50,52 @@ def assessment_create(request, reference):
 
     def save(data):
         assessment = services.create_assessment(
-            request.user, threat, answers=form.answers(), evidence_from=data["evidence_from"],
-            evidence_to=data["evidence_to"], review_due=data["review_due"], whole_threat=data["whole_threat"],
-            partial_justification=data["partial_justification"], summary=data["summary"], scheme=scheme,
+            request.user,
+            threat,
+            answers=form.answers(),
+            evidence_from=data["evidence_from"],
+            evidence_to=data["evidence_to"],
+            review_due=data["review_due"],
+            whole_threat=data["whole_threat"],
+            partial_justification=data["partial_justification"],
+            summary=data["summary"],
+            scheme=scheme,
         )
-        messages.success(request, f"Draft assessment version {assessment.version_number} saved: "
-                                  f"Tier {assessment.tier}, score {assessment.score}.")
+        messages.success(
+            request,
+            f"Draft assessment version {assessment.version_number} saved: "
+            f"Tier {assessment.tier}, score {assessment.score}.",
+        )
         return redirect(assessment.get_absolute_url())
 
-    return form_page(request, form, save, template="assessments/form.html",
-                     context={"threat": threat, "scheme": scheme, "previous": previous})
+    return form_page(
+        request,
+        form,
+        save,
+        template="assessments/form.html",
+        context={"threat": threat, "scheme": scheme, "previous": previous},
+    )
 
 
 @login_required
 def assessment_detail(request, pk):
     assessment = _get(request, pk)
     record_view(request.user, assessment)
-    return render(request, "assessments/detail.html", {
-        "a": assessment,
-        "figures": assessment.result.get("figures", []),
-        "explanation": assessment.result.get("explanation", []),
-        "answers": _answer_rows(assessment),
-        "may_submit": assessment.is_editable and services.may_assess(request.user, assessment.threat),
-        "may_moderate": assessment.status == AssessmentStatus.SUBMITTED and services.may_moderate(request.user, assessment),
-        "return_form": style_form(ReturnForm()),
-    })
+    return render(
+        request,
+        "assessments/detail.html",
+        {
+            "a": assessment,
+            "figures": assessment.result.get("figures", []),
+            "explanation": assessment.result.get("explanation", []),
+            "answers": _answer_rows(assessment),
+            "may_submit": assessment.is_editable
+            and services.may_assess(request.user, assessment.threat),
+            "may_moderate": assessment.status == AssessmentStatus.SUBMITTED
+            and services.may_moderate(request.user, assessment),
+            "return_form": style_form(ReturnForm()),
+        },
+    )
 
 
 def _answer_rows(assessment: Assessment) -> list[dict]:
@@ -75,8 +104,14 @@ def _answer_rows(assessment: Assessment) -> list[dict]:
     for factor in scheme.factors:
         chosen = assessment.answers.get(factor.key)
         answer = next((a for a in factor.answers if a.key == chosen), None)
-        rows.append({"group": factor.group, "factor": factor.label, "answer": answer.label if answer else chosen,
-                     "value": answer.value if answer else None})
+        rows.append(
+            {
+                "group": factor.group,
+                "factor": factor.label,
+                "answer": answer.label if answer else chosen,
+                "value": answer.value if answer else None,
+            }
+        )
     return rows
 
 
@@ -93,7 +128,9 @@ def assessment_transition(request, pk, action):
             services.moderate_assessment(request.user, assessment)
             messages.success(request, "Moderated: the threat now carries this score and tier.")
         elif action == "return":
-            services.return_assessment(request.user, assessment, reason=request.POST.get("reason", ""))
+            services.return_assessment(
+                request.user, assessment, reason=request.POST.get("reason", "")
+            )
             messages.success(request, "Returned to the assessor.")
         else:
             raise Http404("No such action.")
@@ -105,8 +142,14 @@ def assessment_transition(request, pk, action):
 @login_required
 def moderation_queue(request):
     """Submitted assessments the user may moderate (their region, not their own)."""
-    submitted = Assessment.objects.visible_to(request.user).filter(status=AssessmentStatus.SUBMITTED).select_related(
-        "threat", "threat__owner", "assessor").order_by("submitted_at")
+    submitted = (
+        Assessment.objects.visible_to(request.user)
+        .filter(status=AssessmentStatus.SUBMITTED)
+        .select_related("threat", "threat__owner", "assessor")
+        .order_by("submitted_at")
+    )
     mine = [a for a in submitted if services.may_moderate(request.user, a)]
     page = Paginator(mine, 25).get_page(request.GET.get("page"))
-    return render(request, "assessments/queue.html", {"page_obj": page, "querystring_without_page": ""})
+    return render(
+        request, "assessments/queue.html", {"page_obj": page, "querystring_without_page": ""}
+    )

@@ -19,7 +19,9 @@ from .services import record_view
 def exception_handler(exc, context):
     """Turn service-layer errors into field-level 400s and 403s."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
@@ -29,8 +31,12 @@ def exception_handler(exc, context):
 
 
 class ReasonRequired(exceptions.PermissionDenied):
-    default_detail = {"reason": ["A reason is required to open a record with restricted handling. "
-                                 "Send it in the X-Reason header or the 'reason' query parameter."]}
+    default_detail = {
+        "reason": [
+            "A reason is required to open a record with restricted handling. "
+            "Send it in the X-Reason header or the 'reason' query parameter."
+        ]
+    }
     default_code = "reason_required"
 
 
@@ -67,8 +73,21 @@ class ProtectedViewSet(viewsets.ModelViewSet):
 class AuditEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEntry
-        fields = ["seq", "timestamp", "username", "organisation_name", "action", "record_type", "record_id",
-                  "record_repr", "changes", "reason", "ip_address", "prev_hash", "entry_hash"]
+        fields = [
+            "seq",
+            "timestamp",
+            "username",
+            "organisation_name",
+            "action",
+            "record_type",
+            "record_id",
+            "record_repr",
+            "changes",
+            "reason",
+            "ip_address",
+            "prev_hash",
+            "entry_hash",
+        ]
 
 
 class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -83,5 +102,7 @@ class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return AuditEntry.objects.none()
         if not policy.can_view_audit(self.request.user):
-            raise exceptions.PermissionDenied("Only administrators and inspectors may read the audit log.")
+            raise exceptions.PermissionDenied(
+                "Only administrators and inspectors may read the audit log."
+            )
         return policy.audit_scope(AuditEntry.objects.all(), self.request.user).order_by("-seq")

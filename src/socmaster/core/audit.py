@@ -88,7 +88,9 @@ def _entry_payload(entry: AuditEntry) -> dict:
 
 
 def compute_hash(entry: AuditEntry) -> str:
-    canonical = json.dumps(_entry_payload(entry), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    canonical = json.dumps(
+        _entry_payload(entry), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -194,14 +196,40 @@ def verify_chain(progress=None) -> VerifyResult:
         if progress:
             progress(checked)
         if entry.seq != expected_seq:
-            return VerifyResult(checked, Break(entry.seq, entry.id, f"sequence number {entry.seq} found where {expected_seq} was expected (entries deleted, inserted or reordered)"))
+            return VerifyResult(
+                checked,
+                Break(
+                    entry.seq,
+                    entry.id,
+                    f"sequence number {entry.seq} found where {expected_seq} was expected (entries deleted, inserted or reordered)",
+                ),
+            )
         if entry.prev_hash != expected_prev:
-            return VerifyResult(checked, Break(entry.seq, entry.id, "link to the previous entry is broken (an entry before it was changed, deleted, inserted or reordered)"))
+            return VerifyResult(
+                checked,
+                Break(
+                    entry.seq,
+                    entry.id,
+                    "link to the previous entry is broken (an entry before it was changed, deleted, inserted or reordered)",
+                ),
+            )
         if compute_hash(entry) != entry.entry_hash:
-            return VerifyResult(checked, Break(entry.seq, entry.id, "contents do not match its hash (the entry was changed)"))
+            return VerifyResult(
+                checked,
+                Break(
+                    entry.seq, entry.id, "contents do not match its hash (the entry was changed)"
+                ),
+            )
         expected_prev = entry.entry_hash
         expected_seq += 1
     head = AuditHead.objects.filter(id=1).first()
     if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
-        return VerifyResult(checked, Break(expected_seq, None, f"the log ends at #{expected_seq - 1} but {head.last_seq} entries were written (entries removed from the end)"))
+        return VerifyResult(
+            checked,
+            Break(
+                expected_seq,
+                None,
+                f"the log ends at #{expected_seq - 1} but {head.last_seq} entries were written (entries removed from the end)",
+            ),
+        )
     return VerifyResult(checked, None)

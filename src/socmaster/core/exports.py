@@ -27,7 +27,9 @@ def _cell(value):
     return value
 
 
-def csv_response(columns: Sequence[str], rows: Iterable[Sequence], filename: str) -> StreamingHttpResponse:
+def csv_response(
+    columns: Sequence[str], rows: Iterable[Sequence], filename: str
+) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def stream():
@@ -40,7 +42,9 @@ def csv_response(columns: Sequence[str], rows: Iterable[Sequence], filename: str
     return response
 
 
-def xlsx_response(columns: Sequence[str], rows: Iterable[Sequence], filename: str, title: str) -> HttpResponse:
+def xlsx_response(
+    columns: Sequence[str], rows: Iterable[Sequence], filename: str, title: str
+) -> HttpResponse:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -51,7 +55,8 @@ def xlsx_response(columns: Sequence[str], rows: Iterable[Sequence], filename: st
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
@@ -70,21 +75,40 @@ def write_table(stream, columns: Sequence[str], rows: Iterable[dict], fmt: str) 
     stream.write(buffer.getvalue(), ending="")
 
 
-def export_view(request, *, record_type: str, title: str, columns: Sequence[str],
-                rows: Callable[[], tuple[int, Iterable[Sequence]]], filename: str, fmt: str, filters: dict):
+def export_view(
+    request,
+    *,
+    record_type: str,
+    title: str,
+    columns: Sequence[str],
+    rows: Callable[[], tuple[int, Iterable[Sequence]]],
+    filename: str,
+    fmt: str,
+    filters: dict,
+):
     """Ask for a reason (GET), then audit and send the file (POST)."""
     if fmt not in FORMATS:
-        return HttpResponse("Unknown export format; use csv or xlsx.", status=400, content_type="text/plain")
+        return HttpResponse(
+            "Unknown export format; use csv or xlsx.", status=400, content_type="text/plain"
+        )
     reason = request.POST.get("reason", "").strip() if request.method == "POST" else ""
     if not reason:
-        return render(request, "core/reason.html", {
-            "title": f"Why are you exporting {title.lower()}?", "action_label": f"Export {fmt.upper()}",
-            "error": "Enter the reason for this export." if request.method == "POST" else "",
-            "explain": "Exports of personal data are recorded with their reason (Data Protection Act 2018, s.62).",
-        }, status=400 if request.method == "POST" else 200)
+        return render(
+            request,
+            "core/reason.html",
+            {
+                "title": f"Why are you exporting {title.lower()}?",
+                "action_label": f"Export {fmt.upper()}",
+                "error": "Enter the reason for this export." if request.method == "POST" else "",
+                "explain": "Exports of personal data are recorded with their reason (Data Protection Act 2018, s.62).",
+            },
+            status=400 if request.method == "POST" else 200,
+        )
     count, data = rows()
     with transaction.atomic():
-        record_export(request.user, record_type=record_type, reason=reason, count=count, filters=filters)
+        record_export(
+            request.user, record_type=record_type, reason=reason, count=count, filters=filters
+        )
     if fmt == "csv":
         return csv_response(columns, data, filename)
     return xlsx_response(columns, data, filename, title)

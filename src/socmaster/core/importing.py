@@ -75,19 +75,32 @@ def run_import_command(command, options: dict, import_fn, rejects_fn) -> None:
     path = Path(options["file"])
     if not path.is_file():
         raise CommandError(f"No such file: {path}")
-    with Progress(TextColumn("Importing"), BarColumn(), MofNCompleteColumn(),
-                  disable=not command.stdout.isatty()) as bar:
+    with Progress(
+        TextColumn("Importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        disable=not command.stdout.isatty(),
+    ) as bar:
         task = bar.add_task("import", total=None)
-        result = import_fn(path.read_bytes(), skip_bad=options["skip_bad"],
-                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+        result = import_fn(
+            path.read_bytes(),
+            skip_bad=options["skip_bad"],
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     for error in result.errors:
         command.stderr.write(str(error))
     if not result.written:
-        raise CommandError(f"Nothing was imported: {len(result.errors)} problem(s) found. "
-                           "Fix them, or use --skip-bad to import the good rows.")
+        raise CommandError(
+            f"Nothing was imported: {len(result.errors)} problem(s) found. "
+            "Fix them, or use --skip-bad to import the good rows."
+        )
     summary = f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
     if result.rejected:
-        default = path.with_suffix(".rejects.csv") if path.suffix.lower() == ".csv" else Path(f"{path}.rejects.csv")
+        default = (
+            path.with_suffix(".rejects.csv")
+            if path.suffix.lower() == ".csv"
+            else Path(f"{path}.rejects.csv")
+        )
         rejects = Path(options["rejects"]) if options.get("rejects") else default
         rejects.write_text(rejects_fn(result), encoding="utf-8")
         summary += f", {len(result.rejected)} rejected (written to {rejects})"
@@ -96,12 +109,24 @@ def run_import_command(command, options: dict, import_fn, rejects_fn) -> None:
 
 def add_import_arguments(parser) -> None:
     parser.add_argument("file")
-    parser.add_argument("--skip-bad", action="store_true", help="Write the good rows; put bad ones in a rejects file.")
-    parser.add_argument("--rejects", help="Where to write rejected rows (default FILE.rejects.csv).")
+    parser.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="Write the good rows; put bad ones in a rejects file.",
+    )
+    parser.add_argument(
+        "--rejects", help="Where to write rejected rows (default FILE.rejects.csv)."
+    )
 
 
-def write_rows(parsed: list[tuple[int, dict, dict]], result: ImportResult, write_one, *, skip_bad: bool,
-               progress=None) -> ImportResult:
+def write_rows(
+    parsed: list[tuple[int, dict, dict]],
+    result: ImportResult,
+    write_one,
+    *,
+    skip_bad: bool,
+    progress=None,
+) -> ImportResult:
     """Write checked rows in one transaction. ``write_one(values)`` returns 'created', 'updated' or
     'unchanged', or raises ValidationError for the row. Without ``skip_bad`` one failure rolls back all."""
     from django.core.exceptions import ValidationError

@@ -39,10 +39,16 @@ class IdleSessionMiddleware:
         import time
 
         session = getattr(request, "session", None)
-        if session is not None and getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if (
+            session is not None
+            and getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+        ):
             now = int(time.time())
             if now - int(session.get("_touched", 0)) >= self.REFRESH_SECONDS:
-                session["_touched"] = now  # marks the session modified, so it is saved with a new expiry
+                session["_touched"] = (
+                    now  # marks the session modified, so it is saved with a new expiry
+                )
         return self.get_response(request)
 
 
@@ -55,6 +61,10 @@ class RejectNulMiddleware:
     def __call__(self, request):
         from django.http import HttpResponseBadRequest
 
-        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
-            return HttpResponseBadRequest("The query must not contain the NUL character.", content_type="text/plain")
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get(
+            "QUERY_STRING", ""
+        ):
+            return HttpResponseBadRequest(
+                "The query must not contain the NUL character.", content_type="text/plain"
+            )
         return self.get_response(request)

@@ -20,15 +20,22 @@ class ProtectedModel(models.Model):
     """Every protected record has an owning organisation and a handling level."""
 
     owner = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="+",
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The organisation that owns this record.",
     )
     handling = models.CharField(
-        max_length=16, choices=Handling.choices, default=Handling.REGION, db_index=True,
+        max_length=16,
+        choices=Handling.choices,
+        default=Handling.REGION,
+        db_index=True,
         help_text="Who may see this record beyond its owner.",
     )
     shared_with = models.ManyToManyField(
-        "organisations.Organisation", blank=True, related_name="+",
+        "organisations.Organisation",
+        blank=True,
+        related_name="+",
         help_text="Organisations that may see this record whatever its handling level.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -58,13 +65,21 @@ class AuditEntry(models.Model):
     seq = models.BigIntegerField(unique=True)
     timestamp = models.DateTimeField(db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     username = models.CharField(max_length=150, blank=True)
     organisation = models.ForeignKey(
-        "organisations.Organisation", null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     organisation_name = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=16, choices=AuditAction.choices, db_index=True)

@@ -151,7 +151,9 @@ def get_or_404(queryset: QuerySet, user, action: str = Action.VIEW, **lookup):
 
 
 def administered_organisation_ids(user) -> frozenset[int]:
-    return frozenset(m.organisation_id for m in user.active_memberships if m.role == Role.ADMINISTRATOR)
+    return frozenset(
+        m.organisation_id for m in user.active_memberships if m.role == Role.ADMINISTRATOR
+    )
 
 
 def visible_users(queryset: QuerySet, user) -> QuerySet:
@@ -192,6 +194,5 @@ def audit_scope(queryset: QuerySet, user) -> QuerySet:
     if not administered:
         return queryset.none()
     return queryset.filter(
-        Q(organisation_id__in=administered)
-        | Q(user__memberships__organisation_id__in=administered)
+        Q(organisation_id__in=administered) | Q(user__memberships__organisation_id__in=administered)
     ).distinct()

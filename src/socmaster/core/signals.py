@@ -21,5 +21,9 @@ def _logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
-    audit.record(AuditAction.LOGIN_FAILED, record_type="organisations.user", record_id="",
-                 record_repr=f"failed log-in as '{username}'")
+    audit.record(
+        AuditAction.LOGIN_FAILED,
+        record_type="organisations.user",
+        record_id="",
+        record_repr=f"failed log-in as '{username}'",
+    )

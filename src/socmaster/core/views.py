@@ -24,8 +24,20 @@ from .models import AuditEntry
 from .reasons import current_reason, record_key, remember_reason
 from .services import record_export, record_view
 
-EXPORT_COLUMNS = ["seq", "timestamp", "username", "organisation_name", "action", "record_type", "record_id",
-                  "record_repr", "reason", "ip_address", "changes", "entry_hash"]
+EXPORT_COLUMNS = [
+    "seq",
+    "timestamp",
+    "username",
+    "organisation_name",
+    "action",
+    "record_type",
+    "record_id",
+    "record_repr",
+    "reason",
+    "ip_address",
+    "changes",
+    "entry_hash",
+]
 
 
 def _filtered(request):
@@ -41,11 +53,16 @@ def audit_list(request):
     style_form(filterset.form)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
-    return render(request, "core/audit_list.html", {
-        "filter": filterset, "page_obj": page,
-        "querystring_without_page": urlencode(params) + "&" if params else "",
-        "export_query": urlencode(params),
-    })
+    return render(
+        request,
+        "core/audit_list.html",
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "querystring_without_page": urlencode(params) + "&" if params else "",
+            "export_query": urlencode(params),
+        },
+    )
 
 
 class _Echo:
@@ -58,23 +75,47 @@ def audit_export(request):
     filterset = _filtered(request)
     reason = request.POST.get("reason", "") if request.method == "POST" else ""
     if request.method != "POST" or not reason.strip():
-        return render(request, "core/reason.html", {
-            "title": "Export the audit log", "action_label": "Export CSV",
-            "error": "Enter the reason for this export." if request.method == "POST" else "",
-            "explain": "Exports are recorded with their reason.",
-        }, status=400 if request.method == "POST" else 200)
+        return render(
+            request,
+            "core/reason.html",
+            {
+                "title": "Export the audit log",
+                "action_label": "Export CSV",
+                "error": "Enter the reason for this export." if request.method == "POST" else "",
+                "explain": "Exports are recorded with their reason.",
+            },
+            status=400 if request.method == "POST" else 200,
+        )
     rows = filterset.qs.order_by("seq")
     with transaction.atomic():
-        record_export(request.user, record_type="core.auditentry", reason=reason, count=rows.count(),
-                      filters={k: v for k, v in request.GET.items() if v})
+        record_export(
+            request.user,
+            record_type="core.auditentry",
+            reason=reason,
+            count=rows.count(),
+            filters={k: v for k, v in request.GET.items() if v},
+        )
     writer = csv.writer(_Echo())
 
     def stream():
         yield writer.writerow(EXPORT_COLUMNS)
         for e in rows.iterator(chunk_size=2000):
-            yield writer.writerow([e.seq, e.timestamp.isoformat(), e.username, e.organisation_name, e.action,
-                                   e.record_type, e.record_id, e.record_repr, e.reason, e.ip_address,
-                                   e.changes, e.entry_hash])
+            yield writer.writerow(
+                [
+                    e.seq,
+                    e.timestamp.isoformat(),
+                    e.username,
+                    e.organisation_name,
+                    e.action,
+                    e.record_type,
+                    e.record_id,
+                    e.record_repr,
+                    e.reason,
+                    e.ip_address,
+                    e.changes,
+                    e.entry_hash,
+                ]
+            )
 
     response = StreamingHttpResponse(stream(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="audit.csv"'
@@ -108,11 +149,19 @@ def give_reason(request):
         else:
             remember_reason(request, key, reason)
             return redirect(next_url)
-    return render(request, "core/reason.html", {
-        "title": "Why are you opening this record?", "action_label": "Continue", "next": next_url,
-        "record": key, "error": error,
-        "explain": "This record has restricted handling. Your reason is recorded with your access.",
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "core/reason.html",
+        {
+            "title": "Why are you opening this record?",
+            "action_label": "Continue",
+            "next": next_url,
+            "record": key,
+            "error": error,
+            "explain": "This record has restricted handling. Your reason is recorded with your access.",
+        },
+        status=400 if error else 200,
+    )
 
 
 def open_record(request, obj):

@@ -19,14 +19,24 @@ def transition(user, record, name: str, transitions: dict, *, reason: str = "", 
     if record.status not in allowed_from:
         noun = record._meta.verbose_name
         article = "an" if noun[:1] in "aeiou" else "a"
-        raise ValidationError({"status": [
-            f"Cannot {name} {article} {noun} that is {record.get_status_display().lower()}."]})
+        raise ValidationError(
+            {
+                "status": [
+                    f"Cannot {name} {article} {noun} that is {record.get_status_display().lower()}."
+                ]
+            }
+        )
     before = record.status
     record.status = target
     for key, value in extra.items():
         setattr(record, key, value)
     record.updated_at = timezone.now()
     record.save()
-    audit.record(AuditAction.TRANSITION, record, user=user, reason=reason,
-                 changes={"status": {"before": before, "after": target}, "transition": name})
+    audit.record(
+        AuditAction.TRANSITION,
+        record,
+        user=user,
+        reason=reason,
+        changes={"status": {"before": before, "after": target}, "transition": name},
+    )
     return record

@@ -15,29 +15,64 @@ from .models import Disruption, Tactic
 class DisruptionSerializer(serializers.ModelSerializer):
     threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
     recording_organisation = OrganisationField()
-    lead = serializers.SlugRelatedField(slug_field="reference", queryset=Disruption.objects.all(), required=False,
-                                        allow_null=True)
-    tactic = serializers.SlugRelatedField(slug_field="code", queryset=Tactic.objects.all(), required=False,
-                                          allow_null=True)
-    nominals = serializers.SlugRelatedField(slug_field="reference", queryset=Nominal.objects.all(), many=True,
-                                            required=False)
+    lead = serializers.SlugRelatedField(
+        slug_field="reference", queryset=Disruption.objects.all(), required=False, allow_null=True
+    )
+    tactic = serializers.SlugRelatedField(
+        slug_field="code", queryset=Tactic.objects.all(), required=False, allow_null=True
+    )
+    nominals = serializers.SlugRelatedField(
+        slug_field="reference", queryset=Nominal.objects.all(), many=True, required=False
+    )
     recorder = serializers.SlugRelatedField(slug_field="username", read_only=True)
     moderator = serializers.SlugRelatedField(slug_field="username", read_only=True)
     standard = serializers.SlugRelatedField(slug_field="version", read_only=True)
 
     class Meta:
         model = Disruption
-        fields = ["reference", "threat", "standard", "event_date", "record_date", "recording_organisation", "team",
-                  "disruption_type", "lead", "four_p", "category", "tactic", "narrative", "evidence", "nominals",
-                  "status", "recorder", "moderator", "moderated_at", "decision_reason", "created_at"]
-        read_only_fields = ["reference", "standard", "status", "recorder", "moderator", "moderated_at",
-                            "decision_reason", "created_at"]
+        fields = [
+            "reference",
+            "threat",
+            "standard",
+            "event_date",
+            "record_date",
+            "recording_organisation",
+            "team",
+            "disruption_type",
+            "lead",
+            "four_p",
+            "category",
+            "tactic",
+            "narrative",
+            "evidence",
+            "nominals",
+            "status",
+            "recorder",
+            "moderator",
+            "moderated_at",
+            "decision_reason",
+            "created_at",
+        ]
+        read_only_fields = [
+            "reference",
+            "standard",
+            "status",
+            "recorder",
+            "moderator",
+            "moderated_at",
+            "decision_reason",
+            "created_at",
+        ]
 
     def create(self, validated_data):
         threat = validated_data.pop("threat")
-        return services.record_disruption(self.context["request"].user, threat,
-                                          recording_organisation=validated_data.pop("recording_organisation"),
-                                          nominals=validated_data.pop("nominals", []), **validated_data)
+        return services.record_disruption(
+            self.context["request"].user,
+            threat,
+            recording_organisation=validated_data.pop("recording_organisation"),
+            nominals=validated_data.pop("nominals", []),
+            **validated_data,
+        )
 
     def update(self, instance, validated_data):
         for fixed in ("threat", "recording_organisation", "nominals"):
@@ -45,7 +80,9 @@ class DisruptionSerializer(serializers.ModelSerializer):
         return services.update_disruption(self.context["request"].user, instance, **validated_data)
 
 
-class DisruptionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DisruptionViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Disruptions with their moderation workflow. Only approved ones count in figures."""
 
     serializer_class = DisruptionSerializer
@@ -56,9 +93,20 @@ class DisruptionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewse
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return Disruption.objects.visible_to(self.request.user).select_related(
-            "threat", "recording_organisation", "lead", "tactic", "recorder", "moderator", "standard",
-        ).prefetch_related("nominals").order_by("-event_date", "-id")
+        return (
+            Disruption.objects.visible_to(self.request.user)
+            .select_related(
+                "threat",
+                "recording_organisation",
+                "lead",
+                "tactic",
+                "recorder",
+                "moderator",
+                "standard",
+            )
+            .prefetch_related("nominals")
+            .order_by("-event_date", "-id")
+        )
 
     def retrieve(self, request, *args, **kwargs):
         disruption = self.get_object()
@@ -67,24 +115,36 @@ class DisruptionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewse
 
     def _run(self, fn, *args, **kwargs):
         disruption = get_object_or_404(self.get_queryset(), reference=self.kwargs["reference"])
-        return Response(self.get_serializer(fn(self.request.user, disruption, *args, **kwargs)).data)
+        return Response(
+            self.get_serializer(fn(self.request.user, disruption, *args, **kwargs)).data
+        )
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def submit(self, request, reference=None):
         return self._run(services.submit_disruption)
 
-    @extend_schema(request=inline_serializer("DecisionRequest", {"reason": serializers.CharField(required=False)}))
+    @extend_schema(
+        request=inline_serializer(
+            "DecisionRequest", {"reason": serializers.CharField(required=False)}
+        )
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, reference=None):
-        return self._run(services.moderate_disruption, "approve", str(request.data.get("reason", "")))
+        return self._run(
+            services.moderate_disruption, "approve", str(request.data.get("reason", ""))
+        )
 
     @extend_schema(request=inline_serializer("ReturnDecision", {"reason": serializers.CharField()}))
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, reference=None):
-        return self._run(services.moderate_disruption, "return", str(request.data.get("reason", "")))
+        return self._run(
+            services.moderate_disruption, "return", str(request.data.get("reason", ""))
+        )
 
     @extend_schema(request=inline_serializer("RejectDecision", {"reason": serializers.CharField()}))
     @action(detail=True, methods=["post"])
     def reject(self, request, reference=None):
-        return self._run(services.moderate_disruption, "reject", str(request.data.get("reason", "")))
+        return self._run(
+            services.moderate_disruption, "reject", str(request.data.get("reason", ""))
+        )

@@ -13,8 +13,19 @@ class DisruptionForm(forms.ModelForm):
 
     class Meta:
         model = Disruption
-        fields = ["recording_organisation", "team", "disruption_type", "lead", "event_date", "record_date", "four_p",
-                  "category", "tactic", "narrative", "evidence"]
+        fields = [
+            "recording_organisation",
+            "team",
+            "disruption_type",
+            "lead",
+            "event_date",
+            "record_date",
+            "four_p",
+            "category",
+            "tactic",
+            "narrative",
+            "evidence",
+        ]
         widgets = {
             "event_date": forms.DateInput(attrs={"type": "date"}),
             "record_date": forms.DateInput(attrs={"type": "date"}),
@@ -24,24 +35,35 @@ class DisruptionForm(forms.ModelForm):
 
     def __init__(self, *args, user, threat, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["recording_organisation"].queryset = Organisation.objects.filter(pk__in=user.organisation_ids)
+        self.fields["recording_organisation"].queryset = Organisation.objects.filter(
+            pk__in=user.organisation_ids
+        )
         self.fields["recording_organisation"].initial = user.primary_organisation
-        self.fields["lead"].queryset = Disruption.objects.filter(threat=threat, disruption_type=DisruptionType.LEAD)
+        self.fields["lead"].queryset = Disruption.objects.filter(
+            threat=threat, disruption_type=DisruptionType.LEAD
+        )
         self.fields["tactic"].queryset = Tactic.objects.all()
         if self.instance.pk:
             self.fields.pop("recording_organisation")
 
 
 class DecisionForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                             label="Reason (required to return or reject)")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Reason (required to return or reject)",
+    )
 
 
 class PeriodForm(forms.Form):
     date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    region = forms.ModelChoiceField(queryset=Organisation.objects.filter(type="region"), required=False,
-                                    to_field_name="key", empty_label="All regions")
+    region = forms.ModelChoiceField(
+        queryset=Organisation.objects.filter(type="region"),
+        required=False,
+        to_field_name="key",
+        empty_label="All regions",
+    )
 
     def clean(self):
         data = super().clean()

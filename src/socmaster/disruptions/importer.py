@@ -29,11 +29,26 @@ from .choices import Category, DisruptionStatus, DisruptionType, FourP
 from .models import Disruption, Tactic
 from .services import current_standard, standard_failures
 
-COLUMNS = ["Reference", "Threat reference", "Recording organisation", "Team", "Disruption type", "4P",
-           "Assessment category", "Event date", "Record date", "Tactic", "Moderation status"]
-STATUSES = {"approved": DisruptionStatus.APPROVED, "draft": DisruptionStatus.DRAFT,
-            "submitted": DisruptionStatus.SUBMITTED, "returned": DisruptionStatus.RETURNED,
-            "rejected": DisruptionStatus.REJECTED}
+COLUMNS = [
+    "Reference",
+    "Threat reference",
+    "Recording organisation",
+    "Team",
+    "Disruption type",
+    "4P",
+    "Assessment category",
+    "Event date",
+    "Record date",
+    "Tactic",
+    "Moderation status",
+]
+STATUSES = {
+    "approved": DisruptionStatus.APPROVED,
+    "draft": DisruptionStatus.DRAFT,
+    "submitted": DisruptionStatus.SUBMITTED,
+    "returned": DisruptionStatus.RETURNED,
+    "rejected": DisruptionStatus.REJECTED,
+}
 NOT_IN_FORMAT = {"narrative", "evidence"}
 
 
@@ -62,8 +77,11 @@ def _parse(raw: dict, number: int, look: dict, errors: list[RowError], standard)
         out["recording_organisation"] = look["orgs"][name]
         if out["recording_organisation"] is None:
             err("Recording organisation", f"unknown organisation '{name}'")
-    for column, field, choices in (("Disruption type", "disruption_type", DisruptionType),
-                                   ("4P", "four_p", FourP), ("Assessment category", "category", Category)):
+    for column, field, choices in (
+        ("Disruption type", "disruption_type", DisruptionType),
+        ("4P", "four_p", FourP),
+        ("Assessment category", "category", Category),
+    ):
         if get[column]:
             value = {c.label.lower(): c.value for c in choices}.get(key(get[column]))
             if value is None:
@@ -85,23 +103,36 @@ def _parse(raw: dict, number: int, look: dict, errors: list[RowError], standard)
     if get["Moderation status"]:
         out["status"] = STATUSES.get(key(get["Moderation status"]))
         if out["status"] is None:
-            err("Moderation status", f"'{get['Moderation status']}' is not one of Approved, Draft, Submitted, "
-                                     "Returned, Rejected")
+            err(
+                "Moderation status",
+                f"'{get['Moderation status']}' is not one of Approved, Draft, Submitted, "
+                "Returned, Rejected",
+            )
     if len(errors) == before:
         if out["event_date"] > timezone.localdate():
             err("Event date", "the event cannot be in the future")
         if out["record_date"] < out["event_date"]:
             err("Record date", "the record date cannot be before the event")
         checked = {k: out.get(k) for k in ("event_date", "record_date", "team", "tactic")}
-        checked.update(narrative="-", evidence="-")  # not in the format: reported by the recording audit
+        checked.update(
+            narrative="-", evidence="-"
+        )  # not in the format: reported by the recording audit
         for field, messages in standard_failures(checked, threat, standard).items():
-            err({"threat": "Threat reference", "record_date": "Record date", "tactic": "Tactic",
-                 "team": "Team"}.get(field, field), " ".join(messages))
+            err(
+                {
+                    "threat": "Threat reference",
+                    "record_date": "Record date",
+                    "tactic": "Tactic",
+                    "team": "Team",
+                }.get(field, field),
+                " ".join(messages),
+            )
     return out if len(errors) == before else None
 
 
-def import_disruptions(data: bytes | str, *, skip_bad: bool = False,
-                       progress: Callable[[int, int], None] | None = None) -> ImportResult:
+def import_disruptions(
+    data: bytes | str, *, skip_bad: bool = False, progress: Callable[[int, int], None] | None = None
+) -> ImportResult:
     result = ImportResult()
     headers, rows = read_csv(data, COLUMNS)
     missing = [c for c in COLUMNS if c not in headers]
@@ -110,8 +141,11 @@ def import_disruptions(data: bytes | str, *, skip_bad: bool = False,
         return result
     standard = current_standard()
     refs = {(r.get("Threat reference") or "").strip() for r in rows}
-    look = {"threats": {t.reference: t for t in Threat.objects.filter(reference__in=refs)}, "orgs": {},
-            "tactics": {}}
+    look = {
+        "threats": {t.reference: t for t in Threat.objects.filter(reference__in=refs)},
+        "orgs": {},
+        "tactics": {},
+    }
     for t in Tactic.objects.all():
         look["tactics"][key(t.code)] = t
         look["tactics"][key(t.label)] = t
@@ -121,20 +155,29 @@ def import_disruptions(data: bytes | str, *, skip_bad: bool = False,
         values = _parse(raw, number, look, row_errors, standard)
         ref = (raw.get("Reference") or "").strip()
         if ref and ref in seen:
-            row_errors.append(RowError(number, "Reference", f"{ref} appears again (first on row {seen[ref]})"))
+            row_errors.append(
+                RowError(number, "Reference", f"{ref} appears again (first on row {seen[ref]})")
+            )
             values = None
         seen.setdefault(ref, number)
         if row_errors:
             result.errors.extend(row_errors)
-            result.rejected.append({**raw, "Error": "; ".join(f"{e.field}: {e.message}" for e in row_errors)})
+            result.rejected.append(
+                {**raw, "Error": "; ".join(f"{e.field}: {e.message}" for e in row_errors)}
+            )
         else:
             parsed.append((number, raw, values))
     if result.errors and not skip_bad:
         return result
     # Leads first, so support rows can link to the lead of the same threat and event date.
     parsed.sort(key=lambda item: item[2]["disruption_type"] != DisruptionType.LEAD)
-    return write_rows(parsed, result, lambda values: _write(values, standard), skip_bad=skip_bad,
-                      progress=progress)
+    return write_rows(
+        parsed,
+        result,
+        lambda values: _write(values, standard),
+        skip_bad=skip_bad,
+        progress=progress,
+    )
 
 
 def _write(values: dict, standard) -> str:
@@ -142,17 +185,36 @@ def _write(values: dict, standard) -> str:
     reference = values.pop("reference")
     lead = None
     if values["disruption_type"] == DisruptionType.SUPPORT:
-        lead = Disruption.objects.filter(threat=values["threat"], event_date=values["event_date"],
-                                         disruption_type=DisruptionType.LEAD).order_by("id").first()
+        lead = (
+            Disruption.objects.filter(
+                threat=values["threat"],
+                event_date=values["event_date"],
+                disruption_type=DisruptionType.LEAD,
+            )
+            .order_by("id")
+            .first()
+        )
         if lead is None:
-            raise ValidationError({"Disruption type": [
-                "a support record needs a lead record for the same threat and event date"]})
+            raise ValidationError(
+                {
+                    "Disruption type": [
+                        "a support record needs a lead record for the same threat and event date"
+                    ]
+                }
+            )
     existing = Disruption.objects.filter(reference=reference).first()
     recorder = importer_account(values["recording_organisation"])
     fields = {**values, "lead": lead}
     if existing is None:
-        disruption = Disruption.objects.create(reference=reference, standard=standard, recorder=recorder, **fields)
-        audit.record(AuditAction.CREATE, disruption, user=recorder, changes={"after": audit.snapshot(disruption)})
+        disruption = Disruption.objects.create(
+            reference=reference, standard=standard, recorder=recorder, **fields
+        )
+        audit.record(
+            AuditAction.CREATE,
+            disruption,
+            user=recorder,
+            changes={"after": audit.snapshot(disruption)},
+        )
         return "created"
     before = audit.snapshot(existing)
     for name, value in fields.items():

@@ -31,12 +31,17 @@ class Standard(models.Model):
     label = models.CharField(max_length=200)
     effective_from = models.DateField()
     is_current = models.BooleanField(default=False)
-    allowed_threat_types = models.JSONField(default=list, help_text="Threat types that may hold disruptions.")
+    allowed_threat_types = models.JSONField(
+        default=list, help_text="Threat types that may hold disruptions."
+    )
     required_fields = models.JSONField(default=list, help_text="Fields that must be completed.")
     excluded_activities = models.JSONField(
-        default=list, help_text='Activities that are never SOC disruptions: [{"phrase": ..., "message": ...}].'
+        default=list,
+        help_text='Activities that are never SOC disruptions: [{"phrase": ..., "message": ...}].',
     )
-    max_days_to_record = models.PositiveIntegerField(default=30, help_text="Days allowed from event to record.")
+    max_days_to_record = models.PositiveIntegerField(
+        default=30, help_text="Days allowed from event to record."
+    )
 
     class Meta:
         ordering = ["-effective_from"]
@@ -65,21 +70,43 @@ class Disruption(models.Model):
         "organisations.Organisation", on_delete=models.PROTECT, related_name="recorded_disruptions"
     )
     team = models.CharField(max_length=120, blank=True)
-    disruption_type = models.CharField("lead or support", max_length=8, choices=DisruptionType.choices,
-                                       default=DisruptionType.LEAD, db_index=True)
-    lead = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="supports",
-                             help_text="For a support record: the lead record it supports.")
+    disruption_type = models.CharField(
+        "lead or support",
+        max_length=8,
+        choices=DisruptionType.choices,
+        default=DisruptionType.LEAD,
+        db_index=True,
+    )
+    lead = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supports",
+        help_text="For a support record: the lead record it supports.",
+    )
     four_p = models.CharField("4P", max_length=8, choices=FourP.choices, db_index=True)
-    category = models.CharField("assessment category", max_length=8, choices=Category.choices, db_index=True)
-    tactic = models.ForeignKey(Tactic, null=True, blank=True, on_delete=models.PROTECT, related_name="disruptions")
+    category = models.CharField(
+        "assessment category", max_length=8, choices=Category.choices, db_index=True
+    )
+    tactic = models.ForeignKey(
+        Tactic, null=True, blank=True, on_delete=models.PROTECT, related_name="disruptions"
+    )
     narrative = models.TextField(blank=True)
     evidence = models.TextField("evidence references", blank=True)
     nominals = models.ManyToManyField(Nominal, blank=True, related_name="disruptions")
-    status = models.CharField(max_length=10, choices=DisruptionStatus.choices, default=DisruptionStatus.DRAFT,
-                              db_index=True)
-    recorder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    status = models.CharField(
+        max_length=10,
+        choices=DisruptionStatus.choices,
+        default=DisruptionStatus.DRAFT,
+        db_index=True,
+    )
+    recorder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     moderated_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -11,33 +11,62 @@ from .choices import Category, DisruptionType, FourP
 from .models import Disruption
 from .services import standard_failures
 
-EXTRACT_COLUMNS = ["region", "organisation", "lead_disruptions", "pursue", "prevent", "protect", "prepare",
-                   "major", "moderate", "minor"]
+EXTRACT_COLUMNS = [
+    "region",
+    "organisation",
+    "lead_disruptions",
+    "pursue",
+    "prevent",
+    "protect",
+    "prepare",
+    "major",
+    "moderate",
+    "minor",
+]
 
 
-def extract_queryset(queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None) -> QuerySet:
+def extract_queryset(
+    queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None
+) -> QuerySet:
     """The inspectorate's disruption extract: Lead, record date in the period, category Major,
     Moderate or Minor, approved only."""
-    qs = queryset.counted().filter(disruption_type=DisruptionType.LEAD, record_date__gte=date_from,
-                                   record_date__lte=date_to, category__in=Category.values)
+    qs = queryset.counted().filter(
+        disruption_type=DisruptionType.LEAD,
+        record_date__gte=date_from,
+        record_date__lte=date_to,
+        category__in=Category.values,
+    )
     if region is not None:
         qs = qs.filter(recording_organisation__region=region)
     return qs
 
 
-def disruption_extract(queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None) -> list[dict]:
+def disruption_extract(
+    queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None
+) -> list[dict]:
     """One row per recording organisation: lead disruptions, by 4P and by category."""
     counts = {"lead_disruptions": Count("id")}
     counts.update({p: Count("id", filter=Q(four_p=p)) for p in FourP.values})
     counts.update({c: Count("id", filter=Q(category=c)) for c in Category.values})
-    rows = (extract_queryset(queryset, date_from, date_to, region)
-            .values("recording_organisation__region__name", "recording_organisation__name")
-            .annotate(**counts).order_by("recording_organisation__region__name", "recording_organisation__name"))
-    return [{"region": r.pop("recording_organisation__region__name") or "National",
-             "organisation": r.pop("recording_organisation__name"), **r} for r in rows]
+    rows = (
+        extract_queryset(queryset, date_from, date_to, region)
+        .values("recording_organisation__region__name", "recording_organisation__name")
+        .annotate(**counts)
+        .order_by("recording_organisation__region__name", "recording_organisation__name")
+    )
+    return [
+        {
+            "region": r.pop("recording_organisation__region__name") or "National",
+            "organisation": r.pop("recording_organisation__name"),
+            **r,
+        }
+        for r in rows
+    ]
 
 
-def disruption_report(queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None) -> dict:
+def disruption_report(
+    queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None
+) -> dict:
     """Approved disruptions by organisation (with its share of its region), region, 4P, category,
     lead/support, tactic and month. Two grouped queries; the rest is summed here."""
     from socmaster.organisations.models import Organisation
@@ -47,11 +76,20 @@ def disruption_report(queryset: QuerySet, date_from: dt.date, date_to: dt.date, 
     qs = queryset.counted().filter(event_date__gte=date_from, event_date__lte=date_to)
     if region is not None:
         qs = qs.filter(recording_organisation__region=region)
-    groups = list(qs.values("recording_organisation_id", "four_p", "category", "disruption_type", "tactic_id")
-                  .annotate(n=Count("id")).order_by())
-    months = (qs.annotate(month=Substr(Cast("event_date", CharField()), 1, 7)).values("month")
-              .annotate(n=Count("id")).order_by("month"))
-    orgs = Organisation.objects.select_related("region").in_bulk({g["recording_organisation_id"] for g in groups})
+    groups = list(
+        qs.values("recording_organisation_id", "four_p", "category", "disruption_type", "tactic_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    months = (
+        qs.annotate(month=Substr(Cast("event_date", CharField()), 1, 7))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    )
+    orgs = Organisation.objects.select_related("region").in_bulk(
+        {g["recording_organisation_id"] for g in groups}
+    )
     tactics = Tactic.objects.in_bulk({g["tactic_id"] for g in groups if g["tactic_id"]})
 
     def tally(key_of, label_of) -> list[dict]:
@@ -59,16 +97,28 @@ def disruption_report(queryset: QuerySet, date_from: dt.date, date_to: dt.date, 
         for g in groups:
             key = key_of(g)
             totals[key] = totals.get(key, 0) + g["n"]
-        return sorted(({"key": k, "label": label_of(k), "n": n} for k, n in totals.items()), key=lambda r: -r["n"])
+        return sorted(
+            ({"key": k, "label": label_of(k), "n": n} for k, n in totals.items()),
+            key=lambda r: -r["n"],
+        )
 
     by_org = tally(lambda g: g["recording_organisation_id"], lambda k: orgs[k].name)
     region_of = {k: (orgs[k].region.name if orgs[k].region_id else "National") for k in orgs}
     region_totals: dict[str, int] = {}
     for row in by_org:
-        region_totals[region_of[row["key"]]] = region_totals.get(region_of[row["key"]], 0) + row["n"]
+        region_totals[region_of[row["key"]]] = (
+            region_totals.get(region_of[row["key"]], 0) + row["n"]
+        )
     organisations = sorted(
-        ({"organisation": row["label"], "region": region_of[row["key"]], "n": row["n"],
-          "share": round(100 * row["n"] / region_totals[region_of[row["key"]]], 1)} for row in by_org),
+        (
+            {
+                "organisation": row["label"],
+                "region": region_of[row["key"]],
+                "n": row["n"],
+                "share": round(100 * row["n"] / region_totals[region_of[row["key"]]], 1),
+            }
+            for row in by_org
+        ),
         key=lambda r: (r["region"], -r["n"]),
     )
     return {
@@ -83,27 +133,44 @@ def disruption_report(queryset: QuerySet, date_from: dt.date, date_to: dt.date, 
     }
 
 
-def recording_audit(queryset: QuerySet, date_from: dt.date, date_to: dt.date, organisation=None) -> dict:
+def recording_audit(
+    queryset: QuerySet, date_from: dt.date, date_to: dt.date, organisation=None
+) -> dict:
     """How many records in the period met each rule of the standard they were recorded under, and
     which failed (as one ROCU audited a year of its records)."""
     qs = queryset.filter(record_date__gte=date_from, record_date__lte=date_to).select_related(
-        "threat", "standard", "tactic", "recording_organisation")
+        "threat", "standard", "tactic", "recording_organisation"
+    )
     if organisation is not None:
         qs = qs.filter(recording_organisation=organisation)
     failures, by_rule, total = [], {}, 0
     for disruption in qs.iterator(chunk_size=2000):
         total += 1
-        values = {name: getattr(disruption, name) for name in ("event_date", "record_date", "team", "tactic",
-                                                               "narrative", "evidence")}
+        values = {
+            name: getattr(disruption, name)
+            for name in ("event_date", "record_date", "team", "tactic", "narrative", "evidence")
+        }
         problems = standard_failures(values, disruption.threat, disruption.standard)
         for field, messages in problems.items():
             by_rule[field] = by_rule.get(field, 0) + 1
-            failures.append({"disruption": disruption, "field": field, "message": " ".join(messages)})
+            failures.append(
+                {"disruption": disruption, "field": field, "message": " ".join(messages)}
+            )
     failed = len({f["disruption"].pk for f in failures})
-    return {"total": total, "met": total - failed, "failed": failed, "by_rule": sorted(by_rule.items()),
-            "failures": failures}
+    return {
+        "total": total,
+        "met": total - failed,
+        "failed": failed,
+        "by_rule": sorted(by_rule.items()),
+        "failures": failures,
+    }
 
 
 def threat_timeline(threat) -> list[dict]:
-    return [{"date": d.event_date.isoformat(), "label": f"{d.get_four_p_display()} ({d.get_category_display()})"}
-            for d in Disruption.objects.filter(threat=threat).counted().order_by("event_date")]
+    return [
+        {
+            "date": d.event_date.isoformat(),
+            "label": f"{d.get_four_p_display()} ({d.get_category_display()})",
+        }
+        for d in Disruption.objects.filter(threat=threat).counted().order_by("event_date")
+    ]

@@ -18,9 +18,24 @@ from socmaster.threats.models import Threat
 from .choices import TRANSITIONS, DisruptionStatus, DisruptionType
 from .models import Disruption, Standard
 
-FIELDS = ("event_date", "record_date", "team", "disruption_type", "lead", "four_p", "category", "tactic",
-          "narrative", "evidence")
-FIELD_LABELS = {"tactic": "tactic", "narrative": "narrative", "evidence": "evidence references", "team": "team"}
+FIELDS = (
+    "event_date",
+    "record_date",
+    "team",
+    "disruption_type",
+    "lead",
+    "four_p",
+    "category",
+    "tactic",
+    "narrative",
+    "evidence",
+)
+FIELD_LABELS = {
+    "tactic": "tactic",
+    "narrative": "narrative",
+    "evidence": "evidence references",
+    "team": "team",
+}
 
 
 def current_standard() -> Standard:
@@ -38,22 +53,33 @@ def standard_failures(values: dict, threat: Threat, standard: Standard) -> dict[
         errors.setdefault(field, []).append(message)
 
     if threat.threat_type not in standard.allowed_threat_types:
-        allowed = ", ".join(ThreatType(t).label.lower() + "s" for t in standard.allowed_threat_types)
-        add("threat", f"Under {standard.label}, disruptions can be recorded only against {allowed}; "
-                      f"{threat.reference} is a {threat.get_threat_type_display().lower()}.")
+        allowed = ", ".join(
+            ThreatType(t).label.lower() + "s" for t in standard.allowed_threat_types
+        )
+        add(
+            "threat",
+            f"Under {standard.label}, disruptions can be recorded only against {allowed}; "
+            f"{threat.reference} is a {threat.get_threat_type_display().lower()}.",
+        )
     for name in standard.required_fields:
         value = values.get(name)
         if value in (None, "") or (isinstance(value, str) and not value.strip()):
             add(name, f"The minimum standard requires the {FIELD_LABELS.get(name, name)}.")
-    text = " ".join(str(values.get(k) or "") for k in ("narrative", "team")) + " " + str(
-        getattr(values.get("tactic"), "label", "") or "")
+    text = (
+        " ".join(str(values.get(k) or "") for k in ("narrative", "team"))
+        + " "
+        + str(getattr(values.get("tactic"), "label", "") or "")
+    )
     for rule in standard.excluded_activities:
         if rule.get("phrase", "").lower() in text.lower():
             add("narrative", rule.get("message") or f"'{rule['phrase']}' is not a SOC disruption.")
     event, recorded = values.get("event_date"), values.get("record_date")
     if event and recorded and (recorded - event).days > standard.max_days_to_record:
-        add("record_date", f"Recorded {(recorded - event).days} days after the event; the standard allows "
-                           f"{standard.max_days_to_record}.")
+        add(
+            "record_date",
+            f"Recorded {(recorded - event).days} days after the event; the standard allows "
+            f"{standard.max_days_to_record}.",
+        )
     return errors
 
 
@@ -73,8 +99,11 @@ def _validate(values: dict, threat: Threat, standard: Standard) -> None:
         add("record_date", "The record date cannot be before the event.")
     tactic = values.get("tactic")
     if tactic is not None and values.get("four_p") and tactic.four_p != values["four_p"]:
-        add("tactic", f"{tactic.label} is a {tactic.get_four_p_display()} tactic, not "
-                      f"{values['four_p'].capitalize()}.")
+        add(
+            "tactic",
+            f"{tactic.label} is a {tactic.get_four_p_display()} tactic, not "
+            f"{values['four_p'].capitalize()}.",
+        )
     lead = values.get("lead")
     if values.get("disruption_type") == DisruptionType.SUPPORT:
         if lead is None:
@@ -106,51 +135,86 @@ def may_moderate(user, disruption: Disruption) -> bool:
     if not policy.can(user, Action.VIEW, disruption.threat):
         return False
     region = disruption.threat.owner.region_id
-    return region is not None and any(m.role == Role.MODERATOR and m.organisation.region_id == region
-                                      for m in user.active_memberships)
+    return region is not None and any(
+        m.role == Role.MODERATOR and m.organisation.region_id == region
+        for m in user.active_memberships
+    )
 
 
 def _next_reference() -> str:
-    last = (Disruption.objects.filter(reference__startswith="DIS-").order_by("-reference")
-            .values_list("reference", flat=True).first())
+    last = (
+        Disruption.objects.filter(reference__startswith="DIS-")
+        .order_by("-reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
     number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
     return f"DIS-{number:06d}"
 
 
 @transaction.atomic
-def record_disruption(user, threat: Threat, *, recording_organisation, nominals=(), reference: str = "",
-                      status: str = DisruptionStatus.DRAFT, **values) -> Disruption:
+def record_disruption(
+    user,
+    threat: Threat,
+    *,
+    recording_organisation,
+    nominals=(),
+    reference: str = "",
+    status: str = DisruptionStatus.DRAFT,
+    **values,
+) -> Disruption:
     """Record a draft disruption against ``threat`` for ``recording_organisation``."""
     if not policy.can(user, Action.VIEW, threat):
         raise Http404("No such record.")
     if recording_organisation.pk not in user.organisation_ids:
-        raise ValidationError({"recording_organisation": ["Record disruptions for your own organisation."]})
+        raise ValidationError(
+            {"recording_organisation": ["Record disruptions for your own organisation."]}
+        )
     values.setdefault("record_date", timezone.localdate())
     values.setdefault("disruption_type", DisruptionType.LEAD)
     if not may_record(user, threat, recording_organisation, values["disruption_type"]):
-        raise PermissionDenied("Partners may record support disruptions on threats shared with them; "
-                               "police staff need a working role.")
+        raise PermissionDenied(
+            "Partners may record support disruptions on threats shared with them; "
+            "police staff need a working role."
+        )
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     standard = current_standard()
     _validate(values, threat, standard)
     disruption = Disruption.objects.create(
-        reference=(reference or "").strip() or _next_reference(), threat=threat, standard=standard,
-        recording_organisation=recording_organisation, recorder=user, status=status, **values,
+        reference=(reference or "").strip() or _next_reference(),
+        threat=threat,
+        standard=standard,
+        recording_organisation=recording_organisation,
+        recorder=user,
+        status=status,
+        **values,
     )
     disruption.nominals.set(nominals)
-    audit.record(AuditAction.CREATE, disruption, user=user, changes={"after": audit.snapshot(disruption)})
+    audit.record(
+        AuditAction.CREATE, disruption, user=user, changes={"after": audit.snapshot(disruption)}
+    )
     return disruption
 
 
 @transaction.atomic
 def update_disruption(user, disruption: Disruption, **values) -> Disruption:
-    disruption = Disruption.objects.select_for_update().select_related("threat").get(pk=disruption.pk)
+    disruption = (
+        Disruption.objects.select_for_update().select_related("threat").get(pk=disruption.pk)
+    )
     if disruption.recorder_id != user.pk and not policy.can(user, Action.CHANGE, disruption.threat):
-        raise PermissionDenied("Only the recorder or the threat's owners may change this disruption.")
+        raise PermissionDenied(
+            "Only the recorder or the threat's owners may change this disruption."
+        )
     if not disruption.is_editable:
-        raise ValidationError({"status": [f"A {disruption.get_status_display().lower()} disruption cannot be changed."]})
+        raise ValidationError(
+            {
+                "status": [
+                    f"A {disruption.get_status_display().lower()} disruption cannot be changed."
+                ]
+            }
+        )
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
@@ -168,27 +232,44 @@ def update_disruption(user, disruption: Disruption, **values) -> Disruption:
 
 
 def _locked(disruption: Disruption) -> Disruption:
-    return Disruption.objects.select_for_update().select_related("threat", "threat__owner").get(pk=disruption.pk)
+    return (
+        Disruption.objects.select_for_update()
+        .select_related("threat", "threat__owner")
+        .get(pk=disruption.pk)
+    )
 
 
 @transaction.atomic
 def submit_disruption(user, disruption: Disruption) -> Disruption:
     disruption = _locked(disruption)
     if disruption.recorder_id != user.pk and not policy.can(user, Action.CHANGE, disruption.threat):
-        raise PermissionDenied("Only the recorder or the threat's owners may submit this disruption.")
+        raise PermissionDenied(
+            "Only the recorder or the threat's owners may submit this disruption."
+        )
     return transition(user, disruption, "submit", TRANSITIONS)
 
 
 @transaction.atomic
-def moderate_disruption(user, disruption: Disruption, decision: str, reason: str = "") -> Disruption:
+def moderate_disruption(
+    user, disruption: Disruption, decision: str, reason: str = ""
+) -> Disruption:
     """``decision`` is approve, return or reject; returning and rejecting need a reason."""
     if decision not in ("approve", "return", "reject"):
         raise ValidationError({"decision": ["Choose approve, return or reject."]})
     disruption = _locked(disruption)
     if not may_moderate(user, disruption):
-        raise PermissionDenied("Moderation needs a moderator of the owning region who did not record it.")
+        raise PermissionDenied(
+            "Moderation needs a moderator of the owning region who did not record it."
+        )
     if decision != "approve" and not (reason or "").strip():
         raise ValidationError({"reason": [f"Say why the disruption is being {decision}ed."]})
-    return transition(user, disruption, decision, TRANSITIONS, reason=(reason or "").strip(), moderator=user,
-                      moderated_at=timezone.now(), decision_reason=(reason or "").strip())
-
+    return transition(
+        user,
+        disruption,
+        decision,
+        TRANSITIONS,
+        reason=(reason or "").strip(),
+        moderator=user,
+        moderated_at=timezone.now(),
+        decision_reason=(reason or "").strip(),
+    )

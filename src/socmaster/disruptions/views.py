@@ -24,9 +24,21 @@ from .models import Disruption
 
 
 def _get(request, reference) -> Disruption:
-    d = Disruption.objects.visible_to(request.user).select_related(
-        "threat", "threat__owner", "recording_organisation", "tactic", "recorder", "moderator", "standard", "lead"
-    ).filter(reference=reference).first()
+    d = (
+        Disruption.objects.visible_to(request.user)
+        .select_related(
+            "threat",
+            "threat__owner",
+            "recording_organisation",
+            "tactic",
+            "recorder",
+            "moderator",
+            "standard",
+            "lead",
+        )
+        .filter(reference=reference)
+        .first()
+    )
     if d is None:
         raise Http404("No such disruption.")
     return d
@@ -34,7 +46,9 @@ def _get(request, reference) -> Disruption:
 
 @login_required
 def disruption_list(request):
-    qs = Disruption.objects.visible_to(request.user).select_related("threat", "recording_organisation", "tactic")
+    qs = Disruption.objects.visible_to(request.user).select_related(
+        "threat", "recording_organisation", "tactic"
+    )
     for param in ("status", "four_p", "category", "disruption_type"):
         if request.GET.get(param):
             qs = qs.filter(**{param: request.GET[param]})
@@ -42,26 +56,47 @@ def disruption_list(request):
         qs = qs.filter(threat__reference=request.GET["threat"].strip())
     page = Paginator(qs.order_by("-event_date", "-id"), 25).get_page(request.GET.get("page"))
     params = "&".join(f"{k}={v}" for k, v in request.GET.items() if k != "page" and v)
-    return render(request, "disruptions/list.html", {"page_obj": page, "querystring_without_page": params + "&" if params else ""})
+    return render(
+        request,
+        "disruptions/list.html",
+        {"page_obj": page, "querystring_without_page": params + "&" if params else ""},
+    )
 
 
 @login_required
 def disruption_create(request, reference):
-    threat = policy.get_or_404(Threat.objects.select_related("owner"), request.user, reference=reference)
+    threat = policy.get_or_404(
+        Threat.objects.select_related("owner"), request.user, reference=reference
+    )
     if policy.is_read_only(request.user):
         raise PermissionDenied("Inspectors cannot record disruptions.")
 
     def save(data):
         data = dict(data)
-        disruption = services.record_disruption(request.user, threat,
-                                                recording_organisation=data.pop("recording_organisation"), **data)
-        messages.success(request, f"{disruption.reference} saved as a draft. Submit it for moderation when ready.")
+        disruption = services.record_disruption(
+            request.user, threat, recording_organisation=data.pop("recording_organisation"), **data
+        )
+        messages.success(
+            request,
+            f"{disruption.reference} saved as a draft. Submit it for moderation when ready.",
+        )
         return redirect(disruption.get_absolute_url())
 
-    form = style_form(DisruptionForm(request.POST or None, user=request.user, threat=threat,
-                                     initial={"event_date": timezone.localdate(), "record_date": timezone.localdate()}))
-    return form_page(request, form, save, template="disruptions/form.html",
-                     context={"threat": threat, "standard": services.current_standard()})
+    form = style_form(
+        DisruptionForm(
+            request.POST or None,
+            user=request.user,
+            threat=threat,
+            initial={"event_date": timezone.localdate(), "record_date": timezone.localdate()},
+        )
+    )
+    return form_page(
+        request,
+        form,
+        save,
+        template="disruptions/form.html",
+        context={"threat": threat, "standard": services.current_standard()},
+    )
 
 
 @login_required
@@ -73,22 +108,40 @@ def disruption_edit(request, reference):
         messages.success(request, "Your changes have been saved.")
         return redirect(updated.get_absolute_url())
 
-    form = style_form(DisruptionForm(request.POST or None, instance=disruption, user=request.user,
-                                     threat=disruption.threat))
-    return form_page(request, form, save, template="disruptions/form.html",
-                     context={"threat": disruption.threat, "standard": disruption.standard, "disruption": disruption})
+    form = style_form(
+        DisruptionForm(
+            request.POST or None, instance=disruption, user=request.user, threat=disruption.threat
+        )
+    )
+    return form_page(
+        request,
+        form,
+        save,
+        template="disruptions/form.html",
+        context={
+            "threat": disruption.threat,
+            "standard": disruption.standard,
+            "disruption": disruption,
+        },
+    )
 
 
 @login_required
 def disruption_detail(request, reference):
     disruption = _get(request, reference)
     record_view(request.user, disruption)
-    return render(request, "disruptions/detail.html", {
-        "d": disruption, "supports": disruption.supports.all(),
-        "may_submit": disruption.is_editable and (disruption.recorder_id == request.user.pk),
-        "may_moderate": disruption.status == DisruptionStatus.SUBMITTED and services.may_moderate(request.user, disruption),
-        "decision_form": style_form(DecisionForm()),
-    })
+    return render(
+        request,
+        "disruptions/detail.html",
+        {
+            "d": disruption,
+            "supports": disruption.supports.all(),
+            "may_submit": disruption.is_editable and (disruption.recorder_id == request.user.pk),
+            "may_moderate": disruption.status == DisruptionStatus.SUBMITTED
+            and services.may_moderate(request.user, disruption),
+            "decision_form": style_form(DecisionForm()),
+        },
+    )
 
 
 @login_required
@@ -100,11 +153,20 @@ def disruption_transition(request, reference, action):
         if action == "submit":
             services.submit_disruption(request.user, disruption)
         elif action in ("approve", "return", "reject"):
-            services.moderate_disruption(request.user, disruption, action, request.POST.get("reason", ""))
+            services.moderate_disruption(
+                request.user, disruption, action, request.POST.get("reason", "")
+            )
         else:
             raise Http404("No such action.")
-        messages.success(request, {"submit": "Submitted for moderation.", "approve": "Approved: it now counts.",
-                                   "return": "Returned to the recorder.", "reject": "Rejected."}[action])
+        messages.success(
+            request,
+            {
+                "submit": "Submitted for moderation.",
+                "approve": "Approved: it now counts.",
+                "return": "Returned to the recorder.",
+                "reject": "Rejected.",
+            }[action],
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(" ".join(v) for v in exc.message_dict.values()))
     return redirect(disruption.get_absolute_url())
@@ -112,11 +174,21 @@ def disruption_transition(request, reference, action):
 
 @login_required
 def moderation_queue(request):
-    submitted = Disruption.objects.visible_to(request.user).filter(status=DisruptionStatus.SUBMITTED).select_related(
-        "threat", "threat__owner", "recorder", "recording_organisation").order_by("record_date")
+    submitted = (
+        Disruption.objects.visible_to(request.user)
+        .filter(status=DisruptionStatus.SUBMITTED)
+        .select_related("threat", "threat__owner", "recorder", "recording_organisation")
+        .order_by("record_date")
+    )
     mine = [d for d in submitted if services.may_moderate(request.user, d)]
-    return render(request, "disruptions/queue.html", {"page_obj": Paginator(mine, 25).get_page(request.GET.get("page")),
-                                                      "querystring_without_page": ""})
+    return render(
+        request,
+        "disruptions/queue.html",
+        {
+            "page_obj": Paginator(mine, 25).get_page(request.GET.get("page")),
+            "querystring_without_page": "",
+        },
+    )
 
 
 def _period(request):
@@ -124,57 +196,103 @@ def _period(request):
     default = {"date_from": today.replace(year=today.year - 1), "date_to": today}
     form = style_form(PeriodForm(request.GET or None, initial=default))
     if request.GET and form.is_valid():
-        return form, form.cleaned_data["date_from"], form.cleaned_data["date_to"], form.cleaned_data["region"]
+        return (
+            form,
+            form.cleaned_data["date_from"],
+            form.cleaned_data["date_to"],
+            form.cleaned_data["region"],
+        )
     return form, default["date_from"], default["date_to"], None
 
 
 @login_required
 def report(request):
     form, start, end, region = _period(request)
-    data = reports.disruption_report(Disruption.objects.visible_to(request.user), start, end, region)
-    return render(request, "disruptions/report.html", {"form": form, "data": data, "start": start, "end": end,
-                                                       "query": request.GET.urlencode()})
+    data = reports.disruption_report(
+        Disruption.objects.visible_to(request.user), start, end, region
+    )
+    return render(
+        request,
+        "disruptions/report.html",
+        {"form": form, "data": data, "start": start, "end": end, "query": request.GET.urlencode()},
+    )
 
 
 @login_required
 def report_export(request, fmt):
     form, start, end, region = _period(request)
-    data = reports.disruption_report(Disruption.objects.visible_to(request.user), start, end, region)
+    data = reports.disruption_report(
+        Disruption.objects.visible_to(request.user), start, end, region
+    )
     rows = [[o["region"], o["organisation"], o["n"], o["share"]] for o in data["organisations"]]
-    return export_view(request, record_type="disruptions.report", title="The disruption report",
-                       columns=["region", "organisation", "approved_disruptions", "share_of_region_percent"],
-                       rows=lambda: (len(rows), iter(rows)), filename="disruptions", fmt=fmt,
-                       filters={"from": start.isoformat(), "to": end.isoformat()})
+    return export_view(
+        request,
+        record_type="disruptions.report",
+        title="The disruption report",
+        columns=["region", "organisation", "approved_disruptions", "share_of_region_percent"],
+        rows=lambda: (len(rows), iter(rows)),
+        filename="disruptions",
+        fmt=fmt,
+        filters={"from": start.isoformat(), "to": end.isoformat()},
+    )
 
 
 @login_required
 def extract(request):
     form, start, end, region = _period(request)
-    rows = reports.disruption_extract(Disruption.objects.visible_to(request.user), start, end, region)
-    return render(request, "disruptions/extract.html", {"form": form, "rows": rows, "start": start, "end": end,
-                                                        "columns": reports.EXTRACT_COLUMNS,
-                                                        "query": request.GET.urlencode(),
-                                                        "total": sum(r["lead_disruptions"] for r in rows)})
+    rows = reports.disruption_extract(
+        Disruption.objects.visible_to(request.user), start, end, region
+    )
+    return render(
+        request,
+        "disruptions/extract.html",
+        {
+            "form": form,
+            "rows": rows,
+            "start": start,
+            "end": end,
+            "columns": reports.EXTRACT_COLUMNS,
+            "query": request.GET.urlencode(),
+            "total": sum(r["lead_disruptions"] for r in rows),
+        },
+    )
 
 
 @login_required
 def extract_csv(request):
     form, start, end, region = _period(request)
-    rows = reports.disruption_extract(Disruption.objects.visible_to(request.user), start, end, region)
+    rows = reports.disruption_extract(
+        Disruption.objects.visible_to(request.user), start, end, region
+    )
     cols = reports.EXTRACT_COLUMNS
-    return export_view(request, record_type="disruptions.extract", title="The disruption extract", columns=cols,
-                       rows=lambda: (len(rows), ([r[c] for c in cols] for r in rows)), filename="disruption-extract",
-                       fmt="csv", filters={"from": start.isoformat(), "to": end.isoformat()})
+    return export_view(
+        request,
+        record_type="disruptions.extract",
+        title="The disruption extract",
+        columns=cols,
+        rows=lambda: (len(rows), ([r[c] for c in cols] for r in rows)),
+        filename="disruption-extract",
+        fmt="csv",
+        filters={"from": start.isoformat(), "to": end.isoformat()},
+    )
 
 
 @login_required
 def recording_audit(request):
     form, start, end, _ = _period(request)
     organisation = Organisation.objects.filter(key=request.GET.get("organisation", "")).first()
-    data = reports.recording_audit(Disruption.objects.visible_to(request.user), start, end, organisation)
-    return render(request, "disruptions/audit.html", {"form": form, "data": data, "start": start, "end": end,
-                                                      "organisation": organisation,
-                                                      "organisations": Organisation.objects.filter(
-                                                          pk__in=request.user.organisation_ids)})
-
-
+    data = reports.recording_audit(
+        Disruption.objects.visible_to(request.user), start, end, organisation
+    )
+    return render(
+        request,
+        "disruptions/audit.html",
+        {
+            "form": form,
+            "data": data,
+            "start": start,
+            "end": end,
+            "organisation": organisation,
+            "organisations": Organisation.objects.filter(pk__in=request.user.organisation_ids),
+        },
+    )

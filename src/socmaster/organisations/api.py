@@ -23,7 +23,9 @@ class OrganisationField(serializers.Field):
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or "\x00" in data:
-            raise serializers.ValidationError("Give the organisation's name, short name, alias or key.")
+            raise serializers.ValidationError(
+                "Give the organisation's name, short name, alias or key."
+            )
         org = Organisation.objects.filter(key=data).first()
         if org is not None:
             return org
@@ -66,7 +68,15 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "email", "job_title", "is_active", "memberships"]
+        fields = [
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "job_title",
+            "is_active",
+            "memberships",
+        ]
 
 
 class UserCreateSerializer(serializers.Serializer):
@@ -76,7 +86,9 @@ class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, default="")
     job_title = serializers.CharField(max_length=120, required=False, default="")
     organisation = OrganisationField()
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), allow_empty=False
+    )
     password = serializers.CharField(write_only=True, required=False, allow_blank=True, default="")
 
 
@@ -90,7 +102,9 @@ class UserViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["username", "last_name"]
 
     def get_queryset(self):
-        return policy.visible_users(User.objects.prefetch_related("memberships__organisation"), self.request.user).order_by("username")
+        return policy.visible_users(
+            User.objects.prefetch_related("memberships__organisation"), self.request.user
+        ).order_by("username")
 
     def get_serializer_class(self):
         return UserCreateSerializer if self.action == "create" else UserSerializer

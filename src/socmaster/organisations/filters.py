@@ -19,5 +19,7 @@ class OrganisationFilter(django_filters.FilterSet):
 
         key = normalise_name(value)
         return queryset.filter(
-            Q(normalised_name__contains=key) | Q(normalised_short_name__contains=key) | Q(aliases__normalised__contains=key)
+            Q(normalised_name__contains=key)
+            | Q(normalised_short_name__contains=key)
+            | Q(aliases__normalised__contains=key)
         ).distinct()

@@ -13,11 +13,15 @@ class UserCreateForm(forms.Form):
     job_title = forms.CharField(max_length=120, required=False)
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
     roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
-    password = forms.CharField(widget=forms.PasswordInput, help_text="At least 12 characters, not a common password.")
+    password = forms.CharField(
+        widget=forms.PasswordInput, help_text="At least 12 characters, not a common password."
+    )
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations if organisations is not None else Organisation.objects.none()
+        self.fields["organisation"].queryset = (
+            organisations if organisations is not None else Organisation.objects.none()
+        )
 
     def clean_username(self):
         value = self.cleaned_data["username"].strip()
@@ -32,4 +36,6 @@ class RolesForm(forms.Form):
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations if organisations is not None else Organisation.objects.none()
+        self.fields["organisation"].queryset = (
+            organisations if organisations is not None else Organisation.objects.none()
+        )

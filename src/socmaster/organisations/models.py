@@ -37,7 +37,9 @@ class OrganisationQuerySet(models.QuerySet):
         )
         if found is None:
             hints = list(
-                self.filter(normalised_name__contains=key.split(" ")[0]).values_list("name", flat=True)[:3]
+                self.filter(normalised_name__contains=key.split(" ")[0]).values_list(
+                    "name", flat=True
+                )[:3]
             )
             hint = f" Did you mean: {', '.join(hints)}?" if hints else ""
             raise Organisation.DoesNotExist(f"Unknown organisation '{name}'.{hint}")
@@ -45,17 +47,27 @@ class OrganisationQuerySet(models.QuerySet):
 
 
 class Organisation(models.Model):
-    key = models.SlugField(max_length=80, unique=True, help_text="Stable identifier used in URLs and imports.")
+    key = models.SlugField(
+        max_length=80, unique=True, help_text="Stable identifier used in URLs and imports."
+    )
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=80)
     type = models.CharField(max_length=32, choices=OrganisationType.choices, db_index=True)
     region = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="region_members",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="region_members",
         limit_choices_to={"type": OrganisationType.REGION},
         help_text="The region this organisation belongs to (a region belongs to itself).",
     )
     rocu = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="collaborating_forces",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="collaborating_forces",
         limit_choices_to={"type": OrganisationType.ROCU},
     )
     normalised_name = models.CharField(max_length=200, unique=True, editable=False)
@@ -124,7 +136,11 @@ class User(AbstractUser):
     """A person who signs in. Organisations and roles come from :class:`Membership`."""
 
     home_organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="home_users",
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="home_users",
         help_text="The organisation shown in the header; must be one of the user's memberships.",
     )
     job_title = models.CharField(max_length=120, blank=True)
@@ -156,7 +172,9 @@ class User(AbstractUser):
         return frozenset(m.role for m in self.active_memberships)
 
     def roles_in(self, organisation_id: int) -> frozenset[str]:
-        return frozenset(m.role for m in self.active_memberships if m.organisation_id == organisation_id)
+        return frozenset(
+            m.role for m in self.active_memberships if m.organisation_id == organisation_id
+        )
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -172,7 +190,9 @@ class Membership(models.Model):
     """A user holds a role in an organisation, for a period."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
     role = models.CharField(max_length=32, choices=Role.choices)
     valid_from = models.DateField(default=timezone.localdate)
     valid_to = models.DateField(null=True, blank=True)
@@ -180,7 +200,9 @@ class Membership(models.Model):
     class Meta:
         ordering = ["organisation__name", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation", "role"], name="unique_membership_role"),
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"], name="unique_membership_role"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,9 @@ def read_reference(path: Path = DATA_FILE) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["organisations"]
 
 
-def load_reference(Organisation, OrganisationAlias, OrganisationChange, rows: list[dict] | None = None) -> int:
+def load_reference(
+    Organisation, OrganisationAlias, OrganisationChange, rows: list[dict] | None = None
+) -> int:
     """Create or update each organisation by its key. Model classes are passed in so a
     migration can use its historical models. Returns the number of organisations loaded."""
     from .models import normalise_name
@@ -57,16 +59,29 @@ def load_reference(Organisation, OrganisationAlias, OrganisationChange, rows: li
             )
         for change in row.get("history", []):
             until = dt.date.fromisoformat(change["until"])
-            for value, kind in ((change.get("from_name"), "former_name"), (change.get("from_short_name"), "former_short_name")):
+            for value, kind in (
+                (change.get("from_name"), "former_name"),
+                (change.get("from_short_name"), "former_short_name"),
+            ):
                 if value:
                     OrganisationAlias.objects.update_or_create(
                         normalised=normalise_name(value),
-                        defaults={"organisation": org, "alias": value, "kind": kind, "valid_until": until},
+                        defaults={
+                            "organisation": org,
+                            "alias": value,
+                            "kind": kind,
+                            "valid_until": until,
+                        },
                     )
             OrganisationChange.objects.get_or_create(
-                organisation=org, kind=change.get("kind", "renamed"), effective=until,
+                organisation=org,
+                kind=change.get("kind", "renamed"),
+                effective=until,
                 defaults={
-                    "before": {"name": change.get("from_name"), "short_name": change.get("from_short_name")},
+                    "before": {
+                        "name": change.get("from_name"),
+                        "short_name": change.get("from_short_name"),
+                    },
                     "after": {"name": row["name"], "short_name": row["short_name"]},
                     "note": "From the reference list.",
                 },

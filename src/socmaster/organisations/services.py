@@ -34,7 +34,9 @@ def _check_roles(roles) -> list[str]:
     roles = list(dict.fromkeys(roles))
     bad = [r for r in roles if r not in Role.values]
     if bad:
-        raise ValidationError({"roles": [f"Unknown role(s): {', '.join(bad)}. Choose from {', '.join(Role.values)}."]})
+        raise ValidationError(
+            {"roles": [f"Unknown role(s): {', '.join(bad)}. Choose from {', '.join(Role.values)}."]}
+        )
     if not roles:
         raise ValidationError({"roles": ["Give the user at least one role."]})
     return roles
@@ -42,11 +44,21 @@ def _check_roles(roles) -> list[str]:
 
 @transaction.atomic
 def create_user(
-    actor, *, username: str, organisation: Organisation, roles, password: str | None = None,
-    first_name: str = "", last_name: str = "", email: str = "", job_title: str = "",
+    actor,
+    *,
+    username: str,
+    organisation: Organisation,
+    roles,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    job_title: str = "",
 ) -> User:
     """Create a user with roles in ``organisation``. ``actor`` None means an operator at the CLI."""
-    if actor is not None and not (actor.is_superuser or organisation.pk in policy.administered_organisation_ids(actor)):
+    if actor is not None and not (
+        actor.is_superuser or organisation.pk in policy.administered_organisation_ids(actor)
+    ):
         raise PermissionDenied("Administrators manage users of their own organisation only.")
     roles = _check_roles(roles)
     errors: dict[str, list[str]] = {}
@@ -56,11 +68,19 @@ def create_user(
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = [f"The user name '{username}' is already taken."]
     if Role.INSPECTOR in roles and organisation.type != OrganisationType.INSPECTORATE:
-        errors.setdefault("roles", []).append("Only inspectorate staff can hold the inspector role.")
+        errors.setdefault("roles", []).append(
+            "Only inspectorate staff can hold the inspector role."
+        )
     if Role.PARTNER_USER in roles and not organisation.is_partner:
         errors.setdefault("roles", []).append("The partner user role is for partner organisations.")
-    user = User(username=username, first_name=first_name, last_name=last_name, email=email,
-                job_title=job_title, home_organisation=organisation)
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        job_title=job_title,
+        home_organisation=organisation,
+    )
     if password:
         try:
             validate_password(password, user)
@@ -76,8 +96,12 @@ def create_user(
     for role in roles:
         Membership.objects.create(user=user, organisation=organisation, role=role)
     audit.record(
-        AuditAction.CREATE, user, user=actor,
-        changes={"after": audit.snapshot(user) | {"memberships": [[organisation.pk, r] for r in roles]}},
+        AuditAction.CREATE,
+        user,
+        user=actor,
+        changes={
+            "after": audit.snapshot(user) | {"memberships": [[organisation.pk, r] for r in roles]}
+        },
     )
     return user
 
@@ -85,15 +109,23 @@ def create_user(
 @transaction.atomic
 def set_roles(actor, target: User, organisation: Organisation, roles) -> None:
     """Replace ``target``'s roles in ``organisation``."""
-    if actor is not None and not (actor.is_superuser or organisation.pk in policy.administered_organisation_ids(actor)):
+    if actor is not None and not (
+        actor.is_superuser or organisation.pk in policy.administered_organisation_ids(actor)
+    ):
         raise PermissionDenied("Administrators manage users of their own organisation only.")
     roles = _check_roles(roles)
-    before = sorted(target.memberships.filter(organisation=organisation).values_list("role", flat=True))
+    before = sorted(
+        target.memberships.filter(organisation=organisation).values_list("role", flat=True)
+    )
     target.memberships.filter(organisation=organisation).exclude(role__in=roles).delete()
     for role in roles:
         Membership.objects.get_or_create(user=target, organisation=organisation, role=role)
-    audit.record(AuditAction.UPDATE, target, user=actor,
-                 changes={f"roles@{organisation.key}": {"before": before, "after": sorted(roles)}})
+    audit.record(
+        AuditAction.UPDATE,
+        target,
+        user=actor,
+        changes={f"roles@{organisation.key}": {"before": before, "after": sorted(roles)}},
+    )
 
 
 @transaction.atomic
@@ -104,42 +136,73 @@ def set_active(actor, target: User, active: bool) -> None:
         return
     target.is_active = active
     target.save(update_fields=["is_active"])
-    audit.record(AuditAction.UPDATE, target, user=actor,
-                 changes={"is_active": {"before": not active, "after": active}})
+    audit.record(
+        AuditAction.UPDATE,
+        target,
+        user=actor,
+        changes={"is_active": {"before": not active, "after": active}},
+    )
 
 
 @transaction.atomic
-def rename_organisation(actor, organisation: Organisation, *, name: str, short_name: str | None = None,
-                        effective: dt.date) -> Organisation:
+def rename_organisation(
+    actor,
+    organisation: Organisation,
+    *,
+    name: str,
+    short_name: str | None = None,
+    effective: dt.date,
+) -> Organisation:
     """Rename an organisation; the old names stay as former names so old records still resolve."""
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     short_name = short_name or organisation.short_name
     key = normalise_name(name)
-    clash = Organisation.objects.filter(normalised_name=key).exclude(pk=organisation.pk).exists() or (
+    clash = Organisation.objects.filter(normalised_name=key).exclude(
+        pk=organisation.pk
+    ).exists() or (
         OrganisationAlias.objects.filter(normalised=key).exclude(organisation=organisation).exists()
     )
     if clash:
         raise ValidationError({"name": [f"Another organisation is already called '{name}'."]})
     OrganisationAlias.objects.filter(organisation=organisation, normalised=key).delete()
     before = {"name": organisation.name, "short_name": organisation.short_name}
-    for old, kind in ((organisation.name, AliasKind.FORMER_NAME), (organisation.short_name, AliasKind.FORMER_SHORT_NAME)):
+    for old, kind in (
+        (organisation.name, AliasKind.FORMER_NAME),
+        (organisation.short_name, AliasKind.FORMER_SHORT_NAME),
+    ):
         if normalise_name(old) not in {normalise_name(name), normalise_name(short_name)}:
             OrganisationAlias.objects.update_or_create(
                 normalised=normalise_name(old),
-                defaults={"organisation": organisation, "alias": old, "kind": kind, "valid_until": effective},
+                defaults={
+                    "organisation": organisation,
+                    "alias": old,
+                    "kind": kind,
+                    "valid_until": effective,
+                },
             )
     organisation.name, organisation.short_name = name, short_name
     organisation.save()
     after = {"name": name, "short_name": short_name}
-    OrganisationChange.objects.create(organisation=organisation, kind=ChangeKind.RENAMED,
-                                      effective=effective, before=before, after=after)
+    OrganisationChange.objects.create(
+        organisation=organisation,
+        kind=ChangeKind.RENAMED,
+        effective=effective,
+        before=before,
+        after=after,
+    )
     audit.record(AuditAction.UPDATE, organisation, user=actor, changes=audit.diff(before, after))
     return organisation
 
 
 @transaction.atomic
-def move_organisation(actor, organisation: Organisation, *, region: Organisation, rocu: Organisation | None,
-                      effective: dt.date) -> Organisation:
+def move_organisation(
+    actor,
+    organisation: Organisation,
+    *,
+    region: Organisation,
+    rocu: Organisation | None,
+    effective: dt.date,
+) -> Organisation:
     """Move a force to another region or ROCU, keeping the history of where it was."""
     errors = {}
     if region.type != OrganisationType.REGION:
@@ -149,12 +212,19 @@ def move_organisation(actor, organisation: Organisation, *, region: Organisation
     if errors:
         raise ValidationError(errors)
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    before = {"region": organisation.region.name if organisation.region else None,
-              "rocu": organisation.rocu.name if organisation.rocu else None}
+    before = {
+        "region": organisation.region.name if organisation.region else None,
+        "rocu": organisation.rocu.name if organisation.rocu else None,
+    }
     organisation.region, organisation.rocu = region, rocu
     organisation.save()
     after = {"region": region.name, "rocu": rocu.name if rocu else None}
-    OrganisationChange.objects.create(organisation=organisation, kind=ChangeKind.MOVED,
-                                      effective=effective, before=before, after=after)
+    OrganisationChange.objects.create(
+        organisation=organisation,
+        kind=ChangeKind.MOVED,
+        effective=effective,
+        before=before,
+        after=after,
+    )
     audit.record(AuditAction.UPDATE, organisation, user=actor, changes=audit.diff(before, after))
     return organisation

@@ -31,30 +31,55 @@ SECTION_FIELDS = {
 class PlanActionSerializer(serializers.ModelSerializer):
     plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.all())
     threat = serializers.CharField(source="plan.threat.reference", read_only=True)
-    owner_user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), required=False,
-                                              allow_null=True)
+    owner_user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    )
     owner_organisation = OrganisationField(required=False, allow_null=True)
-    disruptions = serializers.SlugRelatedField(slug_field="reference", queryset=Disruption.objects.all(), many=True,
-                                               required=False)
+    disruptions = serializers.SlugRelatedField(
+        slug_field="reference", queryset=Disruption.objects.all(), many=True, required=False
+    )
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = PlanAction
-        fields = ["id", "plan", "threat", "four_p", "description", "owner_user", "owner_organisation", "start_date",
-                  "due_date", "status", "result", "completed_on", "disruptions", "created_at", "updated_at",
-                  "updated_by"]
+        fields = [
+            "id",
+            "plan",
+            "threat",
+            "four_p",
+            "description",
+            "owner_user",
+            "owner_organisation",
+            "start_date",
+            "due_date",
+            "status",
+            "result",
+            "completed_on",
+            "disruptions",
+            "created_at",
+            "updated_at",
+            "updated_by",
+        ]
         read_only_fields = ["id", "completed_on", "created_at", "updated_at"]
 
     def create(self, validated_data):
         plan = validated_data.pop("plan")
-        return services.add_action(self.context["request"].user, plan,
-                                   disruptions=validated_data.pop("disruptions", []), **validated_data)
+        return services.add_action(
+            self.context["request"].user,
+            plan,
+            disruptions=validated_data.pop("disruptions", []),
+            **validated_data,
+        )
 
     def update(self, instance, validated_data):
         if "plan" in validated_data and validated_data.pop("plan") != instance.plan:
             raise serializers.ValidationError({"plan": ["An action cannot move to another plan."]})
-        return services.update_action(self.context["request"].user, instance,
-                                      disruptions=validated_data.pop("disruptions", None), **validated_data)
+        return services.update_action(
+            self.context["request"].user,
+            instance,
+            disruptions=validated_data.pop("disruptions", None),
+            **validated_data,
+        )
 
 
 class PlanReviewSerializer(serializers.ModelSerializer):
@@ -63,7 +88,16 @@ class PlanReviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanReview
-        fields = ["id", "plan", "reviewer", "reviewer_role", "reviewed_on", "outcome", "comments", "created_at"]
+        fields = [
+            "id",
+            "plan",
+            "reviewer",
+            "reviewer_role",
+            "reviewed_on",
+            "outcome",
+            "comments",
+            "created_at",
+        ]
         read_only_fields = ["id", "reviewer", "reviewer_role", "created_at"]
 
     def create(self, validated_data):
@@ -75,25 +109,54 @@ class PlanSerializer(serializers.ModelSerializer):
     threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    partner_sections = serializers.ListField(child=serializers.ChoiceField(choices=PartnerSection.choices),
-                                             required=False)
+    partner_sections = serializers.ListField(
+        child=serializers.ChoiceField(choices=PartnerSection.choices), required=False
+    )
     add_suggested_actions = serializers.BooleanField(write_only=True, required=False, default=False)
     actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Plan
-        fields = ["id", "threat", "version", "status", "author", "author_role", "aim", *OBJECTIVE_FIELDS.values(),
-                  "intelligence_gaps", "safeguarding_plans", "investigation_plans", "review_frequency_days",
-                  "partner_sections", "add_suggested_actions", "actions", "created_at", "updated_at", "updated_by",
-                  "superseded_at"]
-        read_only_fields = ["id", "version", "status", "author", "author_role", "created_at", "updated_at",
-                            "superseded_at"]
+        fields = [
+            "id",
+            "threat",
+            "version",
+            "status",
+            "author",
+            "author_role",
+            "aim",
+            *OBJECTIVE_FIELDS.values(),
+            "intelligence_gaps",
+            "safeguarding_plans",
+            "investigation_plans",
+            "review_frequency_days",
+            "partner_sections",
+            "add_suggested_actions",
+            "actions",
+            "created_at",
+            "updated_at",
+            "updated_by",
+            "superseded_at",
+        ]
+        read_only_fields = [
+            "id",
+            "version",
+            "status",
+            "author",
+            "author_role",
+            "created_at",
+            "updated_at",
+            "superseded_at",
+        ]
         validators = []  # one current plan per threat: the service checks it and says so on the threat field
 
     def get_actions(self, plan) -> list[dict]:
         actions = services.visible_actions(self.context["request"].user, plan).select_related(
-            "plan__threat", "owner_user", "owner_organisation", "updated_by")
-        return PlanActionSerializer(actions.prefetch_related("disruptions"), many=True, context=self.context).data
+            "plan__threat", "owner_user", "owner_organisation", "updated_by"
+        )
+        return PlanActionSerializer(
+            actions.prefetch_related("disruptions"), many=True, context=self.context
+        ).data
 
     def to_representation(self, plan):
         data = super().to_representation(plan)
@@ -107,7 +170,11 @@ class PlanSerializer(serializers.ModelSerializer):
         return data
 
     def validate(self, attrs):
-        if self.instance is not None and "threat" in attrs and attrs.pop("threat") != self.instance.threat:
+        if (
+            self.instance is not None
+            and "threat" in attrs
+            and attrs.pop("threat") != self.instance.threat
+        ):
             raise serializers.ValidationError({"threat": ["A plan cannot move to another threat."]})
         return attrs
 
@@ -131,8 +198,12 @@ class AuditedRetrieveMixin:
         return Response(self.get_serializer(self.opened(request, self.get_object())).data)
 
 
-class PlanViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                  viewsets.ReadOnlyModelViewSet):
+class PlanViewSet(
+    AuditedRetrieveMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     """4P plans. Filter with ?threat=REF and ?status=current. Opening a plan is audited; a plan of a
     threat with restricted handling needs a reason (X-Reason header or ?reason=)."""
 
@@ -142,8 +213,11 @@ class PlanViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, mixins.UpdateMo
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        qs = Plan.objects.visible_to(self.request.user).select_related(
-            "threat", "threat__owner", "author", "updated_by").order_by("threat__reference", "-version")
+        qs = (
+            Plan.objects.visible_to(self.request.user)
+            .select_related("threat", "threat__owner", "author", "updated_by")
+            .order_by("threat__reference", "-version")
+        )
         if self.request.query_params.get("threat"):
             qs = qs.filter(threat__reference=self.request.query_params["threat"])
         return qs
@@ -153,33 +227,56 @@ class PlanViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, mixins.UpdateMo
         data = self.get_serializer(plan).data
         if plan.is_current and services.has_full_view(request.user, plan):
             result = quality.evaluate(Plan.objects.filter(pk=plan.pk), user=request.user)[0]
-            data["quality"] = {"next_review_due": result.next_review_due,
-                               "failures": [{"check": f.key, "title": f.title, "reason": f.reason}
-                                            for f in result.failures]}
+            data["quality"] = {
+                "next_review_due": result.next_review_due,
+                "failures": [
+                    {"check": f.key, "title": f.title, "reason": f.reason} for f in result.failures
+                ],
+            }
         return Response(data)
 
     @extend_schema(request=None, responses=PlanSerializer)
     @action(detail=True, methods=["post"], url_path="new-version")
     def new_version(self, request, pk=None):
         plan = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(self.get_serializer(services.new_version(request.user, plan)).data, status=201)
+        return Response(
+            self.get_serializer(services.new_version(request.user, plan)).data, status=201
+        )
 
-    @extend_schema(responses=inline_serializer("PlanQualityRow", {
-        "threat": serializers.CharField(), "organisation": serializers.CharField(),
-        "region": serializers.CharField(), "lro": serializers.CharField(), "plan_version": serializers.CharField(),
-        "checks_failed": serializers.CharField(), "next_review_due": serializers.CharField()}, many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "PlanQualityRow",
+            {
+                "threat": serializers.CharField(),
+                "organisation": serializers.CharField(),
+                "region": serializers.CharField(),
+                "lro": serializers.CharField(),
+                "plan_version": serializers.CharField(),
+                "checks_failed": serializers.CharField(),
+                "next_review_due": serializers.CharField(),
+            },
+            many=True,
+        )
+    )
     @action(detail=False, methods=["get"])
     def quality(self, request):
         """One row per current plan you may see and per managed threat without a plan, with failed checks."""
         threats = Threat.objects.visible_to(request.user)
-        rows = quality.report(threats, Plan.objects.visible_to(request.user).filter(threat__in=threats),
-                              user=request.user)
+        rows = quality.report(
+            threats,
+            Plan.objects.visible_to(request.user).filter(threat__in=threats),
+            user=request.user,
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([r.as_row() for r in page])
 
 
-class PlanActionViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                        viewsets.ReadOnlyModelViewSet):
+class PlanActionViewSet(
+    AuditedRetrieveMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     """Plan actions you may see: those of plans whose threat you may see, and those you or your
     organisation hold. Holders may change status, result and start date."""
 
@@ -189,12 +286,19 @@ class PlanActionViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, mixins.Up
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return PlanAction.objects.visible_to(self.request.user).select_related(
-            "plan", "plan__threat", "owner_user", "owner_organisation", "updated_by").prefetch_related(
-            "disruptions").order_by("due_date", "id")
+        return (
+            PlanAction.objects.visible_to(self.request.user)
+            .select_related(
+                "plan", "plan__threat", "owner_user", "owner_organisation", "updated_by"
+            )
+            .prefetch_related("disruptions")
+            .order_by("due_date", "id")
+        )
 
 
-class PlanReviewViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PlanReviewViewSet(
+    AuditedRetrieveMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Quality-assurance reviews of plans whose threat you may see, and of plans where you hold an
     action and the LRO shows holders the reviews."""
 
@@ -203,7 +307,11 @@ class PlanReviewViewSet(AuditedRetrieveMixin, mixins.CreateModelMixin, viewsets.
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        return PlanReview.objects.visible_to(self.request.user).select_related("plan", "plan__threat", "reviewer").order_by("-reviewed_on", "-id")
+        return (
+            PlanReview.objects.visible_to(self.request.user)
+            .select_related("plan", "plan__threat", "reviewer")
+            .order_by("-reviewed_on", "-id")
+        )
 
 
 class PlanTemplateSerializer(serializers.ModelSerializer):
@@ -211,8 +319,16 @@ class PlanTemplateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanTemplate
-        fields = ["id", "organisation", "threat_type", "name", "aim", *OBJECTIVE_FIELDS.values(),
-                  "suggested_actions", "updated_at"]
+        fields = [
+            "id",
+            "organisation",
+            "threat_type",
+            "name",
+            "aim",
+            *OBJECTIVE_FIELDS.values(),
+            "suggested_actions",
+            "updated_at",
+        ]
 
 
 class PlanTemplateViewSet(viewsets.ReadOnlyModelViewSet):
@@ -223,6 +339,11 @@ class PlanTemplateViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         own = getattr(self.request.user, "organisation_ids", frozenset())
-        return (PlanTemplate.objects.filter(organisation__isnull=True)
-                | PlanTemplate.objects.filter(organisation__in=own)).select_related(
-            "organisation").order_by("threat_type", "id")
+        return (
+            (
+                PlanTemplate.objects.filter(organisation__isnull=True)
+                | PlanTemplate.objects.filter(organisation__in=own)
+            )
+            .select_related("organisation")
+            .order_by("threat_type", "id")
+        )

@@ -4,8 +4,16 @@ from django.db import models
 
 from socmaster.disruptions.choices import FourP
 
-__all__ = ["FourP", "ActionStatus", "OPEN_STATUSES", "PlanStatus", "ReviewOutcome", "ReviewerRole",
-           "PartnerSection", "AuthorRole"]
+__all__ = [
+    "FourP",
+    "ActionStatus",
+    "OPEN_STATUSES",
+    "PlanStatus",
+    "ReviewOutcome",
+    "ReviewerRole",
+    "PartnerSection",
+    "AuthorRole",
+]
 
 
 class ActionStatus(models.TextChoices):

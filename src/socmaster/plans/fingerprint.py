@@ -47,7 +47,9 @@ def signature(lines: list[str], min_words: int) -> list[int]:
     tokens = [w for line in lines for w in line.split()]
     if len(tokens) < max(min_words, SHINGLE):
         return []
-    shingles = {" ".join(tokens[i:i + SHINGLE]).encode() for i in range(len(tokens) - SHINGLE + 1)}
+    shingles = {
+        " ".join(tokens[i : i + SHINGLE]).encode() for i in range(len(tokens) - SHINGLE + 1)
+    }
     minhash = MinHash(num_perm=NUM_PERM, seed=1)
     minhash.update_batch(sorted(shingles))
     return [int(v) for v in minhash.hashvalues]
@@ -57,8 +59,10 @@ def bands(sig: list[int]) -> list[tuple[int, int]]:
     """(band number, 64-bit signed value) for each band of a signature."""
     out = []
     for b in range(BANDS if sig else 0):
-        chunk = ",".join(str(v) for v in sig[b * ROWS:(b + 1) * ROWS]).encode()
-        out.append((b, int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "big", signed=True)))
+        chunk = ",".join(str(v) for v in sig[b * ROWS : (b + 1) * ROWS]).encode()
+        out.append(
+            (b, int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "big", signed=True))
+        )
     return out
 
 

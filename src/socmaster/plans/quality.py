@@ -31,23 +31,54 @@ class Check:
 
 
 CHECKS = [
-    Check("no_plan", "Managed threat with no plan", "Every managed threat needs a 4P plan owned by its LRO."),
+    Check(
+        "no_plan",
+        "Managed threat with no plan",
+        "Every managed threat needs a 4P plan owned by its LRO.",
+    ),
     Check("no_lro", "No LRO", "The threat has no lead responsible officer to own the plan."),
-    Check("written_by_sio", "Written by the SIO", "The plan was written by a senior investigating officer rather "
-                                                  "than the LRO; such plans tend to be pursue-only."),
-    Check("missing_p", "A P with no actions", "Each of Pursue, Prevent, Protect and Prepare needs at least one "
-                                              "action."),
+    Check(
+        "written_by_sio",
+        "Written by the SIO",
+        "The plan was written by a senior investigating officer rather "
+        "than the LRO; such plans tend to be pursue-only.",
+    ),
+    Check(
+        "missing_p",
+        "A P with no actions",
+        "Each of Pursue, Prevent, Protect and Prepare needs at least one action.",
+    ),
     Check("pursue_only", "Pursue-only plan", "All the plan's actions are Pursue actions."),
-    Check("undated_actions", "Actions without owner or dates", "Every action needs an owner, a start date and a "
-                                                               "due date."),
-    Check("no_result", "Completed actions without a result", "A completed action must record what it achieved."),
-    Check("overdue_actions", "Overdue actions", "Actions not complete or cancelled after their due date."),
-    Check("review_overdue", "No review within the review period", "Supervisors must review the plan at least "
-                                                                  "as often as its review period."),
-    Check("copied_text", "Text copied from another plan", "The plan's own text (template text aside) is nearly "
-                                                          "the same as another plan's."),
-    Check("not_updated", "Not updated recently", "Neither the plan nor its actions have changed for longer "
-                                                 "than the limit."),
+    Check(
+        "undated_actions",
+        "Actions without owner or dates",
+        "Every action needs an owner, a start date and a due date.",
+    ),
+    Check(
+        "no_result",
+        "Completed actions without a result",
+        "A completed action must record what it achieved.",
+    ),
+    Check(
+        "overdue_actions",
+        "Overdue actions",
+        "Actions not complete or cancelled after their due date.",
+    ),
+    Check(
+        "review_overdue",
+        "No review within the review period",
+        "Supervisors must review the plan at least as often as its review period.",
+    ),
+    Check(
+        "copied_text",
+        "Text copied from another plan",
+        "The plan's own text (template text aside) is nearly the same as another plan's.",
+    ),
+    Check(
+        "not_updated",
+        "Not updated recently",
+        "Neither the plan nor its actions have changed for longer than the limit.",
+    ),
 ]
 CHECK_KEYS = [c.key for c in CHECKS]
 BY_KEY = {c.key: c for c in CHECKS}
@@ -82,15 +113,27 @@ class PlanQuality:
 
     def as_row(self) -> dict:
         t = self.threat
-        return {"threat": t.reference, "organisation": t.owner.name,
-                "region": t.owner.region.name if t.owner.region_id else "",
-                "lro": t.lro.username if t.lro_id else "", "plan_version": self.plan.version if self.plan else "",
-                "checks_failed": ";".join(self.failed_keys),
-                "next_review_due": self.next_review_due.isoformat() if self.next_review_due else ""}
+        return {
+            "threat": t.reference,
+            "organisation": t.owner.name,
+            "region": t.owner.region.name if t.owner.region_id else "",
+            "lro": t.lro.username if t.lro_id else "",
+            "plan_version": self.plan.version if self.plan else "",
+            "checks_failed": ";".join(self.failed_keys),
+            "next_review_due": self.next_review_due.isoformat() if self.next_review_due else "",
+        }
 
 
 REPORT_COLUMNS = ["threat", "organisation", "lro", "checks_failed"]
-EXPORT_COLUMNS = ["threat", "organisation", "region", "lro", "plan_version", "checks_failed", "next_review_due"]
+EXPORT_COLUMNS = [
+    "threat",
+    "organisation",
+    "region",
+    "lro",
+    "plan_version",
+    "checks_failed",
+    "next_review_due",
+]
 
 
 def _annotated(plans: QuerySet, today: dt.date) -> QuerySet:
@@ -99,17 +142,34 @@ def _annotated(plans: QuerySet, today: dt.date) -> QuerySet:
     reviews = PlanReview.objects.filter(plan__threat=OuterRef("threat")).order_by("-reviewed_on")
     first = Plan.objects.filter(threat=OuterRef("threat")).order_by("version")
     # The checks read none of the plan's text, only its signature: leave the text in the database.
-    plans = plans.defer("aim", *OBJECTIVE_FIELDS.values(), "intelligence_gaps", "safeguarding_plans",
-                        "investigation_plans", "template_lines", "partner_sections")
-    return plans.select_related("threat", "threat__owner", "threat__owner__region", "threat__lro",
-                                 "threat__sro").annotate(
+    plans = plans.defer(
+        "aim",
+        *OBJECTIVE_FIELDS.values(),
+        "intelligence_gaps",
+        "safeguarding_plans",
+        "investigation_plans",
+        "template_lines",
+        "partner_sections",
+    )
+    return plans.select_related(
+        "threat", "threat__owner", "threat__owner__region", "threat__lro", "threat__sro"
+    ).annotate(
         **counts,
-        n_undated=Count("actions", filter=live & (Q(actions__start_date__isnull=True)
-                                                  | Q(actions__due_date__isnull=True)
-                                                  | Q(actions__owner_user__isnull=True,
-                                                      actions__owner_organisation__isnull=True))),
-        n_no_result=Count("actions", filter=Q(actions__status=ActionStatus.COMPLETE, actions__result="")),
-        n_overdue=Count("actions", filter=Q(actions__status__in=OPEN_STATUSES, actions__due_date__lt=today)),
+        n_undated=Count(
+            "actions",
+            filter=live
+            & (
+                Q(actions__start_date__isnull=True)
+                | Q(actions__due_date__isnull=True)
+                | Q(actions__owner_user__isnull=True, actions__owner_organisation__isnull=True)
+            ),
+        ),
+        n_no_result=Count(
+            "actions", filter=Q(actions__status=ActionStatus.COMPLETE, actions__result="")
+        ),
+        n_overdue=Count(
+            "actions", filter=Q(actions__status__in=OPEN_STATUSES, actions__due_date__lt=today)
+        ),
         last_review=Subquery(reviews.values("reviewed_on")[:1]),
         first_written=Subquery(first.values("created_at")[:1]),
     )
@@ -121,7 +181,9 @@ def _copies(plans: list[Plan]) -> dict[int, tuple[Plan | int, float]]:
     if not ids:
         return {}
     mine = PlanTextBand.objects.filter(plan_id__in=ids)
-    rows = PlanTextBand.objects.filter(value__in=mine.values("value")).values_list("plan_id", "band", "value")
+    rows = PlanTextBand.objects.filter(value__in=mine.values("value")).values_list(
+        "plan_id", "band", "value"
+    )
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for plan_id, band, value in rows:
         groups[(band, value)].append(plan_id)
@@ -135,7 +197,9 @@ def _copies(plans: list[Plan]) -> dict[int, tuple[Plan | int, float]]:
         return {}
     others = set().union(*candidates.values())
     sigs = {p.pk: p.text_signature for p in plans}
-    sigs.update(dict(Plan.objects.filter(pk__in=others - set(sigs)).values_list("pk", "text_signature")))
+    sigs.update(
+        dict(Plan.objects.filter(pk__in=others - set(sigs)).values_list("pk", "text_signature"))
+    )
     threshold = float(setting("PLAN_COPY_SIMILARITY"))
     best: dict[int, tuple[int, float]] = {}
     for plan_id, near in candidates.items():
@@ -154,8 +218,11 @@ def evaluate(plans: QuerySet, user=None, today: dt.date | None = None) -> list[P
     copies = _copies(plans)
     other_ids = {other for other, _ in copies.values()}
     other_plans = Plan.objects.filter(pk__in=other_ids).select_related("threat")
-    visible = set(Plan.objects.visible_to(user).filter(pk__in=other_ids).values_list("pk", flat=True)) \
-        if user is not None else other_ids
+    visible = (
+        set(Plan.objects.visible_to(user).filter(pk__in=other_ids).values_list("pk", flat=True))
+        if user is not None
+        else other_ids
+    )
     others = {p.pk: p for p in other_plans}
     out = []
     for plan in plans:
@@ -175,35 +242,61 @@ def evaluate(plans: QuerySet, user=None, today: dt.date | None = None) -> list[P
             fail("missing_p", f"No {', '.join(empty)} actions.")
         if counts[FourP.PURSUE] and not any(counts[p] for p in FourP.values if p != FourP.PURSUE):
             n = counts[FourP.PURSUE]
-            fail("pursue_only", f"All {n} actions are Pursue actions." if n > 1 else "Its only action is a Pursue action.")
+            fail(
+                "pursue_only",
+                f"All {n} actions are Pursue actions."
+                if n > 1
+                else "Its only action is a Pursue action.",
+            )
         if plan.n_undated:
-            fail("undated_actions", f"{plan.n_undated} action{'s' if plan.n_undated != 1 else ''} without an owner, "
-                                    "a start date or a due date.")
+            fail(
+                "undated_actions",
+                f"{plan.n_undated} action{'s' if plan.n_undated != 1 else ''} without an owner, "
+                "a start date or a due date.",
+            )
         if plan.n_no_result:
-            fail("no_result", f"{plan.n_no_result} completed action{'s' if plan.n_no_result != 1 else ''} without "
-                              "a result.")
+            fail(
+                "no_result",
+                f"{plan.n_no_result} completed action{'s' if plan.n_no_result != 1 else ''} without "
+                "a result.",
+            )
         if plan.n_overdue:
             many = plan.n_overdue != 1
-            fail("overdue_actions", f"{plan.n_overdue} action{'s' if many else ''} past "
-                                    f"{'their' if many else 'its'} due date.")
+            fail(
+                "overdue_actions",
+                f"{plan.n_overdue} action{'s' if many else ''} past "
+                f"{'their' if many else 'its'} due date.",
+            )
         written = timezone.localtime(plan.first_written or plan.created_at).date()
         base = plan.last_review or written
         due = base + dt.timedelta(days=plan.review_frequency_days)
         if due < today:
-            since = f"last reviewed {plan.last_review:%d %b %Y}" if plan.last_review else \
-                f"never reviewed since it was written on {written:%d %b %Y}"
-            fail("review_overdue", f"Review was due {due:%d %b %Y} ({since}; reviews every "
-                                   f"{plan.review_frequency_days} days).")
+            since = (
+                f"last reviewed {plan.last_review:%d %b %Y}"
+                if plan.last_review
+                else f"never reviewed since it was written on {written:%d %b %Y}"
+            )
+            fail(
+                "review_overdue",
+                f"Review was due {due:%d %b %Y} ({since}; reviews every "
+                f"{plan.review_frequency_days} days).",
+            )
         if plan.pk in copies:
             other_id, score = copies[plan.pk]
             other = others.get(other_id)
-            whose = f"the plan for {other.threat.reference}" if other is not None and other_id in visible else \
-                "a plan you cannot see"
+            whose = (
+                f"the plan for {other.threat.reference}"
+                if other is not None and other_id in visible
+                else "a plan you cannot see"
+            )
             fail("copied_text", f"{round(score * 100)}% of its own text matches {whose}.")
         updated = timezone.localtime(plan.updated_at).date()
         if (today - updated).days > stale_days:
-            fail("not_updated", f"Not updated since {updated:%d %b %Y} ({(today - updated).days} days; "
-                                f"the limit is {stale_days}).")
+            fail(
+                "not_updated",
+                f"Not updated since {updated:%d %b %Y} ({(today - updated).days} days; "
+                f"the limit is {stale_days}).",
+            )
         out.append(PlanQuality(threat=threat, plan=plan, failures=failed, next_review_due=due))
     return out
 
@@ -212,12 +305,16 @@ def managed_without_plan(threats: QuerySet) -> QuerySet:
     return active(threats).exclude(plans__status=PlanStatus.CURRENT)
 
 
-def report(threats: QuerySet, plans: QuerySet, user=None, today: dt.date | None = None) -> list[PlanQuality]:
+def report(
+    threats: QuerySet, plans: QuerySet, user=None, today: dt.date | None = None
+) -> list[PlanQuality]:
     """One row per current plan of a managed (open) threat in ``plans``, and per managed threat of
     ``threats`` with no plan."""
     rows = evaluate(plans.filter(threat__in=active(Threat.objects.all())), user=user, today=today)
     for threat in managed_without_plan(threats).select_related("owner", "owner__region", "lro"):
-        failures = [Failure("no_plan", f"{threat.reference} is on the master list and has no 4P plan.")]
+        failures = [
+            Failure("no_plan", f"{threat.reference} is on the master list and has no 4P plan.")
+        ]
         if threat.lro_id is None:
             failures.append(Failure("no_lro", f"{threat.reference} has no LRO."))
         rows.append(PlanQuality(threat=threat, plan=None, failures=failures))
@@ -249,16 +346,33 @@ def summarise(rows: list[PlanQuality]) -> dict:
     def rate(b):
         return round(100 * b["passing"] / b["plans"]) if b["plans"] else None
 
-    orgs = [{"region": r, "organisation": o, **b, "passing_percent": rate(b)} for (r, o), b in sorted(by_org.items())]
+    orgs = [
+        {"region": r, "organisation": o, **b, "passing_percent": rate(b)}
+        for (r, o), b in sorted(by_org.items())
+    ]
     regions = [{"region": r, **b, "passing_percent": rate(b)} for r, b in sorted(by_region.items())]
-    return {"organisations": orgs, "regions": regions, "total": {**total, "passing_percent": rate(total)}}
+    return {
+        "organisations": orgs,
+        "regions": regions,
+        "total": {**total, "passing_percent": rate(total)},
+    }
 
 
 def _no_plan_rows(qs):
-    return [{"threat": t, "detail": "No 4P plan"}
-            for t in managed_without_plan(qs).select_related("owner", "lro").order_by("owner__name", "reference")]
+    return [
+        {"threat": t, "detail": "No 4P plan"}
+        for t in managed_without_plan(qs)
+        .select_related("owner", "lro")
+        .order_by("owner__name", "reference")
+    ]
 
 
 def register_exception_checks() -> None:
-    register(ExceptionCheck("no_plan", "Active threats without a 4P plan",
-                            "Every managed threat needs a 4P plan owned by its LRO.", _no_plan_rows))
+    register(
+        ExceptionCheck(
+            "no_plan",
+            "Active threats without a 4P plan",
+            "Every managed threat needs a 4P plan owned by its LRO.",
+            _no_plan_rows,
+        )
+    )

@@ -28,18 +28,40 @@ from .choices import (
 )
 from .models import OBJECTIVE_FIELDS, Plan, PlanAction, PlanReview, PlanTemplate, PlanTextBand
 
-PLAN_FIELDS = ("aim", *OBJECTIVE_FIELDS.values(), "intelligence_gaps", "safeguarding_plans", "investigation_plans",
-               "review_frequency_days", "partner_sections")
-ACTION_FIELDS = ("four_p", "description", "owner_user", "owner_organisation", "start_date", "due_date", "status",
-                 "result")
+PLAN_FIELDS = (
+    "aim",
+    *OBJECTIVE_FIELDS.values(),
+    "intelligence_gaps",
+    "safeguarding_plans",
+    "investigation_plans",
+    "review_frequency_days",
+    "partner_sections",
+)
+ACTION_FIELDS = (
+    "four_p",
+    "description",
+    "owner_user",
+    "owner_organisation",
+    "start_date",
+    "due_date",
+    "status",
+    "result",
+)
 #: What the holder of an action (a partner, say) may change on it; the rest is the plan owner's.
 ASSIGNEE_FIELDS = ("status", "result", "start_date")
 REVIEW_FIELDS = ("reviewed_on", "outcome", "comments")
 TEMPLATE_FIELDS = ("name", "aim", *OBJECTIVE_FIELDS.values(), "suggested_actions")
 MIN_REVIEW_DAYS, MAX_REVIEW_DAYS = 7, 365
 #: Fields the services set themselves, left out of full_clean (which checks the rest before saving).
-PLAN_CLEAN_EXCLUDE = ["threat", "author", "template", "updated_by", "text_signature", "partner_sections",
-                      "template_lines"]
+PLAN_CLEAN_EXCLUDE = [
+    "threat",
+    "author",
+    "template",
+    "updated_by",
+    "text_signature",
+    "partner_sections",
+    "template_lines",
+]
 ACTION_CLEAN_EXCLUDE = ["plan", "created_by", "updated_by", "carried_from", "disruptions"]
 
 
@@ -105,8 +127,11 @@ def reviewer_role(user, plan: Plan) -> str | None:
 
 
 def may_edit_template(user, organisation) -> bool:
-    return bool(organisation) and not policy.is_read_only(user) and (
-        user.is_superuser or Role.ADMINISTRATOR in user.roles_in(organisation.pk))
+    return (
+        bool(organisation)
+        and not policy.is_read_only(user)
+        and (user.is_superuser or Role.ADMINISTRATOR in user.roles_in(organisation.pk))
+    )
 
 
 def visible_partner_sections(user, plan: Plan) -> set[str]:
@@ -130,23 +155,31 @@ def visible_actions(user, plan: Plan):
 
 def template_for(threat: Threat) -> PlanTemplate | None:
     """The owning organisation's template for the threat type, else the national one."""
-    found = {t.organisation_id: t for t in PlanTemplate.objects.filter(threat_type=threat.threat_type)}
+    found = {
+        t.organisation_id: t for t in PlanTemplate.objects.filter(threat_type=threat.threat_type)
+    }
     return found.get(threat.owner_id) or found.get(None)
 
 
 def initial_from_template(template: PlanTemplate | None) -> dict:
     if template is None:
         return {"review_frequency_days": setting("PLAN_REVIEW_DAYS")}
-    return {"aim": template.aim, **{name: getattr(template, name) for name in OBJECTIVE_FIELDS.values()},
-            "review_frequency_days": setting("PLAN_REVIEW_DAYS")}
+    return {
+        "aim": template.aim,
+        **{name: getattr(template, name) for name in OBJECTIVE_FIELDS.values()},
+        "review_frequency_days": setting("PLAN_REVIEW_DAYS"),
+    }
 
 
 def template_texts(template: PlanTemplate | None) -> list[str]:
     """The template's text as it stands, kept on each plan written from it (for copy detection)."""
     if template is None:
         return []
-    return [template.aim, *(getattr(template, n) for n in OBJECTIVE_FIELDS.values()),
-            *(a.get("description", "") for a in template.suggested_actions or [])]
+    return [
+        template.aim,
+        *(getattr(template, n) for n in OBJECTIVE_FIELDS.values()),
+        *(a.get("description", "") for a in template.suggested_actions or []),
+    ]
 
 
 def _validate_template(values: dict) -> None:
@@ -158,10 +191,14 @@ def _validate_template(values: dict) -> None:
         errors["suggested_actions"] = ["Give a list of suggested actions."]
     else:
         for n, item in enumerate(actions, 1):
-            if not isinstance(item, dict) or item.get("four_p") not in FourP.values or not str(
-                    item.get("description", "")).strip():
+            if (
+                not isinstance(item, dict)
+                or item.get("four_p") not in FourP.values
+                or not str(item.get("description", "")).strip()
+            ):
                 errors.setdefault("suggested_actions", []).append(
-                    f"Suggested action {n}: give a P (pursue, prevent, protect or prepare) and a description.")
+                    f"Suggested action {n}: give a P (pursue, prevent, protect or prepare) and a description."
+                )
     if errors:
         raise ValidationError(errors)
 
@@ -170,12 +207,17 @@ def _validate_template(values: dict) -> None:
 def save_template(user, *, organisation, threat_type: str, **values) -> PlanTemplate:
     """Create or change ``organisation``'s template for ``threat_type`` (its administrators only)."""
     if not may_edit_template(user, organisation):
-        raise PermissionDenied("Only the organisation's administrators may change its plan templates.")
+        raise PermissionDenied(
+            "Only the organisation's administrators may change its plan templates."
+        )
     unknown = set(values) - set(TEMPLATE_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-    template = PlanTemplate.objects.select_for_update().filter(organisation=organisation,
-                                                               threat_type=threat_type).first()
+    template = (
+        PlanTemplate.objects.select_for_update()
+        .filter(organisation=organisation, threat_type=threat_type)
+        .first()
+    )
     before = audit.snapshot(template) if template else None
     template = template or PlanTemplate(organisation=organisation, threat_type=threat_type)
     merged = {name: values.get(name, getattr(template, name)) for name in TEMPLATE_FIELDS}
@@ -186,10 +228,16 @@ def save_template(user, *, organisation, threat_type: str, **values) -> PlanTemp
     template.full_clean(exclude=["organisation"])
     template.save()
     if before is None:
-        audit.record(AuditAction.CREATE, template, user=user, changes={"after": audit.snapshot(template)})
+        audit.record(
+            AuditAction.CREATE, template, user=user, changes={"after": audit.snapshot(template)}
+        )
     else:
-        audit.record(AuditAction.UPDATE, template, user=user,
-                     changes=audit.diff(before, audit.snapshot(template)))
+        audit.record(
+            AuditAction.UPDATE,
+            template,
+            user=user,
+            changes=audit.diff(before, audit.snapshot(template)),
+        )
     return template
 
 
@@ -197,8 +245,16 @@ def save_template(user, *, organisation, threat_type: str, **values) -> PlanTemp
 
 
 #: Text fields where an absent value (None) means empty text.
-_TEXT_FIELDS = {"aim", *OBJECTIVE_FIELDS.values(), "intelligence_gaps", "safeguarding_plans", "investigation_plans",
-                "description", "result", "comments"}
+_TEXT_FIELDS = {
+    "aim",
+    *OBJECTIVE_FIELDS.values(),
+    "intelligence_gaps",
+    "safeguarding_plans",
+    "investigation_plans",
+    "description",
+    "result",
+    "comments",
+}
 
 
 def _clean_plan_values(values: dict) -> dict:
@@ -217,7 +273,8 @@ def _validate_plan(values: dict) -> None:
     days = values.get("review_frequency_days")
     if days is None or not isinstance(days, int) or not MIN_REVIEW_DAYS <= days <= MAX_REVIEW_DAYS:
         errors["review_frequency_days"] = [
-            f"Give a review period between {MIN_REVIEW_DAYS} and {MAX_REVIEW_DAYS} days."]
+            f"Give a review period between {MIN_REVIEW_DAYS} and {MAX_REVIEW_DAYS} days."
+        ]
     sections = values.get("partner_sections")
     if not isinstance(sections, list) or set(sections) - set(PartnerSection.values):
         errors["partner_sections"] = [f"Choose from {', '.join(PartnerSection.values)}."]
@@ -235,15 +292,21 @@ def _author_role(user, threat: Threat) -> str:
 
 def refresh_fingerprint(plan: Plan) -> None:
     """Recompute the signature of the plan's own text (template lines removed) and its LSH bands."""
-    texts = [plan.aim, *(getattr(plan, n) for n in OBJECTIVE_FIELDS.values()), plan.intelligence_gaps,
-             *plan.actions.values_list("description", flat=True)]
+    texts = [
+        plan.aim,
+        *(getattr(plan, n) for n in OBJECTIVE_FIELDS.values()),
+        plan.intelligence_gaps,
+        *plan.actions.values_list("description", flat=True),
+    ]
     lines = fingerprint.own_lines(texts, plan.template_lines)
     plan.text_signature = fingerprint.signature(lines, setting("PLAN_COPY_MIN_WORDS"))
     Plan.objects.filter(pk=plan.pk).update(text_signature=plan.text_signature)
     PlanTextBand.objects.filter(plan=plan).delete()
     if plan.is_current:
-        PlanTextBand.objects.bulk_create(PlanTextBand(plan=plan, band=b, value=v)
-                                         for b, v in fingerprint.bands(plan.text_signature))
+        PlanTextBand.objects.bulk_create(
+            PlanTextBand(plan=plan, band=b, value=v)
+            for b, v in fingerprint.bands(plan.text_signature)
+        )
 
 
 def _touch(plan: Plan, user) -> None:
@@ -257,33 +320,69 @@ def create_plan(user, threat: Threat, *, add_suggested_actions: bool = False, **
     if not policy.can(user, Action.VIEW, threat):
         raise Http404("No such record.")
     if not may_write_plan(user, threat):
-        raise PermissionDenied("Only the threat's LRO and its owning organisation may write its plan.")
+        raise PermissionDenied(
+            "Only the threat's LRO and its owning organisation may write its plan."
+        )
     unknown = set(values) - set(PLAN_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     threat = Threat.objects.select_for_update().get(pk=threat.pk)
     if threat.plans.filter(status=PlanStatus.CURRENT).exists():
-        raise ValidationError({"threat": [f"{threat.reference} already has a current plan: change it, or start "
-                                          "a new version."]})
-    values = _clean_plan_values({"review_frequency_days": setting("PLAN_REVIEW_DAYS"), "partner_sections": [],
-                                 **values})
+        raise ValidationError(
+            {
+                "threat": [
+                    f"{threat.reference} already has a current plan: change it, or start "
+                    "a new version."
+                ]
+            }
+        )
+    values = _clean_plan_values(
+        {"review_frequency_days": setting("PLAN_REVIEW_DAYS"), "partner_sections": [], **values}
+    )
     _validate_plan(values)
     template = template_for(threat)
     now = timezone.now()
-    plan = Plan(threat=threat, version=1, author=user, author_role=_author_role(user, threat), template=template,
-                template_lines=template_texts(template), created_at=now, updated_at=now, updated_by=user, **values)
+    plan = Plan(
+        threat=threat,
+        version=1,
+        author=user,
+        author_role=_author_role(user, threat),
+        template=template,
+        template_lines=template_texts(template),
+        created_at=now,
+        updated_at=now,
+        updated_by=user,
+        **values,
+    )
     plan.full_clean(exclude=PLAN_CLEAN_EXCLUDE)
     plan.save()
     if add_suggested_actions and template is not None:
         PlanAction.objects.bulk_create(
-            PlanAction(plan=plan, four_p=a["four_p"], description=a["description"], created_by=user,
-                       updated_by=user, created_at=now, updated_at=now)
-            for a in template.suggested_actions)
+            PlanAction(
+                plan=plan,
+                four_p=a["four_p"],
+                description=a["description"],
+                created_by=user,
+                updated_by=user,
+                created_at=now,
+                updated_at=now,
+            )
+            for a in template.suggested_actions
+        )
     refresh_fingerprint(plan)
-    audit.record(AuditAction.CREATE, plan, user=user, changes={
-        "after": audit.snapshot(plan, fields=set(PLAN_FIELDS) | {"threat", "version", "author", "author_role",
-                                                                 "template"}),
-        "suggested_actions_added": plan.actions.count()})
+    audit.record(
+        AuditAction.CREATE,
+        plan,
+        user=user,
+        changes={
+            "after": audit.snapshot(
+                plan,
+                fields=set(PLAN_FIELDS)
+                | {"threat", "version", "author", "author_role", "template"},
+            ),
+            "suggested_actions_added": plan.actions.count(),
+        },
+    )
     return plan
 
 
@@ -291,12 +390,17 @@ def _lock_current(user, plan: Plan, refusal: str, allowed=None) -> Plan:
     """Lock ``plan`` for a change: 404 if the user may not see it, a ``status`` error if it has been
     superseded, 403 (with ``refusal``) if ``allowed(user, plan)`` (default: may_edit) says no."""
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the template.
-    plan = Plan.objects.select_for_update(of=("self",)).select_related("threat", "threat__owner", "template").get(
-        pk=plan.pk)
+    plan = (
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("threat", "threat__owner", "template")
+        .get(pk=plan.pk)
+    )
     if not may_view(user, plan):
         raise Http404("No such record.")
     if not plan.is_current:
-        raise ValidationError({"status": [f"Version {plan.version} has been superseded and cannot be changed."]})
+        raise ValidationError(
+            {"status": [f"Version {plan.version} has been superseded and cannot be changed."]}
+        )
     if not (allowed or may_edit)(user, plan):
         raise PermissionDenied(refusal)
     return plan
@@ -304,10 +408,14 @@ def _lock_current(user, plan: Plan, refusal: str, allowed=None) -> Plan:
 
 @transaction.atomic
 def update_plan(user, plan: Plan, **values) -> Plan:
-    plan = _lock_current(user, plan, "Only the threat's LRO and its owning organisation may change its plan.")
+    plan = _lock_current(
+        user, plan, "Only the threat's LRO and its owning organisation may change its plan."
+    )
     unknown = set(values) - set(PLAN_FIELDS)
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+        raise ValidationError(
+            {name: ["This field cannot be changed here."] for name in sorted(unknown)}
+        )
     values = _clean_plan_values(values)
     _validate_plan({name: values.get(name, getattr(plan, name)) for name in PLAN_FIELDS})
     before = audit.snapshot(plan, fields=PLAN_FIELDS)
@@ -327,15 +435,25 @@ def update_plan(user, plan: Plan, **values) -> Plan:
 def new_version(user, plan: Plan) -> Plan:
     """Supersede the current plan with a copy (its text and every action) that the LRO then revises.
     The old version is kept unchanged."""
-    plan = _lock_current(user, plan, "Only the threat's LRO and its owning organisation may revise its plan.")
+    plan = _lock_current(
+        user, plan, "Only the threat's LRO and its owning organisation may revise its plan."
+    )
     now = timezone.now()
     number = (Plan.objects.filter(threat=plan.threat).aggregate(n=Max("version"))["n"] or 0) + 1
     Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.SUPERSEDED, superseded_at=now)
     PlanTextBand.objects.filter(plan=plan).delete()
     copy = Plan.objects.create(
-        threat=plan.threat, version=number, author=user, author_role=_author_role(user, plan.threat),
-        template=plan.template, template_lines=plan.template_lines, created_at=now, updated_at=now, updated_by=user,
-        **{name: getattr(plan, name) for name in PLAN_FIELDS})
+        threat=plan.threat,
+        version=number,
+        author=user,
+        author_role=_author_role(user, plan.threat),
+        template=plan.template,
+        template_lines=plan.template_lines,
+        created_at=now,
+        updated_at=now,
+        updated_by=user,
+        **{name: getattr(plan, name) for name in PLAN_FIELDS},
+    )
     for action in plan.actions.all():
         disruptions = list(action.disruptions.all())
         old_pk = action.pk
@@ -343,9 +461,18 @@ def new_version(user, plan: Plan) -> Plan:
         action.save()
         action.disruptions.set(disruptions)
     refresh_fingerprint(copy)
-    audit.record(AuditAction.CREATE, copy, user=user, changes={
-        "after": audit.snapshot(copy, fields=set(PLAN_FIELDS) | {"version", "author", "author_role"}),
-        "supersedes": {"plan": plan.pk, "version": plan.version}, "actions_carried": copy.actions.count()})
+    audit.record(
+        AuditAction.CREATE,
+        copy,
+        user=user,
+        changes={
+            "after": audit.snapshot(
+                copy, fields=set(PLAN_FIELDS) | {"version", "author", "author_role"}
+            ),
+            "supersedes": {"plan": plan.pk, "version": plan.version},
+            "actions_carried": copy.actions.count(),
+        },
+    )
     return copy
 
 
@@ -377,15 +504,19 @@ def _validate_action(values: dict, plan: Plan, disruptions) -> None:
         add("owner_organisation", f"{organisation} is no longer active.")
     wrong = [d.reference for d in disruptions if d.threat_id != plan.threat_id]
     if wrong:
-        add("disruptions", f"{', '.join(wrong)} {'was' if len(wrong) == 1 else 'were'} not recorded against "
-                           f"{plan.threat.reference}.")
+        add(
+            "disruptions",
+            f"{', '.join(wrong)} {'was' if len(wrong) == 1 else 'were'} not recorded against "
+            f"{plan.threat.reference}.",
+        )
     if errors:
         raise ValidationError(errors)
 
 
 def _action_snapshot(action: PlanAction) -> dict:
-    return audit.snapshot(action, fields=set(ACTION_FIELDS) | {"completed_on", "plan"}) | m2m_snapshot(
-        action, "disruptions")
+    return audit.snapshot(
+        action, fields=set(ACTION_FIELDS) | {"completed_on", "plan"}
+    ) | m2m_snapshot(action, "disruptions")
 
 
 def _apply_completion(action: PlanAction, before_status: str | None) -> None:
@@ -397,7 +528,9 @@ def _apply_completion(action: PlanAction, before_status: str | None) -> None:
 
 @transaction.atomic
 def add_action(user, plan: Plan, *, disruptions=(), **values) -> PlanAction:
-    plan = _lock_current(user, plan, "Only the threat's LRO and its owning organisation may add actions.")
+    plan = _lock_current(
+        user, plan, "Only the threat's LRO and its owning organisation may add actions."
+    )
     unknown = set(values) - set(ACTION_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
@@ -405,7 +538,9 @@ def add_action(user, plan: Plan, *, disruptions=(), **values) -> PlanAction:
     disruptions = list(disruptions)
     _validate_action(values, plan, disruptions)
     now = timezone.now()
-    action = PlanAction(plan=plan, created_by=user, updated_by=user, created_at=now, updated_at=now, **values)
+    action = PlanAction(
+        plan=plan, created_by=user, updated_by=user, created_at=now, updated_at=now, **values
+    )
     _apply_completion(action, None)
     action.full_clean(exclude=ACTION_CLEAN_EXCLUDE)
     action.save()
@@ -422,28 +557,40 @@ def update_action(user, action: PlanAction, *, disruptions=None, **values) -> Pl
     the action (a partner, say) may change its status, result and start date."""
     if not PlanAction.objects.visible_to(user).filter(pk=action.pk).exists():
         raise Http404("No such record.")
-    action = PlanAction.objects.select_for_update(of=("self",)).select_related("plan", "plan__threat").get(
-        pk=action.pk)
+    action = (
+        PlanAction.objects.select_for_update(of=("self",))
+        .select_related("plan", "plan__threat")
+        .get(pk=action.pk)
+    )
     plan = action.plan
     if not plan.is_current:
-        raise ValidationError({"status": [f"Version {plan.version} has been superseded and cannot be changed."]})
+        raise ValidationError(
+            {"status": [f"Version {plan.version} has been superseded and cannot be changed."]}
+        )
     allowed = action_rights(user, action)
     if not allowed:
-        raise PermissionDenied("Only the plan's owners and the holder of this action may change it.")
+        raise PermissionDenied(
+            "Only the plan's owners and the holder of this action may change it."
+        )
     unknown = set(values) - set(ACTION_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-    refused = sorted(name for name in values if name not in allowed
-                     and values[name] != getattr(action, name)) + (
-        ["disruptions"] if disruptions is not None and "four_p" not in allowed else [])
+    refused = sorted(
+        name for name in values if name not in allowed and values[name] != getattr(action, name)
+    ) + (["disruptions"] if disruptions is not None and "four_p" not in allowed else [])
     if refused:
-        raise PermissionDenied(f"As the holder of this action you may change only its "
-                               f"{', '.join(n.replace('_', ' ') for n in ASSIGNEE_FIELDS)}; not "
-                               f"{', '.join(n.replace('_', ' ') for n in refused)}.")
+        raise PermissionDenied(
+            f"As the holder of this action you may change only its "
+            f"{', '.join(n.replace('_', ' ') for n in ASSIGNEE_FIELDS)}; not "
+            f"{', '.join(n.replace('_', ' ') for n in refused)}."
+        )
     values = _clean_plan_values(values)
     new_disruptions = list(action.disruptions.all()) if disruptions is None else list(disruptions)
-    _validate_action({name: values.get(name, getattr(action, name)) for name in ACTION_FIELDS}, plan,
-                     new_disruptions)
+    _validate_action(
+        {name: values.get(name, getattr(action, name)) for name in ACTION_FIELDS},
+        plan,
+        new_disruptions,
+    )
     before = _action_snapshot(action)
     before_status = action.status
     for name, value in values.items():
@@ -469,9 +616,13 @@ def update_action(user, action: PlanAction, *, disruptions=None, **values) -> Pl
 @transaction.atomic
 def record_review(user, plan: Plan, **values) -> PlanReview:
     """A dated quality-assurance review by the threat's SRO or a chief officer of the owning organisation."""
-    plan = _lock_current(user, plan, "Plans are reviewed by the threat's SRO or a chief officer of the owning "
-                                     "organisation, and not by the plan's LRO or author.",
-                         allowed=lambda u, p: reviewer_role(u, p) is not None)
+    plan = _lock_current(
+        user,
+        plan,
+        "Plans are reviewed by the threat's SRO or a chief officer of the owning "
+        "organisation, and not by the plan's LRO or author.",
+        allowed=lambda u, p: reviewer_role(u, p) is not None,
+    )
     role = reviewer_role(user, plan)
     unknown = set(values) - set(REVIEW_FIELDS)
     if unknown:
@@ -480,9 +631,14 @@ def record_review(user, plan: Plan, **values) -> PlanReview:
     errors: dict[str, list[str]] = {}
     if values["reviewed_on"] is None or values["reviewed_on"] > timezone.localdate():
         errors["reviewed_on"] = ["Give the date of the review; it cannot be in the future."]
-    elif values["reviewed_on"] < timezone.localtime(
-            Plan.objects.filter(threat=plan.threat_id).order_by("version").values_list("created_at", flat=True)[0]
-    ).date():
+    elif (
+        values["reviewed_on"]
+        < timezone.localtime(
+            Plan.objects.filter(threat=plan.threat_id)
+            .order_by("version")
+            .values_list("created_at", flat=True)[0]
+        ).date()
+    ):
         errors["reviewed_on"] = ["The review cannot be dated before the plan was written."]
     if not (values.get("comments") or "").strip():
         errors["comments"] = ["Record what the review found."]

@@ -18,7 +18,9 @@ urlpatterns = [
     path("<str:reference>/edit/", views.plan_edit, name="edit"),
     path("<str:reference>/new-version/", views.plan_new_version, name="new-version"),
     path("<str:reference>/actions/new/", views.action_add, name="action-add"),
-    path("<str:reference>/actions.<str:fmt>", views.plan_actions_export, name="actions-export-plan"),
+    path(
+        "<str:reference>/actions.<str:fmt>", views.plan_actions_export, name="actions-export-plan"
+    ),
     path("<str:reference>/reviews/new/", views.review_add, name="review-add"),
     path("<str:reference>/print/", views.plan_print, name="print"),
     path("<str:reference>/plan.pdf", views.plan_pdf, name="pdf"),

@@ -11,8 +11,12 @@ def masterlist_counted(queryset: QuerySet) -> QuerySet:
     """Threats the inspectorate's master-list extract counts: Type is Tactical, Moderation status is
     Moderated, SOC is SOC, Tier is not Tier 5, and Phase does not contain "Closed"."""
     return (
-        queryset.filter(category=Category.TACTICAL, moderation_status=ModerationStatus.MODERATED, soc=Soc.SOC,
-                        tier__isnull=False)
+        queryset.filter(
+            category=Category.TACTICAL,
+            moderation_status=ModerationStatus.MODERATED,
+            soc=Soc.SOC,
+            tier__isnull=False,
+        )
         .exclude(tier=5)
         .exclude(phase__name__contains="Closed")
     )
@@ -29,7 +33,11 @@ def masterlist_extract(queryset: QuerySet, region=None) -> list[dict]:
         .order_by("owner__region__name", "owner__name")
     )
     return [
-        {"region": r["owner__region__name"] or "National", "organisation": r["owner__name"],
-         "organisation_key": r["owner__key"], "threats": r["threats"]}
+        {
+            "region": r["owner__region__name"] or "National",
+            "organisation": r["owner__name"],
+            "organisation_key": r["owner__key"],
+            "threats": r["threats"],
+        }
         for r in rows
     ]

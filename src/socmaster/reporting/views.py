@@ -21,7 +21,9 @@ def index(request):
 
 def _region(request):
     key = request.GET.get("region", "").strip()
-    return Organisation.objects.filter(key=key, type=OrganisationType.REGION).first() if key else None
+    return (
+        Organisation.objects.filter(key=key, type=OrganisationType.REGION).first() if key else None
+    )
 
 
 @login_required
@@ -31,19 +33,31 @@ def masterlist_report(request):
     regions: dict[str, int] = {}
     for row in rows:
         regions[row["region"]] = regions.get(row["region"], 0) + row["threats"]
-    return render(request, "reporting/masterlist.html", {
-        "rows": rows, "regions": sorted(regions.items()), "total": sum(r["threats"] for r in rows),
-        "region": region, "all_regions": Organisation.objects.filter(type=OrganisationType.REGION),
-    })
+    return render(
+        request,
+        "reporting/masterlist.html",
+        {
+            "rows": rows,
+            "regions": sorted(regions.items()),
+            "total": sum(r["threats"] for r in rows),
+            "region": region,
+            "all_regions": Organisation.objects.filter(type=OrganisationType.REGION),
+        },
+    )
 
 
 @login_required
 def masterlist_drilldown(request, key):
     organisation = get_object_or_404(Organisation, key=key)
-    qs = masterlist_counted(Threat.objects.visible_to(request.user).filter(owner=organisation)).with_related()
+    qs = masterlist_counted(
+        Threat.objects.visible_to(request.user).filter(owner=organisation)
+    ).with_related()
     page = Paginator(qs.order_by("reference"), 50).get_page(request.GET.get("page"))
-    return render(request, "reporting/masterlist_drilldown.html", {
-        "organisation": organisation, "page_obj": page, "querystring_without_page": ""})
+    return render(
+        request,
+        "reporting/masterlist_drilldown.html",
+        {"organisation": organisation, "page_obj": page, "querystring_without_page": ""},
+    )
 
 
 @login_required
@@ -51,8 +65,12 @@ def masterlist_csv(request):
     region = _region(request)
     rows = masterlist_extract(Threat.objects.visible_to(request.user), region=region)
     return export_view(
-        request, record_type="reporting.masterlist_extract", title="The master-list extract",
-        columns=["region", "organisation", "threats"], filename="masterlist-extract", fmt="csv",
+        request,
+        record_type="reporting.masterlist_extract",
+        title="The master-list extract",
+        columns=["region", "organisation", "threats"],
+        filename="masterlist-extract",
+        fmt="csv",
         rows=lambda: (len(rows), ([r["region"], r["organisation"], r["threats"]] for r in rows)),
         filters={"region": region.key if region else ""},
     )

@@ -12,5 +12,18 @@ from .generator import (
 )
 from .plans import PLAN_FAULT_RATES, PLAN_FAULTS, SynthAction, SynthPlan, SynthReview
 
-__all__ = ["PLAN_FAULTS", "PLAN_FAULT_RATES", "Dataset", "OrgSpec", "SynthAction", "SynthDisruption",
-           "SynthMember", "SynthNominal", "SynthPlan", "SynthReview", "SynthThreat", "SynthUser", "generate"]
+__all__ = [
+    "PLAN_FAULTS",
+    "PLAN_FAULT_RATES",
+    "Dataset",
+    "OrgSpec",
+    "SynthAction",
+    "SynthDisruption",
+    "SynthMember",
+    "SynthNominal",
+    "SynthPlan",
+    "SynthReview",
+    "SynthThreat",
+    "SynthUser",
+    "generate",
+]

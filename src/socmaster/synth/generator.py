@@ -31,24 +31,80 @@ DEMO_THREATS = 120
 DEMO_NOMINALS = 1000
 TODAY = dt.date(2026, 11, 1)  # fixed so the same seed gives the same data on any day
 
-ROLES = ["analyst", "rocta_assessor", "moderator", "lro", "sio", "gateway_officer", "offender_manager",
-         "chief_officer", "administrator"]
+ROLES = [
+    "analyst",
+    "rocta_assessor",
+    "moderator",
+    "lro",
+    "sio",
+    "gateway_officer",
+    "offender_manager",
+    "chief_officer",
+    "administrator",
+]
 PARTNER_ROLES = ["partner_user", "administrator"]
 THREAT_TYPES = [("ocg", 80), ("priority_individual", 12), ("vulnerability", 8)]
 STATUSES = [("moderated", 75), ("submitted", 10), ("draft", 8), ("returned", 7)]
-OPEN_PHASES = ["Identified", "Developing intelligence", "Active investigation", "Managed – disruption",
-               "Managed – prosecution"]
+OPEN_PHASES = [
+    "Identified",
+    "Developing intelligence",
+    "Active investigation",
+    "Managed – disruption",
+    "Managed – prosecution",
+]
 CLOSED_PHASES = ["Closed – dismantled", "Closed – no longer SOC", "Closed – merged"]
-CRIME_TYPES = [("drugs", 45), ("money_laundering", 12), ("firearms", 8), ("oac", 9), ("fraud", 8), ("msht", 6),
-               ("oic", 4), ("cyber", 3), ("csa", 3), ("bribery", 2)]
-MEMBER_ROLES = [("principal", 8), ("significant", 30), ("peripheral", 40), ("facilitator", 12), ("enabler", 4),
-                ("associate", 6)]
-NICKNAMES = {"Robert": "Bob", "William": "Bill", "Richard": "Rick", "James": "Jim", "Thomas": "Tom",
-             "Michael": "Mick", "Anthony": "Tony", "Christopher": "Chris", "Daniel": "Danny", "Joseph": "Joe",
-             "Margaret": "Maggie", "Elizabeth": "Liz", "Katherine": "Kate", "Jennifer": "Jen", "Rebecca": "Becky",
-             "Samantha": "Sam", "Alexander": "Alex", "Matthew": "Matt", "Stephen": "Steve", "Andrew": "Andy"}
-VULNERABILITY_PLACES = ["car washes", "nail bars", "night-time economy", "port", "student housing",
-                        "care homes", "takeaways", "holiday parks"]
+CRIME_TYPES = [
+    ("drugs", 45),
+    ("money_laundering", 12),
+    ("firearms", 8),
+    ("oac", 9),
+    ("fraud", 8),
+    ("msht", 6),
+    ("oic", 4),
+    ("cyber", 3),
+    ("csa", 3),
+    ("bribery", 2),
+]
+MEMBER_ROLES = [
+    ("principal", 8),
+    ("significant", 30),
+    ("peripheral", 40),
+    ("facilitator", 12),
+    ("enabler", 4),
+    ("associate", 6),
+]
+NICKNAMES = {
+    "Robert": "Bob",
+    "William": "Bill",
+    "Richard": "Rick",
+    "James": "Jim",
+    "Thomas": "Tom",
+    "Michael": "Mick",
+    "Anthony": "Tony",
+    "Christopher": "Chris",
+    "Daniel": "Danny",
+    "Joseph": "Joe",
+    "Margaret": "Maggie",
+    "Elizabeth": "Liz",
+    "Katherine": "Kate",
+    "Jennifer": "Jen",
+    "Rebecca": "Becky",
+    "Samantha": "Sam",
+    "Alexander": "Alex",
+    "Matthew": "Matt",
+    "Stephen": "Steve",
+    "Andrew": "Andy",
+}
+VULNERABILITY_PLACES = [
+    "car washes",
+    "nail bars",
+    "night-time economy",
+    "port",
+    "student housing",
+    "care homes",
+    "takeaways",
+    "holiday parks",
+]
 
 
 @dataclass(frozen=True)
@@ -197,12 +253,18 @@ def _size(scale: str | float) -> tuple[int, int, bool]:
     factor = float(scale)
     if factor <= 0:
         raise ValueError("the scale multiplier must be greater than 0")
-    return max(1, round(NATIONAL_THREATS * factor)), max(1, round(NATIONAL_NOMINALS * factor)), False
+    return (
+        max(1, round(NATIONAL_THREATS * factor)),
+        max(1, round(NATIONAL_NOMINALS * factor)),
+        False,
+    )
 
 
 def owner_weights(organisations: list[OrgSpec], demo: bool) -> dict[str, float]:
     """Forces in proportion to size; each ROCU about 1.7% of the total; the NCA about 4%."""
-    forces = [o for o in organisations if o.type == "force" and (not demo or o.region_key == DEMO_REGION)]
+    forces = [
+        o for o in organisations if o.type == "force" and (not demo or o.region_key == DEMO_REGION)
+    ]
     weights = {o.key: float(FORCE_WEIGHTS.get(o.key, DEFAULT_FORCE_WEIGHT)) for o in forces}
     total = sum(weights.values())
     for o in organisations:
@@ -223,9 +285,9 @@ def _typo(rng: random.Random, name: str) -> str:
     i = rng.randint(1, len(name) - 2)
     kind = rng.random()
     if kind < 0.4:
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]  # transposed letters
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :]  # transposed letters
     if kind < 0.7:
-        return name[:i] + name[i + 1:]  # dropped letter
+        return name[:i] + name[i + 1 :]  # dropped letter
     return name[:i] + name[i] + name[i:]  # doubled letter
 
 
@@ -246,19 +308,36 @@ def _variant(rng: random.Random, fake: Faker, given: str, family: str, dob: dt.d
 
 #: Tactic codes by 4P (the same codes as the disruptions app's reference list).
 TACTICS = {
-    "pursue": ["arrest", "charge", "conviction", "seizure_drugs", "seizure_cash", "seizure_firearms",
-               "restraint_confiscation", "scpo", "closure_order"],
+    "pursue": [
+        "arrest",
+        "charge",
+        "conviction",
+        "seizure_drugs",
+        "seizure_cash",
+        "seizure_firearms",
+        "restraint_confiscation",
+        "scpo",
+        "closure_order",
+    ],
     "prevent": ["diversion_referral", "education"],
     "protect": ["victims_safeguarded", "target_hardening", "cyber_protect", "licence_review"],
     "prepare": ["community_resilience", "exercise"],
 }
 FOUR_P = [("pursue", 65), ("prevent", 12), ("protect", 15), ("prepare", 8)]
 CATEGORIES = [("major", 15), ("moderate", 40), ("minor", 45)]
-DISRUPTION_STATUSES = [("approved", 80), ("submitted", 8), ("draft", 4), ("returned", 4), ("rejected", 4)]
+DISRUPTION_STATUSES = [
+    ("approved", 80),
+    ("submitted", 8),
+    ("draft", 4),
+    ("returned", 4),
+    ("rejected", 4),
+]
 DISRUPTIONS_PER_THREAT = 15  # over three years, OCGs only (the default standard allows only OCGs)
 
 
-def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disruptions: int | None = None) -> Dataset:
+def generate(
+    scale: str | float, seed: int, organisations: list[OrgSpec], disruptions: int | None = None
+) -> Dataset:
     n_threats, n_nominals, demo = _size(scale)
     rng = random.Random(seed)
     fake = Faker("en_GB")
@@ -274,20 +353,34 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disrup
 
     users: list[SynthUser] = []
     lros: dict[str, list[str]] = defaultdict(list)
-    staffed = [o for o in organisations if not demo or o.region_key == DEMO_REGION or o.type in (
-        "national_agency", "inspectorate", "government_partner")]
+    staffed = [
+        o
+        for o in organisations
+        if not demo
+        or o.region_key == DEMO_REGION
+        or o.type in ("national_agency", "inspectorate", "government_partner")
+    ]
     for org in staffed:
-        roles = PARTNER_ROLES if org.type in ("government_partner", "local_partner") else (
-            ["inspector", "administrator"] if org.type == "inspectorate" else ROLES)
+        roles = (
+            PARTNER_ROLES
+            if org.type in ("government_partner", "local_partner")
+            else (["inspector", "administrator"] if org.type == "inspectorate" else ROLES)
+        )
         if org.type == "region":
             continue
         for role in roles:
-            users.append(SynthUser(f"syn-{org.key}-{role}-1", fake.first_name(), fake.last_name(), org.key, [role]))
+            users.append(
+                SynthUser(
+                    f"syn-{org.key}-{role}-1", fake.first_name(), fake.last_name(), org.key, [role]
+                )
+            )
         # Enough LROs that most hold about 2–3 threats; a few hold more (the exceptions report finds them).
         for n in range(1, max(1, round(per_owner.get(org.key, 0) / 2.6)) + 1):
             username = f"syn-{org.key}-lro-{n}" if n > 1 else f"syn-{org.key}-lro-1"
             if n > 1:
-                users.append(SynthUser(username, fake.first_name(), fake.last_name(), org.key, ["lro"]))
+                users.append(
+                    SynthUser(username, fake.first_name(), fake.last_name(), org.key, ["lro"])
+                )
             lros[org.key].append(username)
 
     threats: list[SynthThreat] = []
@@ -307,16 +400,29 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disrup
         crimes = {_pick(rng, CRIME_TYPES) for _ in range(rng.choice([1, 1, 1, 2, 2, 3]))}
         handling = rng.choices(["region", "national", "owner", "named"], weights=[70, 20, 7, 3])[0]
         org_lros = lros.get(owner) or []
-        threats.append(SynthThreat(
-            reference=f"SYN-T-{i:06d}", name=name, threat_type=threat_type,
-            category="tactical" if rng.random() < 0.9 else "strategic", soc="soc" if rng.random() < 0.95 else "non_soc",
-            tier=tier, phase=phase, moderation_status=_pick(rng, STATUSES), score=score,
-            assessed_on=TODAY - dt.timedelta(days=rng.randint(0, 700)), owner_key=owner,
-            lro=rng.choice(org_lros) if org_lros and rng.random() < 0.88 else None,
-            crime_types=sorted(crimes), opened_on=opened,
-            closed_on=min(TODAY, opened + dt.timedelta(days=rng.randint(30, 900))) if closed else None,
-            handling=handling, description=f"Synthetic record. {fake.sentence(nb_words=10)}",
-        ))
+        threats.append(
+            SynthThreat(
+                reference=f"SYN-T-{i:06d}",
+                name=name,
+                threat_type=threat_type,
+                category="tactical" if rng.random() < 0.9 else "strategic",
+                soc="soc" if rng.random() < 0.95 else "non_soc",
+                tier=tier,
+                phase=phase,
+                moderation_status=_pick(rng, STATUSES),
+                score=score,
+                assessed_on=TODAY - dt.timedelta(days=rng.randint(0, 700)),
+                owner_key=owner,
+                lro=rng.choice(org_lros) if org_lros and rng.random() < 0.88 else None,
+                crime_types=sorted(crimes),
+                opened_on=opened,
+                closed_on=min(TODAY, opened + dt.timedelta(days=rng.randint(30, 900)))
+                if closed
+                else None,
+                handling=handling,
+                description=f"Synthetic record. {fake.sentence(nb_words=10)}",
+            )
+        )
 
     # MoRiLE: each threat's tier and score come from scoring synthetic answers with the default scheme.
     scheme = default_scheme()
@@ -325,16 +431,29 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disrup
         answers = morile_answers(rng, scheme)
         result = score_answers(scheme, answers)
         threat.tier, threat.score = result.tier, round(result.priority, 2)
-        age = rng.choices([rng.randint(10, 300), rng.randint(366, 900)], weights=[88, 12])[0]  # some stale
+        age = rng.choices([rng.randint(10, 300), rng.randint(366, 900)], weights=[88, 12])[
+            0
+        ]  # some stale
         evidence_to = TODAY - dt.timedelta(days=age)
         team = _assessment_team(threat.owner_key, by_key)
-        assessments.append(SynthAssessment(
-            threat=threat.reference, answers=answers, result=result.to_dict(), score=threat.score,
-            tier=threat.tier, status=threat.moderation_status, whole_threat=rng.random() > 0.06,
-            evidence_from=evidence_to - dt.timedelta(days=rng.randint(60, 400)), evidence_to=evidence_to,
-            review_due=evidence_to + dt.timedelta(days=rng.choice([180, 365])),
-            assessor=team[0], moderator=team[1] if threat.moderation_status in ("moderated", "returned") else None,
-        ))
+        assessments.append(
+            SynthAssessment(
+                threat=threat.reference,
+                answers=answers,
+                result=result.to_dict(),
+                score=threat.score,
+                tier=threat.tier,
+                status=threat.moderation_status,
+                whole_threat=rng.random() > 0.06,
+                evidence_from=evidence_to - dt.timedelta(days=rng.randint(60, 400)),
+                evidence_to=evidence_to,
+                review_due=evidence_to + dt.timedelta(days=rng.choice([180, 365])),
+                assessor=team[0],
+                moderator=team[1]
+                if threat.moderation_status in ("moderated", "returned")
+                else None,
+            )
+        )
         threat.assessed_on = evidence_to
 
     # Nominals: about 8% are second records of someone already listed (the ground truth says whom).
@@ -346,30 +465,67 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disrup
         ref = f"SYN-N-{i:06d}"
         if originals and rng.random() < 0.08:
             base = rng.choice(originals)
-            given, family, dob, kind = _variant(rng, fake, base.given_names, base.family_name, base.date_of_birth)
-            nominal = SynthNominal(ref, base.person_id, family, given, dob, base.gender, base.nationality,
-                                   base.owner_key)
+            given, family, dob, kind = _variant(
+                rng, fake, base.given_names, base.family_name, base.date_of_birth
+            )
+            nominal = SynthNominal(
+                ref,
+                base.person_id,
+                family,
+                given,
+                dob,
+                base.gender,
+                base.nationality,
+                base.owner_key,
+            )
             variants[ref] = kind
         else:
             gender = rng.choices(["male", "female"], weights=[82, 18])[0]
             given = fake.first_name_male() if gender == "male" else fake.first_name_female()
             if rng.random() < 0.2:
-                given += " " + (fake.first_name_male() if gender == "male" else fake.first_name_female())
+                given += " " + (
+                    fake.first_name_male() if gender == "male" else fake.first_name_female()
+                )
             family = fake.last_name()
             if rng.random() < 0.04:
                 family = f"{family}-{fake.last_name()}"
-            nominal = SynthNominal(ref, i, family, given, _dob(rng) if rng.random() < 0.92 else None, gender,
-                                   rng.choices(["British", "Irish", "Albanian", "Romanian", "Polish", "Vietnamese",
-                                                "Jamaican", "Pakistani"], weights=[80, 2, 4, 3, 3, 3, 2, 3])[0],
-                                   owner_key="")
+            nominal = SynthNominal(
+                ref,
+                i,
+                family,
+                given,
+                _dob(rng) if rng.random() < 0.92 else None,
+                gender,
+                rng.choices(
+                    [
+                        "British",
+                        "Irish",
+                        "Albanian",
+                        "Romanian",
+                        "Polish",
+                        "Vietnamese",
+                        "Jamaican",
+                        "Pakistani",
+                    ],
+                    weights=[80, 2, 4, 3, 3, 3, 2, 3],
+                )[0],
+                owner_key="",
+            )
             if rng.random() < 0.25 and given.split()[0] in NICKNAMES:
                 nominal.aliases.append((NICKNAMES[given.split()[0]], family, "nickname"))
             if rng.random() < 0.1:
                 nominal.aliases.append((fake.first_name(), fake.last_name(), "alias"))
-            nominal.identifiers.append(("pnc_id", f"{rng.randint(0, 25):02d}/{rng.randint(0, 999999):06d}"
-                                                  f"{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}"))
+            nominal.identifiers.append(
+                (
+                    "pnc_id",
+                    f"{rng.randint(0, 25):02d}/{rng.randint(0, 999999):06d}"
+                    f"{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}",
+                )
+            )
             if rng.random() < 0.6:
-                nominal.identifiers.append(("phone", f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}"))
+                nominal.identifiers.append(
+                    ("phone", f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}")
+                )
             if rng.random() < 0.4:
                 nominal.identifiers.append(("postcode", fake.postcode()))
             if rng.random() < 0.3:
@@ -390,9 +546,15 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disrup
                 nominal.owner_key = threat.owner_key
             start = threat.opened_on + dt.timedelta(days=rng.randint(0, 200))
             ended = rng.random() < 0.12
-            members.append(SynthMember(threat.reference, nominal.reference, _pick(rng, MEMBER_ROLES),
-                                       min(start, TODAY), min(TODAY, start + dt.timedelta(days=rng.randint(30, 600)))
-                                       if ended else None))
+            members.append(
+                SynthMember(
+                    threat.reference,
+                    nominal.reference,
+                    _pick(rng, MEMBER_ROLES),
+                    min(start, TODAY),
+                    min(TODAY, start + dt.timedelta(days=rng.randint(30, 600))) if ended else None,
+                )
+            )
 
     truth = {
         "same_person": same_person,
@@ -409,14 +571,28 @@ def generate(scale: str | float, seed: int, organisations: list[OrgSpec], disrup
     truth["disruptions_by_status"] = dict(Counter(d.status for d in synth_disruptions))
     from .plans import plan_dataset
 
-    plans, plan_faults, copied_from = plan_dataset(seed, threats, {u.username for u in users}, by_key)
+    plans, plan_faults, copied_from = plan_dataset(
+        seed, threats, {u.username for u in users}, by_key
+    )
     truth["plan_faults"] = plan_faults
     truth["plan_copied_from"] = copied_from
-    return Dataset(seed, str(scale), users, threats, nominals, members, truth, assessments, synth_disruptions,
-                   plans)
+    return Dataset(
+        seed,
+        str(scale),
+        users,
+        threats,
+        nominals,
+        members,
+        truth,
+        assessments,
+        synth_disruptions,
+        plans,
+    )
 
 
-def _disruptions(rng: random.Random, threats: list[SynthThreat], by_key: dict[str, OrgSpec], total: int):
+def _disruptions(
+    rng: random.Random, threats: list[SynthThreat], by_key: dict[str, OrgSpec], total: int
+):
     """Three years of disruptions against OCGs: mostly Pursue, some support records from the ROCU."""
     ocgs = [t for t in threats if t.threat_type == "ocg"]
     if not ocgs or total <= 0:
@@ -438,14 +614,23 @@ def _disruptions(rng: random.Random, threats: list[SynthThreat], by_key: dict[st
             event = first + dt.timedelta(days=rng.randint(0, max(0, (TODAY - first).days)))
             four_p = _pick(rng, FOUR_P)
             recording = threat.owner_key
-        delay = rng.choices([rng.randint(0, 14), rng.randint(15, 30), rng.randint(31, 90)], weights=[75, 20, 5])[0]
+        delay = rng.choices(
+            [rng.randint(0, 14), rng.randint(15, 30), rng.randint(31, 90)], weights=[75, 20, 5]
+        )[0]
         status = _pick(rng, DISRUPTION_STATUSES)
         moderator_team = _assessment_team(threat.owner_key, by_key)[1]
         d = SynthDisruption(
-            reference=f"SYN-D-{i:07d}", threat=threat.reference, recording_org=recording,
-            disruption_type="support" if support else "lead", lead=lead.reference if lead else None,
-            four_p=four_p, category=_pick(rng, CATEGORIES), tactic=rng.choice(TACTICS[four_p]), event_date=event,
-            record_date=min(TODAY, event + dt.timedelta(days=delay)), status=status,
+            reference=f"SYN-D-{i:07d}",
+            threat=threat.reference,
+            recording_org=recording,
+            disruption_type="support" if support else "lead",
+            lead=lead.reference if lead else None,
+            four_p=four_p,
+            category=_pick(rng, CATEGORIES),
+            tactic=rng.choice(TACTICS[four_p]),
+            event_date=event,
+            record_date=min(TODAY, event + dt.timedelta(days=delay)),
+            status=status,
             recorder=f"syn-{recording}-analyst-1",
             moderator=moderator_team if status in ("approved", "returned", "rejected") else None,
         )
@@ -458,8 +643,14 @@ def _disruptions(rng: random.Random, threats: list[SynthThreat], by_key: dict[st
 def _regional_team(owner_key: str, by_key: dict[str, OrgSpec]) -> str:
     """The ROCU of the owner's region, or the owner itself where there is none (London, the NCA)."""
     owner = by_key[owner_key]
-    rocu = next((o for o in by_key.values() if o.type == "rocu" and owner.region_key
-                 and o.region_key == owner.region_key), None)
+    rocu = next(
+        (
+            o
+            for o in by_key.values()
+            if o.type == "rocu" and owner.region_key and o.region_key == owner.region_key
+        ),
+        None,
+    )
     return rocu.key if rocu else owner_key
 
 

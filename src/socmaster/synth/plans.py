@@ -96,38 +96,76 @@ PLAN_MARGIN_DAYS = 7
 REVIEW_FREQUENCIES = [(30, 10), (60, 20), (90, 60), (120, 10)]
 #: The share of plans expected to fail each check (a P with no actions: pursue-only plans and the rest).
 PLAN_FAULT_RATES = {
-    "written_by_sio": WRITTEN_BY_SIO_RATE, "pursue_only": PURSUE_ONLY_RATE,
-    "missing_p": PURSUE_ONLY_RATE + MISSING_P_RATE, "undated_actions": UNDATED_ACTIONS_RATE,
-    "no_result": NO_RESULT_RATE, "overdue_actions": OVERDUE_ACTIONS_RATE,
-    "review_overdue": REVIEW_OVERDUE_RATE, "copied_text": COPIED_TEXT_RATE, "not_updated": NOT_UPDATED_RATE,
+    "written_by_sio": WRITTEN_BY_SIO_RATE,
+    "pursue_only": PURSUE_ONLY_RATE,
+    "missing_p": PURSUE_ONLY_RATE + MISSING_P_RATE,
+    "undated_actions": UNDATED_ACTIONS_RATE,
+    "no_result": NO_RESULT_RATE,
+    "overdue_actions": OVERDUE_ACTIONS_RATE,
+    "review_overdue": REVIEW_OVERDUE_RATE,
+    "copied_text": COPIED_TEXT_RATE,
+    "not_updated": NOT_UPDATED_RATE,
 }
 PLAN_FAULTS = frozenset(PLAN_FAULT_RATES)
 
 PS = ["pursue", "prevent", "protect", "prepare"]
 OPEN_ACTION_STATUSES = ("not_started", "in_progress")
-PARTNER_SECTIONS = ["aim", "objectives", "intelligence_gaps", "linked_plans", "other_actions", "reviews"]
-GOVERNMENT_PARTNERS = {"pursue": ["hmrc", "border-force", "home-office-immigration-enforcement", "cps"],
-                       "prevent": ["hmpps", "dwp"], "protect": ["home-office-immigration-enforcement", "dwp"],
-                       "prepare": ["hmpps"]}
-PLAN_AIMS = ["Dismantle {who}", "Disrupt {who} until it no longer causes serious harm",
-             "Reduce the harm caused by {who}", "Bring {who} to justice and stop others taking its place"]
+PARTNER_SECTIONS = [
+    "aim",
+    "objectives",
+    "intelligence_gaps",
+    "linked_plans",
+    "other_actions",
+    "reviews",
+]
+GOVERNMENT_PARTNERS = {
+    "pursue": ["hmrc", "border-force", "home-office-immigration-enforcement", "cps"],
+    "prevent": ["hmpps", "dwp"],
+    "protect": ["home-office-immigration-enforcement", "dwp"],
+    "prepare": ["hmpps"],
+}
+PLAN_AIMS = [
+    "Dismantle {who}",
+    "Disrupt {who} until it no longer causes serious harm",
+    "Reduce the harm caused by {who}",
+    "Bring {who} to justice and stop others taking its place",
+]
 PLAN_OBJECTIVES = {
-    "pursue": ["Prosecute the principal members of {who}", "Seize the assets of {who}",
-               "Disrupt the supply lines of {who}"],
+    "pursue": [
+        "Prosecute the principal members of {who}",
+        "Seize the assets of {who}",
+        "Disrupt the supply lines of {who}",
+    ],
     "prevent": ["Divert young people away from {who}", "Deter the enablers of {who}"],
     "protect": ["Safeguard people exploited by {who}", "Harden the places used by {who}"],
-    "prepare": ["Reassure communities affected by {who}", "Plan the response to violence linked to {who}"],
+    "prepare": [
+        "Reassure communities affected by {who}",
+        "Plan the response to violence linked to {who}",
+    ],
 }
 PLAN_ACTIONS = {
-    "pursue": ["Develop intelligence on {who}", "Financial investigation into {who}",
-               "Covert activity against {who}", "Warrants at addresses linked to {who}",
-               "Refer {who} for asset recovery"],
-    "prevent": ["Diversion referrals for young people linked to {who}", "Deterrence letters to enablers of {who}",
-                "Schools engagement about {who}"],
-    "protect": ["Safeguarding visits to people exploited by {who}", "Target hardening at premises used by {who}",
-                "Licensing review of businesses used by {who}"],
-    "prepare": ["Community reassurance where {who} operates", "Tension monitoring after action against {who}",
-                "Partnership exercise on the response to {who}"],
+    "pursue": [
+        "Develop intelligence on {who}",
+        "Financial investigation into {who}",
+        "Covert activity against {who}",
+        "Warrants at addresses linked to {who}",
+        "Refer {who} for asset recovery",
+    ],
+    "prevent": [
+        "Diversion referrals for young people linked to {who}",
+        "Deterrence letters to enablers of {who}",
+        "Schools engagement about {who}",
+    ],
+    "protect": [
+        "Safeguarding visits to people exploited by {who}",
+        "Target hardening at premises used by {who}",
+        "Licensing review of businesses used by {who}",
+    ],
+    "prepare": [
+        "Community reassurance where {who} operates",
+        "Tension monitoring after action against {who}",
+        "Partnership exercise on the response to {who}",
+    ],
 }
 
 
@@ -154,7 +192,9 @@ class _PlanWriter:
         for o in sorted(by_key.values(), key=lambda o: o.key):
             if o.type == "local_partner" and o.region_key:
                 self.local_partners[o.region_key].append(o.key)
-        self.government = {p: [k for k in keys if k in by_key] for p, keys in GOVERNMENT_PARTNERS.items()}
+        self.government = {
+            p: [k for k in keys if k in by_key] for p, keys in GOVERNMENT_PARTNERS.items()
+        }
 
     # -- text --
 
@@ -182,7 +222,10 @@ class _PlanWriter:
             if p in missing:
                 n, extra = 0, rng.random() < 0.25  # sometimes its only action was cancelled
             else:
-                n, extra = (rng.randint(2, 4) if p == "pursue" else rng.randint(1, 2)), rng.random() < 0.08
+                n, extra = (
+                    (rng.randint(2, 4) if p == "pursue" else rng.randint(1, 2)),
+                    rng.random() < 0.08,
+                )
             for _ in range(n):
                 out.append((p, f"Synthetic action: {self.line(PLAN_ACTIONS[p], threat, 7)}", False))
             if extra:
@@ -214,16 +257,27 @@ class _PlanWriter:
 
     # -- dates --
 
-    def actions(self, threat: SynthThreat, skeleton, created: dt.date, updated: dt.date,
-                faults: set[str]) -> list[SynthAction]:
+    def actions(
+        self, threat: SynthThreat, skeleton, created: dt.date, updated: dt.date, faults: set[str]
+    ) -> list[SynthAction]:
         rng, fake, margin = self.rng, self.fake, PLAN_MARGIN_DAYS
         live = [i for i, (_, _, cancelled) in enumerate(skeleton) if not cancelled]
-        overdue = set(rng.sample(live, min(rng.choice([1, 1, 2]), len(live) - 1))) \
-            if "overdue_actions" in faults else set()
+        overdue = (
+            set(rng.sample(live, min(rng.choice([1, 1, 2]), len(live) - 1)))
+            if "overdue_actions" in faults
+            else set()
+        )
         rest = [i for i in live if i not in overdue]
-        no_result = set(rng.sample(rest, min(rng.choice([1, 1, 2]), len(rest)))) if "no_result" in faults else set()
-        undated = set(rng.sample(live, min(rng.choice([1, 1, 2]), len(live)))) \
-            if "undated_actions" in faults else set()
+        no_result = (
+            set(rng.sample(rest, min(rng.choice([1, 1, 2]), len(rest))))
+            if "no_result" in faults
+            else set()
+        )
+        undated = (
+            set(rng.sample(live, min(rng.choice([1, 1, 2]), len(live))))
+            if "undated_actions" in faults
+            else set()
+        )
         out = []
         for i, (p, description, cancelled) in enumerate(skeleton):
             owner_user, owner_org = self.action_owner(threat, p)
@@ -238,8 +292,13 @@ class _PlanWriter:
                 due = _day(rng, max(created + _days(1), TODAY - _days(240)), TODAY - _days(margin))
                 start = _day(rng, created, min(due - _days(1), updated))
             else:
-                status = "complete" if i in no_result else rng.choices(
-                    ["not_started", "in_progress", "complete"], weights=[20, 45, 35])[0]
+                status = (
+                    "complete"
+                    if i in no_result
+                    else rng.choices(
+                        ["not_started", "in_progress", "complete"], weights=[20, 45, 35]
+                    )[0]
+                )
                 if status == "complete":
                     start = _day(rng, created, updated)
                     completed = _day(rng, start, updated)
@@ -247,26 +306,49 @@ class _PlanWriter:
                     if i not in no_result:
                         result = f"Synthetic result: {fake.sentence(nb_words=9)}"
                 else:
-                    start = _day(rng, created, updated) if status == "in_progress" else \
-                        _day(rng, created, TODAY + _days(60))
-                    due = max(start + _days(rng.randint(14, 240)), TODAY + _days(margin + rng.randint(0, 90)))
+                    start = (
+                        _day(rng, created, updated)
+                        if status == "in_progress"
+                        else _day(rng, created, TODAY + _days(60))
+                    )
+                    due = max(
+                        start + _days(rng.randint(14, 240)),
+                        TODAY + _days(margin + rng.randint(0, 90)),
+                    )
                     if status == "in_progress" and rng.random() < 0.3:
                         result = f"Synthetic update: {fake.sentence(nb_words=8)}"
             made = _day(rng, created, min(start, updated))
             changed = completed or _day(rng, made, updated)
             if i in undated:  # an overdue action keeps its due date, so it stays overdue
-                missing = rng.choice(["owner", "start"] if i in overdue else ["owner", "start", "due"])
+                missing = rng.choice(
+                    ["owner", "start"] if i in overdue else ["owner", "start", "due"]
+                )
                 if missing == "owner":
                     owner_user = owner_org = None
                 elif missing == "start":
                     start = None
                 else:
                     due = None
-            out.append(SynthAction(p, description, owner_user, owner_org, start, due, status, result, completed,
-                                   made, changed))
+            out.append(
+                SynthAction(
+                    p,
+                    description,
+                    owner_user,
+                    owner_org,
+                    start,
+                    due,
+                    status,
+                    result,
+                    completed,
+                    made,
+                    changed,
+                )
+            )
         return out
 
-    def reviews(self, threat: SynthThreat, created: dt.date, every: int, late: bool) -> list[SynthReview]:
+    def reviews(
+        self, threat: SynthThreat, created: dt.date, every: int, late: bool
+    ) -> list[SynthReview]:
         """Reviews by a chief officer of the owning organisation (the synthetic threats have no SRO),
         the last one recent enough unless the review is to be overdue."""
         rng, margin = self.rng, PLAN_MARGIN_DAYS
@@ -288,14 +370,22 @@ class _PlanWriter:
                 break
             dates.append(earlier)
         reviewer = f"syn-{threat.owner_key}-chief_officer-1"
-        return [SynthReview(reviewer, "chief_officer", d,
-                            rng.choices(["good", "improve", "inadequate"], weights=[50, 40, 10])[0],
-                            f"Synthetic review: {self.fake.sentence(nb_words=10)}") for d in reversed(dates)]
+        return [
+            SynthReview(
+                reviewer,
+                "chief_officer",
+                d,
+                rng.choices(["good", "improve", "inadequate"], weights=[50, 40, 10])[0],
+                f"Synthetic review: {self.fake.sentence(nb_words=10)}",
+            )
+            for d in reversed(dates)
+        ]
 
     # -- the plan --
 
-    def plan(self, threat: SynthThreat, n: int, source: SynthPlan | None,
-             source_faults: set[str]) -> tuple[SynthPlan, set[str]]:
+    def plan(
+        self, threat: SynthThreat, n: int, source: SynthPlan | None, source_faults: set[str]
+    ) -> tuple[SynthPlan, set[str]]:
         rng, fake, margin = self.rng, self.fake, PLAN_MARGIN_DAYS
         owner = threat.owner_key
         faults: set[str] = set()
@@ -307,13 +397,27 @@ class _PlanWriter:
             author, role = threat.lro, "lro"
         else:  # someone else in the owning organisation (always so where the threat has no LRO)
             author, role = f"syn-{owner}-analyst-1", "other"
-        pursue_only = PURSUE_ONLY_IF_SIO if role == "sio" else \
-            (PURSUE_ONLY_RATE - WRITTEN_BY_SIO_RATE * PURSUE_ONLY_IF_SIO) / (1 - WRITTEN_BY_SIO_RATE)
+        pursue_only = (
+            PURSUE_ONLY_IF_SIO
+            if role == "sio"
+            else (PURSUE_ONLY_RATE - WRITTEN_BY_SIO_RATE * PURSUE_ONLY_IF_SIO)
+            / (1 - WRITTEN_BY_SIO_RATE)
+        )
         r = rng.random()
-        shape = "pursue_only" if r < pursue_only else "missing_p" if r < pursue_only + MISSING_P_RATE else "full"
-        for key, rate in (("undated_actions", UNDATED_ACTIONS_RATE), ("no_result", NO_RESULT_RATE),
-                          ("overdue_actions", OVERDUE_ACTIONS_RATE), ("review_overdue", REVIEW_OVERDUE_RATE),
-                          ("not_updated", NOT_UPDATED_RATE)):
+        shape = (
+            "pursue_only"
+            if r < pursue_only
+            else "missing_p"
+            if r < pursue_only + MISSING_P_RATE
+            else "full"
+        )
+        for key, rate in (
+            ("undated_actions", UNDATED_ACTIONS_RATE),
+            ("no_result", NO_RESULT_RATE),
+            ("overdue_actions", OVERDUE_ACTIONS_RATE),
+            ("review_overdue", REVIEW_OVERDUE_RATE),
+            ("not_updated", NOT_UPDATED_RATE),
+        ):
             if rng.random() < rate:
                 faults.add(key)
         every = _pick(rng, REVIEW_FREQUENCIES)
@@ -331,9 +435,13 @@ class _PlanWriter:
             latest = min(latest, TODAY - _days(every + margin))
         created = max(threat.opened_on, min(latest, threat.opened_on + _days(rng.randint(7, 120))))
         if "not_updated" in faults:
-            updated = _day(rng, max(created, TODAY - _days(400)), TODAY - _days(PLAN_STALE_DAYS + margin))
+            updated = _day(
+                rng, max(created, TODAY - _days(400)), TODAY - _days(PLAN_STALE_DAYS + margin)
+            )
         else:
-            updated = _day(rng, max(created, TODAY - _days(PLAN_STALE_DAYS - margin - 3)), TODAY - _days(1))
+            updated = _day(
+                rng, max(created, TODAY - _days(PLAN_STALE_DAYS - margin - 3)), TODAY - _days(1)
+            )
 
         if source is not None:  # the copy's own text and actions are the source's
             aim, objectives, gaps = source.aim, dict(source.objectives), source.intelligence_gaps
@@ -343,14 +451,28 @@ class _PlanWriter:
         else:
             who = self.who(threat)
             aim = f"Synthetic plan. {rng.choice(PLAN_AIMS).format(who=who)}. {fake.sentence(nb_words=12)}"
-            objectives = {p: "\n".join(self.line(PLAN_OBJECTIVES[p], threat, 8)
-                                       for _ in range(2 if p == "pursue" else 1)) for p in PS}
+            objectives = {
+                p: "\n".join(
+                    self.line(PLAN_OBJECTIVES[p], threat, 8)
+                    for _ in range(2 if p == "pursue" else 1)
+                )
+                for p in PS
+            }
             gaps = f"Synthetic intelligence gaps. {fake.sentence(nb_words=10)}\n{fake.sentence(nb_words=10)}"
             skeleton = self.skeleton(threat, shape)
-            faults |= {"pursue_only": {"pursue_only", "missing_p"}, "missing_p": {"missing_p"}}.get(shape, set())
+            faults |= {"pursue_only": {"pursue_only", "missing_p"}, "missing_p": {"missing_p"}}.get(
+                shape, set()
+            )
         plan = SynthPlan(
-            threat=threat.reference, author=author, author_role=role, aim=aim, objectives=objectives,
-            intelligence_gaps=gaps, review_frequency_days=every, created_on=created, updated_on=updated,
+            threat=threat.reference,
+            author=author,
+            author_role=role,
+            aim=aim,
+            objectives=objectives,
+            intelligence_gaps=gaps,
+            review_frequency_days=every,
+            created_on=created,
+            updated_on=updated,
             from_template=rng.random() < FROM_TEMPLATE_RATE,
             actions=self.actions(threat, skeleton, created, updated, faults),
             reviews=self.reviews(threat, created, every, "review_overdue" in faults),
@@ -362,7 +484,9 @@ class _PlanWriter:
         return plan, faults
 
 
-def plan_dataset(seed: int, threats: list[SynthThreat], usernames: set[str], by_key: dict[str, OrgSpec]):
+def plan_dataset(
+    seed: int, threats: list[SynthThreat], usernames: set[str], by_key: dict[str, OrgSpec]
+):
     """Plans for about 85% of active threats, with planted faults.
 
     Returns (plans, {threat reference: set of check keys it fails}, {copy: source})."""
@@ -392,8 +516,9 @@ def plan_dataset(seed: int, threats: list[SynthThreat], usernames: set[str], by_
             source_owner, source_region = placed[source.threat]
             free_by_owner[source_owner].remove(source)
             free_by_region[source_region].remove(source)
-        plan, planted = writer.plan(threat, len(plans) + 1, source,
-                                    faults[source.threat] if source is not None else set())
+        plan, planted = writer.plan(
+            threat, len(plans) + 1, source, faults[source.threat] if source is not None else set()
+        )
         keys |= planted
         plans.append(plan)
         if source is not None:

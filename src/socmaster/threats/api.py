@@ -21,39 +21,79 @@ class ThreatSerializer(serializers.ModelSerializer):
     owner = OrganisationField()
     shared_with = OrganisationListField(required=False)
     areas = OrganisationListField(required=False)
-    lro = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), required=False, allow_null=True)
-    sro = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), required=False, allow_null=True)
-    phase = serializers.SlugRelatedField(slug_field="name", queryset=Phase.objects.all(), required=False, allow_null=True)
-    crime_types = serializers.SlugRelatedField(slug_field="code", queryset=CrimeType.objects.all(), many=True, required=False)
+    lro = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    )
+    sro = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    )
+    phase = serializers.SlugRelatedField(
+        slug_field="name", queryset=Phase.objects.all(), required=False, allow_null=True
+    )
+    crime_types = serializers.SlugRelatedField(
+        slug_field="code", queryset=CrimeType.objects.all(), many=True, required=False
+    )
 
     class Meta:
         model = Threat
-        fields = ["id", "reference", "name", "operation_names", "threat_type", "category", "soc", "tier", "phase",
-                  "moderation_status", "score", "assessed_on", "owner", "lro", "sro", "crime_types",
-                  "areas", "description", "opened_on", "closed_on", "closed_reason", "handling", "shared_with",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "reference",
+            "name",
+            "operation_names",
+            "threat_type",
+            "category",
+            "soc",
+            "tier",
+            "phase",
+            "moderation_status",
+            "score",
+            "assessed_on",
+            "owner",
+            "lro",
+            "sro",
+            "crime_types",
+            "areas",
+            "description",
+            "opened_on",
+            "closed_on",
+            "closed_reason",
+            "handling",
+            "shared_with",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def validate(self, attrs):
         if self.instance is not None:
             for fixed in ("reference", "owner"):
                 if fixed in attrs and attrs[fixed] != getattr(self.instance, fixed):
-                    raise serializers.ValidationError({fixed: ["This cannot be changed once the threat exists."]})
+                    raise serializers.ValidationError(
+                        {fixed: ["This cannot be changed once the threat exists."]}
+                    )
                 attrs.pop(fixed, None)
         return attrs
 
     def create(self, validated_data):
         user = self.context["request"].user
         return services.create_threat(
-            user, owner=validated_data.pop("owner"), crime_types=validated_data.pop("crime_types", []),
-            shared_with=validated_data.pop("shared_with", []), areas=validated_data.pop("areas", []), **validated_data,
+            user,
+            owner=validated_data.pop("owner"),
+            crime_types=validated_data.pop("crime_types", []),
+            shared_with=validated_data.pop("shared_with", []),
+            areas=validated_data.pop("areas", []),
+            **validated_data,
         )
 
     def update(self, instance, validated_data):
         user = self.context["request"].user
         return services.update_threat(
-            user, instance, crime_types=validated_data.pop("crime_types", None),
-            shared_with=validated_data.pop("shared_with", None), areas=validated_data.pop("areas", None),
+            user,
+            instance,
+            crime_types=validated_data.pop("crime_types", None),
+            shared_with=validated_data.pop("shared_with", None),
+            areas=validated_data.pop("areas", None),
             **validated_data,
         )
 
@@ -71,7 +111,9 @@ class ThreatViewSet(ProtectedViewSet):
         return super().get_queryset().with_related().prefetch_related("shared_with", "areas")
 
     def perform_destroy(self, instance):
-        reason = (self.request.headers.get("X-Reason") or self.request.query_params.get("reason") or "")
+        reason = (
+            self.request.headers.get("X-Reason") or self.request.query_params.get("reason") or ""
+        )
         services.delete_threat(self.request.user, instance, reason=reason)
 
 
@@ -95,23 +137,46 @@ class NominalSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Nominal
-        fields = ["id", "reference", "family_name", "given_names", "date_of_birth", "gender", "nationality",
-                  "notes", "owner", "handling", "aliases", "identifiers", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "reference",
+            "family_name",
+            "given_names",
+            "date_of_birth",
+            "gender",
+            "nationality",
+            "notes",
+            "owner",
+            "handling",
+            "aliases",
+            "identifiers",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def validate(self, attrs):
         if self.instance is not None:
             for fixed in ("reference", "owner", "aliases", "identifiers"):
                 if fixed in attrs:
-                    raise serializers.ValidationError({fixed: ["This cannot be changed through this endpoint."]})
+                    raise serializers.ValidationError(
+                        {fixed: ["This cannot be changed through this endpoint."]}
+                    )
         return attrs
 
     def create(self, validated_data):
-        aliases = [(a.get("given_names", ""), a.get("family_name", ""), a.get("alias_type", "alias"))
-                   for a in validated_data.pop("aliases", [])]
+        aliases = [
+            (a.get("given_names", ""), a.get("family_name", ""), a.get("alias_type", "alias"))
+            for a in validated_data.pop("aliases", [])
+        ]
         identifiers = [(i["kind"], i["value"]) for i in validated_data.pop("identifiers", [])]
-        return services.create_nominal(self.context["request"].user, owner=validated_data.pop("owner"),
-                                       aliases=aliases, identifiers=identifiers, **validated_data)
+        return services.create_nominal(
+            self.context["request"].user,
+            owner=validated_data.pop("owner"),
+            aliases=aliases,
+            identifiers=identifiers,
+            **validated_data,
+        )
 
     def update(self, instance, validated_data):
         return services.update_nominal(self.context["request"].user, instance, **validated_data)
@@ -128,7 +193,12 @@ class NominalViewSet(ProtectedViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return super().get_queryset().select_related("owner").prefetch_related("aliases", "identifiers")
+        return (
+            super()
+            .get_queryset()
+            .select_related("owner")
+            .prefetch_related("aliases", "identifiers")
+        )
 
 
 class ThreatMemberSerializer(serializers.ModelSerializer):
@@ -141,13 +211,21 @@ class ThreatMemberSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
     def create(self, validated_data):
-        return services.add_member(self.context["request"].user, validated_data.pop("threat"),
-                                   validated_data.pop("nominal"), **validated_data)
+        return services.add_member(
+            self.context["request"].user,
+            validated_data.pop("threat"),
+            validated_data.pop("nominal"),
+            **validated_data,
+        )
 
     def update(self, instance, validated_data):
         if set(validated_data) - {"to_date"}:
-            raise serializers.ValidationError({"to_date": ["Only the end date of a membership can be changed."]})
-        return services.end_member(self.context["request"].user, instance, to_date=validated_data["to_date"])
+            raise serializers.ValidationError(
+                {"to_date": ["Only the end date of a membership can be changed."]}
+            )
+        return services.end_member(
+            self.context["request"].user, instance, to_date=validated_data["to_date"]
+        )
 
 
 class ThreatMemberViewSet(viewsets.ModelViewSet):
@@ -159,6 +237,11 @@ class ThreatMemberViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        return ThreatMember.objects.filter(
-            threat__in=Threat.objects.visible_to(user), nominal__in=Nominal.objects.visible_to(user)
-        ).select_related("threat", "nominal").order_by("id")
+        return (
+            ThreatMember.objects.filter(
+                threat__in=Threat.objects.visible_to(user),
+                nominal__in=Nominal.objects.visible_to(user),
+            )
+            .select_related("threat", "nominal")
+            .order_by("id")
+        )

@@ -57,18 +57,33 @@ def _no_lro(qs):
 def _lro_overloaded(qs):
     limit = lro_limit()
     loads = (
-        active(qs).exclude(lro__isnull=True).values("lro", "lro__username", "lro__first_name", "lro__last_name")
-        .annotate(n=Count("id")).filter(n__gt=limit).order_by("-n")
+        active(qs)
+        .exclude(lro__isnull=True)
+        .values("lro", "lro__username", "lro__first_name", "lro__last_name")
+        .annotate(n=Count("id"))
+        .filter(n__gt=limit)
+        .order_by("-n")
     )
     loads = list(loads)
     held: dict[int, list] = {}
-    for threat in active(qs).filter(lro_id__in=[load["lro"] for load in loads]).order_by("reference"):
+    for threat in (
+        active(qs).filter(lro_id__in=[load["lro"] for load in loads]).order_by("reference")
+    ):
         held.setdefault(threat.lro_id, []).append(threat)
     rows = []
     for load in loads:
-        name = f"{load['lro__first_name']} {load['lro__last_name']}".strip() or load["lro__username"]
-        rows.append({"lro": name, "username": load["lro__username"], "count": load["n"],
-                     "threats": held.get(load["lro"], []), "detail": f"{load['n']} active threats (limit {limit})"})
+        name = (
+            f"{load['lro__first_name']} {load['lro__last_name']}".strip() or load["lro__username"]
+        )
+        rows.append(
+            {
+                "lro": name,
+                "username": load["lro__username"],
+                "count": load["n"],
+                "threats": held.get(load["lro"], []),
+                "detail": f"{load['n']} active threats (limit {limit})",
+            }
+        )
     return rows
 
 
@@ -79,18 +94,30 @@ def _not_moderated(qs):
     )
 
 
-register(ExceptionCheck(
-    "no_lro", "Active threats without an LRO",
-    "Every managed threat needs a lead responsible officer who owns its 4P plan.", _no_lro,
-))
-register(ExceptionCheck(
-    "lro_overloaded", "LROs holding too many threats",
-    "An LRO with more active threats than the limit cannot manage them all well.", _lro_overloaded,
-))
-register(ExceptionCheck(
-    "not_moderated", "Threats without a moderated assessment",
-    "Only a moderated MoRiLE assessment gives a threat an agreed score and tier.", _not_moderated,
-))
+register(
+    ExceptionCheck(
+        "no_lro",
+        "Active threats without an LRO",
+        "Every managed threat needs a lead responsible officer who owns its 4P plan.",
+        _no_lro,
+    )
+)
+register(
+    ExceptionCheck(
+        "lro_overloaded",
+        "LROs holding too many threats",
+        "An LRO with more active threats than the limit cannot manage them all well.",
+        _lro_overloaded,
+    )
+)
+register(
+    ExceptionCheck(
+        "not_moderated",
+        "Threats without a moderated assessment",
+        "Only a moderated MoRiLE assessment gives a threat an agreed score and tier.",
+        _not_moderated,
+    )
+)
 
 
 def run_all(queryset: QuerySet) -> list[tuple[ExceptionCheck, list[dict]]]:

@@ -16,16 +16,27 @@ class ThreatFilter(django_filters.FilterSet):
     soc = django_filters.ChoiceFilter(choices=Soc.choices, label="SOC")
     tier = django_filters.ChoiceFilter(choices=Tier.choices)
     phase = django_filters.ModelChoiceFilter(queryset=Phase.objects.all(), to_field_name="name")
-    moderation_status = django_filters.ChoiceFilter(choices=ModerationStatus.choices, label="Moderation status")
+    moderation_status = django_filters.ChoiceFilter(
+        choices=ModerationStatus.choices, label="Moderation status"
+    )
     owner = django_filters.CharFilter(method="by_owner", label="Owner (name, short name or key)")
     region = django_filters.CharFilter(method="by_region", label="Region (name or key)")
     crime_type = django_filters.ModelChoiceFilter(
-        field_name="crime_types", queryset=CrimeType.objects.all(), to_field_name="code", label="Crime type"
+        field_name="crime_types",
+        queryset=CrimeType.objects.all(),
+        to_field_name="code",
+        label="Crime type",
     )
     lro = django_filters.CharFilter(method="by_lro", label="LRO (user name, 'me' or 'none')")
     ordering = django_filters.OrderingFilter(
-        fields=(("reference", "reference"), ("name", "name"), ("tier", "tier"), ("owner__name", "owner"),
-                ("updated_at", "updated"), ("score", "score")),
+        fields=(
+            ("reference", "reference"),
+            ("name", "name"),
+            ("tier", "tier"),
+            ("owner__name", "owner"),
+            ("updated_at", "updated"),
+            ("score", "score"),
+        ),
     )
 
     class Meta:
@@ -49,9 +60,13 @@ class ThreatFilter(django_filters.FilterSet):
         aliases = NominalAlias.objects.filter(alias_q).values("nominal_id")
         members = ThreatMember.objects.filter(Q(nominal_id__in=people) | Q(nominal_id__in=aliases))
         if self.request is not None:  # only nominals the user may see can make a threat match
-            members = members.filter(nominal_id__in=Nominal.objects.visible_to(self.request.user).values("pk"))
+            members = members.filter(
+                nominal_id__in=Nominal.objects.visible_to(self.request.user).values("pk")
+            )
         return queryset.filter(
-            Q(name__icontains=value) | Q(reference__icontains=value) | Q(operation_names__icontains=value)
+            Q(name__icontains=value)
+            | Q(reference__icontains=value)
+            | Q(operation_names__icontains=value)
             | Q(pk__in=members.values("threat_id"))
         )
 
@@ -70,7 +85,11 @@ class ThreatFilter(django_filters.FilterSet):
 
     def by_region(self, queryset, name, value):
         org = self._org(value)
-        return queryset.filter(owner__region=org.region_id) if org and org.region_id else queryset.none()
+        return (
+            queryset.filter(owner__region=org.region_id)
+            if org and org.region_id
+            else queryset.none()
+        )
 
     def by_lro(self, queryset, name, value):
         if value == "none":
@@ -82,7 +101,9 @@ class ThreatFilter(django_filters.FilterSet):
 
 class NominalFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Name, alias, reference or identifier")
-    threat = django_filters.CharFilter(field_name="memberships__threat__reference", label="Threat reference")
+    threat = django_filters.CharFilter(
+        field_name="memberships__threat__reference", label="Threat reference"
+    )
 
     class Meta:
         model = Nominal

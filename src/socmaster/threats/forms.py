@@ -12,9 +12,27 @@ class ThreatForm(forms.ModelForm):
 
     class Meta:
         model = Threat
-        fields = ["reference", "name", "operation_names", "threat_type", "category", "soc", "tier", "phase",
-                  "owner", "lro", "sro", "crime_types", "areas", "description", "opened_on", "closed_on",
-                  "closed_reason", "handling", "shared_with"]
+        fields = [
+            "reference",
+            "name",
+            "operation_names",
+            "threat_type",
+            "category",
+            "soc",
+            "tier",
+            "phase",
+            "owner",
+            "lro",
+            "sro",
+            "crime_types",
+            "areas",
+            "description",
+            "opened_on",
+            "closed_on",
+            "closed_reason",
+            "handling",
+            "shared_with",
+        ]
         widgets = {
             "opened_on": forms.DateInput(attrs={"type": "date"}),
             "closed_on": forms.DateInput(attrs={"type": "date"}),
@@ -24,13 +42,17 @@ class ThreatForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        writable = [m.organisation_id for m in user.active_memberships if m.role in policy.WRITE_ROLES]
+        writable = [
+            m.organisation_id for m in user.active_memberships if m.role in policy.WRITE_ROLES
+        ]
         self.fields["owner"].queryset = Organisation.objects.filter(pk__in=writable)
         self.fields["lro"].queryset = User.objects.filter(is_active=True)
         self.fields["sro"].queryset = User.objects.filter(is_active=True)
         self.fields["crime_types"].queryset = CrimeType.objects.all()
         self.fields["shared_with"].queryset = Organisation.objects.filter(active=True)
-        self.fields["areas"].queryset = Organisation.objects.filter(active=True, type__in=["force", "local_partner"])
+        self.fields["areas"].queryset = Organisation.objects.filter(
+            active=True, type__in=["force", "local_partner"]
+        )
         self.fields["reference"].required = False
         self.fields["reference"].help_text = "Leave blank to have one assigned."
         if self.instance.pk:
@@ -39,29 +61,47 @@ class ThreatForm(forms.ModelForm):
 
 
 class DeleteForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), min_length=5,
-                             help_text="Deletions are recorded with their reason.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=5,
+        help_text="Deletions are recorded with their reason.",
+    )
 
 
 class NominalForm(forms.ModelForm):
     owner = forms.ModelChoiceField(queryset=Organisation.objects.none())
     aliases = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line: given names, family name (e.g. 'Bob, Smith').",
     )
     identifiers = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line as type: value, e.g. 'phone: 07700 900123', 'pnc_id: 12/345678A'.",
     )
 
     class Meta:
         model = Nominal
-        fields = ["family_name", "given_names", "date_of_birth", "gender", "nationality", "notes", "handling"]
-        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}), "notes": forms.Textarea(attrs={"rows": 3})}
+        fields = [
+            "family_name",
+            "given_names",
+            "date_of_birth",
+            "gender",
+            "nationality",
+            "notes",
+            "handling",
+        ]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        writable = [m.organisation_id for m in user.active_memberships if m.role in policy.WRITE_ROLES]
+        writable = [
+            m.organisation_id for m in user.active_memberships if m.role in policy.WRITE_ROLES
+        ]
         self.fields["owner"].queryset = Organisation.objects.filter(pk__in=writable)
         self.order_fields(["owner"])
 
@@ -72,7 +112,9 @@ class NominalForm(forms.ModelForm):
                 continue
             given, sep, family = line.partition(",")
             if not sep or not family.strip():
-                raise forms.ValidationError(f"Line {n}: write the alias as 'given names, family name'.")
+                raise forms.ValidationError(
+                    f"Line {n}: write the alias as 'given names, family name'."
+                )
             out.append((given.strip(), family.strip(), AliasType.ALIAS))
         return out
 

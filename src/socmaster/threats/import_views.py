@@ -13,13 +13,19 @@ from .importer import import_masterlist, masterlist_rejects
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="Master-list extract (CSV)", help_text="Columns as described in the import guide.")
-    skip_bad = forms.BooleanField(required=False, label="Import the good rows and give me the bad ones back")
+    file = forms.FileField(
+        label="Master-list extract (CSV)", help_text="Columns as described in the import guide."
+    )
+    skip_bad = forms.BooleanField(
+        required=False, label="Import the good rows and give me the bad ones back"
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > 50 * 1024 * 1024:
-            raise forms.ValidationError("The file is larger than 50 MB; import it with the command line instead.")
+            raise forms.ValidationError(
+                "The file is larger than 50 MB; import it with the command line instead."
+            )
         if not upload.name.lower().endswith(".csv"):
             raise forms.ValidationError("Upload a .csv file.")
         return upload
@@ -37,12 +43,20 @@ def upload(request):
         try:
             data = form.cleaned_data["file"].read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            form.add_error("file", "The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
+            form.add_error(
+                "file", "The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again."
+            )
         else:
-            result = import_masterlist(data, user=request.user, skip_bad=form.cleaned_data["skip_bad"])
+            result = import_masterlist(
+                data, user=request.user, skip_bad=form.cleaned_data["skip_bad"]
+            )
             if result.rejected and request.POST.get("download_rejects"):
                 response = HttpResponse(masterlist_rejects(result), content_type="text/csv")
                 response["Content-Disposition"] = 'attachment; filename="rejects.csv"'
                 return response
-    return render(request, "threats/import.html", {"form": form, "result": result},
-                  status=400 if result is not None and not result.written else 200)
+    return render(
+        request,
+        "threats/import.html",
+        {"form": form, "result": result},
+        status=400 if result is not None and not result.written else 200,
+    )

@@ -32,14 +32,31 @@ from . import services
 from .choices import Category, ModerationStatus, Soc, ThreatType
 from .models import CrimeType, Phase, Threat
 
-COLUMNS = ["Reference", "Name", "Threat type", "Owner", "Type", "Moderation status", "SOC", "Tier", "Phase",
-           "Crime types", "LRO", "Assessment date", "Score"]
+COLUMNS = [
+    "Reference",
+    "Name",
+    "Threat type",
+    "Owner",
+    "Type",
+    "Moderation status",
+    "SOC",
+    "Tier",
+    "Phase",
+    "Crime types",
+    "LRO",
+    "Assessment date",
+    "Score",
+]
 REQUIRED = {"Reference", "Name", "Threat type", "Owner", "Type", "Moderation status", "SOC", "Tier"}
 
-THREAT_TYPES = {"ocg": ThreatType.OCG, "organised crime group": ThreatType.OCG,
-                "priority individual": ThreatType.PRIORITY_INDIVIDUAL,
-                "soc priority individual": ThreatType.PRIORITY_INDIVIDUAL,
-                "vulnerability": ThreatType.VULNERABILITY, "soc vulnerability": ThreatType.VULNERABILITY}
+THREAT_TYPES = {
+    "ocg": ThreatType.OCG,
+    "organised crime group": ThreatType.OCG,
+    "priority individual": ThreatType.PRIORITY_INDIVIDUAL,
+    "soc priority individual": ThreatType.PRIORITY_INDIVIDUAL,
+    "vulnerability": ThreatType.VULNERABILITY,
+    "soc vulnerability": ThreatType.VULNERABILITY,
+}
 CATEGORIES = {"tactical": Category.TACTICAL, "strategic": Category.STRATEGIC}
 SOC_VALUES = {"soc": Soc.SOC, "non-soc": Soc.NON_SOC, "non soc": Soc.NON_SOC}
 STATUSES = {s.label.lower(): s.value for s in ModerationStatus}
@@ -84,7 +101,10 @@ def parse_row(raw: dict, number: int, look: _Lookups, errors: list[RowError]) ->
             err(column, "is required")
     out: dict = {"reference": get["Reference"], "name": get["Name"]}
     if get["Threat type"] and (value := THREAT_TYPES.get(_key(get["Threat type"]))) is None:
-        err("Threat type", f"'{get['Threat type']}' is not one of OCG, Priority individual, Vulnerability")
+        err(
+            "Threat type",
+            f"'{get['Threat type']}' is not one of OCG, Priority individual, Vulnerability",
+        )
     else:
         out["threat_type"] = value if get["Threat type"] else None
     if get["Owner"]:
@@ -97,7 +117,10 @@ def parse_row(raw: dict, number: int, look: _Lookups, errors: list[RowError]) ->
     else:
         out["category"] = value if get["Type"] else None
     if get["Moderation status"] and (value := STATUSES.get(_key(get["Moderation status"]))) is None:
-        err("Moderation status", f"'{get['Moderation status']}' is not one of Draft, Submitted, Moderated, Returned")
+        err(
+            "Moderation status",
+            f"'{get['Moderation status']}' is not one of Draft, Submitted, Moderated, Returned",
+        )
     else:
         out["moderation_status"] = value if get["Moderation status"] else None
     if get["SOC"] and (value := SOC_VALUES.get(_key(get["SOC"]))) is None:
@@ -134,7 +157,10 @@ def parse_row(raw: dict, number: int, look: _Lookups, errors: list[RowError]) ->
         try:
             out["assessed_on"] = parse_date(get["Assessment date"])
         except ValueError:
-            err("Assessment date", f"'{get['Assessment date']}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+            err(
+                "Assessment date",
+                f"'{get['Assessment date']}' is not a date (YYYY-MM-DD or DD/MM/YYYY)",
+            )
     out["score"] = None
     if get["Score"]:
         try:
@@ -154,8 +180,14 @@ def importer_account(owner: Organisation) -> User:
     username = f"import-{owner.key}"[:150]
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = create_user(None, username=username, organisation=owner, roles=[Role.ANALYST],
-                           first_name="Master-list", last_name=f"import ({owner.short_name})")
+        user = create_user(
+            None,
+            username=username,
+            organisation=owner,
+            roles=[Role.ANALYST],
+            first_name="Master-list",
+            last_name=f"import ({owner.short_name})",
+        )
     return user
 
 
@@ -167,10 +199,14 @@ def _apply(user, values: dict) -> str:
     actor = user or importer_account(owner)
     existing = Threat.objects.filter(reference=reference).first()
     if existing is None:
-        services.create_threat(actor, owner=owner, reference=reference, crime_types=crime_types, **values)
+        services.create_threat(
+            actor, owner=owner, reference=reference, crime_types=crime_types, **values
+        )
         return "created"
     if existing.owner_id != owner.pk:
-        raise ValidationError({"Owner": [f"{reference} is owned by {existing.owner}; the owner cannot change"]})
+        raise ValidationError(
+            {"Owner": [f"{reference} is owned by {existing.owner}; the owner cannot change"]}
+        )
     actor = user or importer_account(existing.owner)
     if existing.closed_on and values.get("closed_on"):  # keep the date it was first closed
         values["closed_on"], values["closed_reason"] = existing.closed_on, existing.closed_reason
@@ -179,8 +215,13 @@ def _apply(user, values: dict) -> str:
     return "unchanged" if updated.updated_at == before else "updated"
 
 
-def import_masterlist(data: bytes | str, *, user=None, skip_bad: bool = False,
-                      progress: Callable[[int, int], None] | None = None) -> ImportResult:
+def import_masterlist(
+    data: bytes | str,
+    *,
+    user=None,
+    skip_bad: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
     """Check and import a master-list CSV. ``user`` None means an operator at the command line."""
     from socmaster.core import policy
 
@@ -198,20 +239,32 @@ def import_masterlist(data: bytes | str, *, user=None, skip_bad: bool = False,
         values = parse_row(raw, index, look, row_errors)
         ref = (raw.get("Reference") or "").strip()
         if ref and ref in seen:
-            row_errors.append(RowError(index, "Reference", f"{ref} appears again (first on row {seen[ref]})"))
+            row_errors.append(
+                RowError(index, "Reference", f"{ref} appears again (first on row {seen[ref]})")
+            )
             values = None
         seen.setdefault(ref, index)
-        if values is not None and user is not None and not policy.can_create_for(user, values["owner"]):
-            row_errors.append(RowError(index, "Owner", f"you may not import records for {values['owner']}"))
+        if (
+            values is not None
+            and user is not None
+            and not policy.can_create_for(user, values["owner"])
+        ):
+            row_errors.append(
+                RowError(index, "Owner", f"you may not import records for {values['owner']}")
+            )
             values = None
         if row_errors:
             result.errors.extend(row_errors)
-            result.rejected.append({**raw, "Error": "; ".join(f"{e.field}: {e.message}" for e in row_errors)})
+            result.rejected.append(
+                {**raw, "Error": "; ".join(f"{e.field}: {e.message}" for e in row_errors)}
+            )
         else:
             parsed.append((index, raw, values))
     if result.errors and not skip_bad:
         return result
-    return write_rows(parsed, result, lambda values: _apply(user, values), skip_bad=skip_bad, progress=progress)
+    return write_rows(
+        parsed, result, lambda values: _apply(user, values), skip_bad=skip_bad, progress=progress
+    )
 
 
 def masterlist_rejects(result: ImportResult) -> str:

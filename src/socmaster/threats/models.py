@@ -52,36 +52,64 @@ class Phase(models.Model):
 
 class ThreatQuerySet(ProtectedQuerySet):
     def with_related(self):
-        return self.select_related("owner", "owner__region", "lro", "sro", "phase").prefetch_related("crime_types")
+        return self.select_related(
+            "owner", "owner__region", "lro", "sro", "phase"
+        ).prefetch_related("crime_types")
 
 
 class Threat(ProtectedModel):
-    reference = models.CharField(max_length=40, unique=True, help_text="Unique master-list reference.")
+    reference = models.CharField(
+        max_length=40, unique=True, help_text="Unique master-list reference."
+    )
     name = models.CharField(max_length=200)
-    operation_names = models.CharField(max_length=300, blank=True, help_text="Operation names, comma separated.")
-    threat_type = models.CharField(max_length=24, choices=ThreatType.choices, default=ThreatType.OCG, db_index=True)
-    category = models.CharField("type", max_length=12, choices=Category.choices, default=Category.TACTICAL, db_index=True)
+    operation_names = models.CharField(
+        max_length=300, blank=True, help_text="Operation names, comma separated."
+    )
+    threat_type = models.CharField(
+        max_length=24, choices=ThreatType.choices, default=ThreatType.OCG, db_index=True
+    )
+    category = models.CharField(
+        "type", max_length=12, choices=Category.choices, default=Category.TACTICAL, db_index=True
+    )
     soc = models.CharField("SOC", max_length=8, choices=Soc.choices, default=Soc.SOC, db_index=True)
-    tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True, db_index=True)
-    phase = models.ForeignKey(Phase, null=True, blank=True, on_delete=models.PROTECT, related_name="threats")
+    tier = models.PositiveSmallIntegerField(
+        choices=Tier.choices, null=True, blank=True, db_index=True
+    )
+    phase = models.ForeignKey(
+        Phase, null=True, blank=True, on_delete=models.PROTECT, related_name="threats"
+    )
     moderation_status = models.CharField(
-        max_length=12, choices=ModerationStatus.choices, default=ModerationStatus.DRAFT, db_index=True
+        max_length=12,
+        choices=ModerationStatus.choices,
+        default=ModerationStatus.DRAFT,
+        db_index=True,
     )
     score = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     assessed_on = models.DateField(null=True, blank=True)
     crime_types = models.ManyToManyField(CrimeType, blank=True, related_name="threats")
     lro = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="lro_threats", verbose_name="LRO",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lro_threats",
+        verbose_name="LRO",
     )
     sro = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="sro_threats", verbose_name="SRO",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sro_threats",
+        verbose_name="SRO",
     )
     description = models.TextField(blank=True)
     areas = models.ManyToManyField(
-        "organisations.Organisation", blank=True, related_name="threats_affecting",
-        verbose_name="areas affected", help_text="Forces and local authority areas where the threat operates.",
+        "organisations.Organisation",
+        blank=True,
+        related_name="threats_affecting",
+        verbose_name="areas affected",
+        help_text="Forces and local authority areas where the threat operates.",
     )
     opened_on = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
@@ -168,7 +196,9 @@ class ThreatMember(models.Model):
 
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="members")
     nominal = models.ForeignKey(Nominal, on_delete=models.PROTECT, related_name="memberships")
-    role = models.CharField(max_length=16, choices=MemberRole.choices, default=MemberRole.SIGNIFICANT)
+    role = models.CharField(
+        max_length=16, choices=MemberRole.choices, default=MemberRole.SIGNIFICANT
+    )
     from_date = models.DateField(null=True, blank=True)
     to_date = models.DateField(null=True, blank=True)
     notes = models.CharField(max_length=300, blank=True)
@@ -176,7 +206,9 @@ class ThreatMember(models.Model):
     class Meta:
         ordering = ["role", "nominal__family_name"]
         constraints = [
-            models.UniqueConstraint(fields=["threat", "nominal", "from_date"], name="unique_member_period"),
+            models.UniqueConstraint(
+                fields=["threat", "nominal", "from_date"], name="unique_member_period"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,14 +28,21 @@ def threat_list(request):
     filterset = ThreatFilter(request.GET, queryset=base, request=request)
     style_form(filterset.form)
     qs = filterset.qs if filterset.is_valid() else base.none()
-    page = Paginator(qs.order_by(*(qs.query.order_by or ["reference"])), 25).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by(*(qs.query.order_by or ["reference"])), 25).get_page(
+        request.GET.get("page")
+    )
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
-    return render(request, "threats/list.html", {
-        "filter": filterset, "page_obj": page,
-        "querystring_without_page": urlencode(params) + "&" if params else "",
-        "can_create": any(m.role in policy.WRITE_ROLES for m in request.user.active_memberships)
-        and not policy.is_read_only(request.user),
-    })
+    return render(
+        request,
+        "threats/list.html",
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "querystring_without_page": urlencode(params) + "&" if params else "",
+            "can_create": any(m.role in policy.WRITE_ROLES for m in request.user.active_memberships)
+            and not policy.is_read_only(request.user),
+        },
+    )
 
 
 @login_required
@@ -44,23 +51,30 @@ def threat_detail(request, reference):
     redirect_to = open_record(request, threat)
     if redirect_to:
         return redirect_to
-    members = list(threat.members.select_related("nominal").order_by("to_date", "role", "nominal__family_name"))
+    members = list(
+        threat.members.select_related("nominal").order_by("to_date", "role", "nominal__family_name")
+    )
     visible_ids = set(
-        Nominal.objects.visible_to(request.user).filter(pk__in=[m.nominal_id for m in members])
+        Nominal.objects.visible_to(request.user)
+        .filter(pk__in=[m.nominal_id for m in members])
         .values_list("pk", flat=True)
     )
-    return render(request, "threats/detail.html", {
-        "threat": threat,
-        "members": [m for m in members if m.nominal_id in visible_ids],
-        "hidden_members": sum(1 for m in members if m.nominal_id not in visible_ids),
-        "links": threat.links.all(),
-        **_assessment_context(request.user, threat),
-        **_disruption_context(request.user, threat),
-        **_plan_context(request.user, threat),
-        "can_change": policy.can(request.user, Action.CHANGE, threat),
-        "can_delete": policy.can(request.user, Action.DELETE, threat),
-        "shared_with": threat.shared_with.all(),
-    })
+    return render(
+        request,
+        "threats/detail.html",
+        {
+            "threat": threat,
+            "members": [m for m in members if m.nominal_id in visible_ids],
+            "hidden_members": sum(1 for m in members if m.nominal_id not in visible_ids),
+            "links": threat.links.all(),
+            **_assessment_context(request.user, threat),
+            **_disruption_context(request.user, threat),
+            **_plan_context(request.user, threat),
+            "can_change": policy.can(request.user, Action.CHANGE, threat),
+            "can_delete": policy.can(request.user, Action.DELETE, threat),
+            "shared_with": threat.shared_with.all(),
+        },
+    )
 
 
 @login_required
@@ -70,13 +84,21 @@ def threat_create(request):
 
     def save(data):
         data = dict(data)
-        threat = services.create_threat(request.user, owner=data.pop("owner"), crime_types=data.pop("crime_types"),
-                                        shared_with=data.pop("shared_with"), areas=data.pop("areas"), **data)
+        threat = services.create_threat(
+            request.user,
+            owner=data.pop("owner"),
+            crime_types=data.pop("crime_types"),
+            shared_with=data.pop("shared_with"),
+            areas=data.pop("areas"),
+            **data,
+        )
         messages.success(request, f"{threat.reference} has been added to the master list.")
         return redirect(threat.get_absolute_url())
 
     form = style_form(ThreatForm(request.POST or None, user=request.user))
-    return form_page(request, form, save, template="threats/form.html", context={"title": "Add a threat"})
+    return form_page(
+        request, form, save, template="threats/form.html", context={"title": "Add a threat"}
+    )
 
 
 def _threat_to_change(request, reference) -> Threat:
@@ -92,15 +114,25 @@ def threat_edit(request, reference):
 
     def save(data):
         data = {k: v for k, v in data.items() if k != "reference"}
-        updated = services.update_threat(request.user, Threat.objects.get(pk=threat.pk),
-                                         crime_types=data.pop("crime_types"), shared_with=data.pop("shared_with"),
-                                         areas=data.pop("areas"), **data)
+        updated = services.update_threat(
+            request.user,
+            Threat.objects.get(pk=threat.pk),
+            crime_types=data.pop("crime_types"),
+            shared_with=data.pop("shared_with"),
+            areas=data.pop("areas"),
+            **data,
+        )
         messages.success(request, "Your changes have been saved.")
         return redirect(updated.get_absolute_url())
 
     form = style_form(ThreatForm(request.POST or None, instance=threat, user=request.user))
-    return form_page(request, form, save, template="threats/form.html",
-                     context={"title": f"Change {threat.reference}", "threat": threat})
+    return form_page(
+        request,
+        form,
+        save,
+        template="threats/form.html",
+        context={"title": f"Change {threat.reference}", "threat": threat},
+    )
 
 
 @login_required
@@ -116,8 +148,23 @@ def threat_delete(request, reference):
     return render(request, "threats/delete.html", {"form": form, "threat": threat})
 
 
-EXPORT_COLUMNS = ["Reference", "Name", "Threat type", "Owner", "Region", "Type", "Moderation status", "SOC",
-                  "Tier", "Phase", "Crime types", "LRO", "Assessment date", "Score", "Handling"]
+EXPORT_COLUMNS = [
+    "Reference",
+    "Name",
+    "Threat type",
+    "Owner",
+    "Region",
+    "Type",
+    "Moderation status",
+    "SOC",
+    "Tier",
+    "Phase",
+    "Crime types",
+    "LRO",
+    "Assessment date",
+    "Score",
+    "Handling",
+]
 
 
 @login_required
@@ -130,48 +177,82 @@ def threat_export(request, fmt):
     def rows():
         def gen():
             for t in qs.iterator(chunk_size=1000):
-                yield [t.reference, t.name, t.get_threat_type_display(), t.owner.name,
-                       t.owner.region.name if t.owner.region else "", t.get_category_display(),
-                       t.get_moderation_status_display(), t.get_soc_display(), t.get_tier_display() if t.tier else "",
-                       t.phase.name if t.phase else "", "; ".join(c.label for c in t.crime_types.all()),
-                       t.lro.username if t.lro else "", t.assessed_on.isoformat() if t.assessed_on else "",
-                       str(t.score) if t.score is not None else "", t.get_handling_display()]
+                yield [
+                    t.reference,
+                    t.name,
+                    t.get_threat_type_display(),
+                    t.owner.name,
+                    t.owner.region.name if t.owner.region else "",
+                    t.get_category_display(),
+                    t.get_moderation_status_display(),
+                    t.get_soc_display(),
+                    t.get_tier_display() if t.tier else "",
+                    t.phase.name if t.phase else "",
+                    "; ".join(c.label for c in t.crime_types.all()),
+                    t.lro.username if t.lro else "",
+                    t.assessed_on.isoformat() if t.assessed_on else "",
+                    str(t.score) if t.score is not None else "",
+                    t.get_handling_display(),
+                ]
+
         return qs.count(), gen()
 
-    return export_view(request, record_type="threats.threat", title="The master list", columns=EXPORT_COLUMNS,
-                       rows=rows, filename="masterlist", fmt=fmt,
-                       filters={k: v for k, v in request.GET.items() if v})
+    return export_view(
+        request,
+        record_type="threats.threat",
+        title="The master list",
+        columns=EXPORT_COLUMNS,
+        rows=rows,
+        filename="masterlist",
+        fmt=fmt,
+        filters={k: v for k, v in request.GET.items() if v},
+    )
 
 
 @login_required
 def nominal_list(request):
-    base = Nominal.objects.visible_to(request.user).select_related("owner").prefetch_related("aliases")
+    base = (
+        Nominal.objects.visible_to(request.user).select_related("owner").prefetch_related("aliases")
+    )
     filterset = NominalFilter(request.GET, queryset=base)
     style_form(filterset.form)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
-    return render(request, "threats/nominal_list.html", {
-        "filter": filterset, "page_obj": page,
-        "querystring_without_page": urlencode(params) + "&" if params else "",
-        "can_create": not policy.is_read_only(request.user)
-        and any(m.role in policy.WRITE_ROLES for m in request.user.active_memberships),
-    })
+    return render(
+        request,
+        "threats/nominal_list.html",
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "querystring_without_page": urlencode(params) + "&" if params else "",
+            "can_create": not policy.is_read_only(request.user)
+            and any(m.role in policy.WRITE_ROLES for m in request.user.active_memberships),
+        },
+    )
 
 
 @login_required
 def nominal_detail(request, reference):
-    nominal = policy.get_or_404(Nominal.objects.select_related("owner"), request.user, reference=reference)
+    nominal = policy.get_or_404(
+        Nominal.objects.select_related("owner"), request.user, reference=reference
+    )
     redirect_to = open_record(request, nominal)
     if redirect_to:
         return redirect_to
     visible_threats = Threat.objects.visible_to(request.user)
     memberships = nominal.memberships.filter(threat__in=visible_threats).select_related("threat")
-    return render(request, "threats/nominal_detail.html", {
-        "nominal": nominal, "memberships": memberships,
-        "hidden_memberships": nominal.memberships.exclude(threat__in=visible_threats).count(),
-        "aliases": nominal.aliases.all(), "identifiers": nominal.identifiers.all(),
-    })
+    return render(
+        request,
+        "threats/nominal_detail.html",
+        {
+            "nominal": nominal,
+            "memberships": memberships,
+            "hidden_memberships": nominal.memberships.exclude(threat__in=visible_threats).count(),
+            "aliases": nominal.aliases.all(),
+            "identifiers": nominal.identifiers.all(),
+        },
+    )
 
 
 @login_required
@@ -181,13 +262,20 @@ def nominal_create(request):
 
     def save(data):
         data = dict(data)
-        nominal = services.create_nominal(request.user, owner=data.pop("owner"), aliases=data.pop("aliases"),
-                                          identifiers=data.pop("identifiers"), **data)
+        nominal = services.create_nominal(
+            request.user,
+            owner=data.pop("owner"),
+            aliases=data.pop("aliases"),
+            identifiers=data.pop("identifiers"),
+            **data,
+        )
         messages.success(request, f"{nominal.reference} {nominal} has been added.")
         return redirect(nominal.get_absolute_url())
 
     form = style_form(NominalForm(request.POST or None, user=request.user))
-    return form_page(request, form, save, template="threats/form.html", context={"title": "Add a nominal"})
+    return form_page(
+        request, form, save, template="threats/form.html", context={"title": "Add a nominal"}
+    )
 
 
 @login_required
@@ -195,16 +283,32 @@ def member_add(request, reference):
     threat = _threat_to_change(request, reference)
 
     def save(data):
-        nominal = Nominal.objects.visible_to(request.user).filter(reference=data["nominal"].strip()).first()
+        nominal = (
+            Nominal.objects.visible_to(request.user)
+            .filter(reference=data["nominal"].strip())
+            .first()
+        )
         if nominal is None:
             raise ValidationError({"nominal": [f"No nominal {data['nominal']} that you may see."]})
-        services.add_member(request.user, threat, nominal, role=data["role"], from_date=data["from_date"],
-                            to_date=data["to_date"], notes=data["notes"])
+        services.add_member(
+            request.user,
+            threat,
+            nominal,
+            role=data["role"],
+            from_date=data["from_date"],
+            to_date=data["to_date"],
+            notes=data["notes"],
+        )
         messages.success(request, f"{nominal} has been added to {threat.reference}.")
         return redirect(threat.get_absolute_url())
 
-    return form_page(request, style_form(MemberForm(request.POST or None)), save, template="threats/form.html",
-                     context={"title": f"Add a member to {threat.reference}", "threat": threat})
+    return form_page(
+        request,
+        style_form(MemberForm(request.POST or None)),
+        save,
+        template="threats/form.html",
+        context={"title": f"Add a member to {threat.reference}", "threat": threat},
+    )
 
 
 @login_required
@@ -216,8 +320,13 @@ def link_add(request, reference):
         messages.success(request, "The link has been added.")
         return redirect(threat.get_absolute_url())
 
-    return form_page(request, style_form(LinkForm(request.POST or None)), save, template="threats/form.html",
-                     context={"title": f"Link something to {threat.reference}", "threat": threat})
+    return form_page(
+        request,
+        style_form(LinkForm(request.POST or None)),
+        save,
+        template="threats/form.html",
+        context={"title": f"Link something to {threat.reference}", "threat": threat},
+    )
 
 
 @login_required
@@ -229,10 +338,16 @@ def exceptions_report(request):
     if owner:
         qs = ThreatFilter({"owner": owner}, queryset=qs, request=request).qs
     results = exceptions.run_all(qs)
-    return render(request, "threats/exceptions.html", {
-        "results": results, "owner": owner, "lro_limit": exceptions.lro_limit(),
-        "total": sum(len(rows) for _, rows in results),
-    })
+    return render(
+        request,
+        "threats/exceptions.html",
+        {
+            "results": results,
+            "owner": owner,
+            "lro_limit": exceptions.lro_limit(),
+            "total": sum(len(rows) for _, rows in results),
+        },
+    )
 
 
 def _assessment_context(user, threat) -> dict:
@@ -242,9 +357,14 @@ def _assessment_context(user, threat) -> dict:
     history = list(threat.assessments.select_related("scheme").order_by("-version_number"))
     series = [
         {"date": a.evidence_to.isoformat(), "score": float(a.score)}
-        for a in sorted(history, key=lambda a: a.version_number) if a.status == "moderated"
+        for a in sorted(history, key=lambda a: a.version_number)
+        if a.status == "moderated"
     ]
-    return {"assessment_history": history, "score_series": series, "may_assess": may_assess(user, threat)}
+    return {
+        "assessment_history": history,
+        "score_series": series,
+        "may_assess": may_assess(user, threat),
+    }
 
 
 def _disruption_context(user, threat) -> dict:
@@ -253,8 +373,11 @@ def _disruption_context(user, threat) -> dict:
     from socmaster.disruptions.reports import threat_timeline
 
     return {
-        "disruptions": list(Disruption.objects.filter(threat=threat).select_related("recording_organisation")
-                            .order_by("-event_date")[:50]),
+        "disruptions": list(
+            Disruption.objects.filter(threat=threat)
+            .select_related("recording_organisation")
+            .order_by("-event_date")[:50]
+        ),
         "disruption_series": threat_timeline(threat),
         "may_record_disruption": not policy.is_read_only(user),
     }
@@ -268,5 +391,8 @@ def _plan_context(user, threat) -> dict:
 
     plan = Plan.objects.visible_to(user).filter(threat=threat, status="current").first()
     checked = quality.evaluate(Plan.objects.filter(pk=plan.pk), user=user)[0] if plan else None
-    return {"plan": plan, "plan_quality": checked, "may_write_plan": plan is None
-            and plan_services.may_write_plan(user, threat)}
+    return {
+        "plan": plan,
+        "plan_quality": checked,
+        "may_write_plan": plan is None and plan_services.may_write_plan(user, threat),
+    }

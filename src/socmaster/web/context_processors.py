@@ -11,17 +11,28 @@ def socmaster(request):
         path = request.path
         entries = [
             ("Home", reverse("home"), path == reverse("home")),
-            ("Master list", reverse("threats:list"),
-             path.startswith("/threats/") and "exceptions" not in path and "nominals" not in path),
+            (
+                "Master list",
+                reverse("threats:list"),
+                path.startswith("/threats/")
+                and "exceptions" not in path
+                and "nominals" not in path,
+            ),
             ("Exceptions", reverse("threats:exceptions"), path.startswith("/threats/exceptions")),
-            ("Organisations", reverse("organisations:directory"), path.startswith("/organisations/")),
+            (
+                "Organisations",
+                reverse("organisations:directory"),
+                path.startswith("/organisations/"),
+            ),
             ("Nominals", reverse("threats:nominals"), path.startswith("/threats/nominals")),
             ("Disruptions", reverse("disruptions:list"), path.startswith("/disruptions/")),
             ("4P plans", reverse("plans:list"), path.startswith("/plans/")),
             ("People", reverse("organisations:people"), path.startswith("/people/")),
         ]
         if user.has_role("moderator"):
-            entries.append(("Moderation", reverse("assessments:queue"), path.startswith("/assessments/")))
+            entries.append(
+                ("Moderation", reverse("assessments:queue"), path.startswith("/assessments/"))
+            )
         entries.append(("Reports", "/reports/", path.startswith("/reports/")))
         if policy.can_view_audit(user):
             entries.append(("Audit", reverse("audit:list"), path.startswith("/audit/")))

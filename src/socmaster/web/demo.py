@@ -59,7 +59,8 @@ def load_demo(seed: int = 2026, scale="demo") -> dict:
     _demo_assessments(seed)
     _demo_plans(seed)
     summary["threats"] = Threat.objects.filter(
-        Q(reference__startswith="DEMO-") | Q(reference__startswith="SYN-T-")).count()
+        Q(reference__startswith="DEMO-") | Q(reference__startswith="SYN-T-")
+    ).count()
     return summary
 
 
@@ -69,10 +70,16 @@ def _demo_assessments(seed: int) -> None:
     from socmaster.assessments.models import Assessment
 
     rng = random.Random(seed)
-    assessor, moderator = User.objects.get(username="assessor"), User.objects.get(username="moderator")
+    assessor, moderator = (
+        User.objects.get(username="assessor"),
+        User.objects.get(username="moderator"),
+    )
     scheme = assessment_services.current_scheme().engine_scheme()
-    threats = Threat.objects.filter(reference__startswith="DEMO-", owner__key="force-durham",
-                                    handling__in=["region", "national"]).order_by("reference")[:6]
+    threats = Threat.objects.filter(
+        reference__startswith="DEMO-",
+        owner__key="force-durham",
+        handling__in=["region", "national"],
+    ).order_by("reference")[:6]
     today = dt.date.today()
     for threat in threats:
         if Assessment.objects.filter(threat=threat).exists():
@@ -80,7 +87,9 @@ def _demo_assessments(seed: int) -> None:
         for version, months_ago in enumerate((14, 2)):
             answers = {f.key: rng.choice(f.answers).key for f in scheme.factors}
             a = assessment_services.create_assessment(
-                assessor, threat, answers=answers,
+                assessor,
+                threat,
+                answers=answers,
                 evidence_from=today - dt.timedelta(days=30 * (months_ago + 6)),
                 evidence_to=today - dt.timedelta(days=30 * months_ago),
                 review_due=today + dt.timedelta(days=180 - 30 * months_ago * (version == 0)),
@@ -103,31 +112,56 @@ def _demo_plans(seed: int) -> None:
     lro, sio, chief = (User.objects.get(username=n) for n in ("lro", "sio", "chief"))
     partner = _org("partner-durham-county-council")
     today = dt.date.today()
-    threats = [t for t in Threat.objects.filter(reference__startswith="DEMO-", lro=lro, closed_on__isnull=True)
-               .select_related("owner").order_by("reference") if not Plan.objects.filter(threat=t).exists()]
+    threats = [
+        t
+        for t in Threat.objects.filter(
+            reference__startswith="DEMO-", lro=lro, closed_on__isnull=True
+        )
+        .select_related("owner")
+        .order_by("reference")
+        if not Plan.objects.filter(threat=t).exists()
+    ]
     for n, threat in enumerate(threats[:8]):
         author = sio if n % 4 == 1 else lro
         place = fake.city()
         plan = plan_services.create_plan(
-            author, threat, add_suggested_actions=False,
+            author,
+            threat,
+            add_suggested_actions=False,
             **plan_services.initial_from_template(plan_services.template_for(threat)),
             intelligence_gaps=f"Synthetic demo text. Who supplies the group in {place}; how cash leaves the area.",
-            partner_sections=["aim", "objectives"] if n % 2 == 0 else [])
-        plan_services.update_plan(author, plan, aim=f"Synthetic demo plan. Dismantle {threat.name} in {place} "
-                                                    f"and protect the people it exploits. {fake.sentence(nb_words=14)}")
+            partner_sections=["aim", "objectives"] if n % 2 == 0 else [],
+        )
+        plan_services.update_plan(
+            author,
+            plan,
+            aim=f"Synthetic demo plan. Dismantle {threat.name} in {place} "
+            f"and protect the people it exploits. {fake.sentence(nb_words=14)}",
+        )
         ps = ["pursue", "pursue"] if n % 4 == 1 else ["pursue", "prevent", "protect", "prepare"]
         for p in ps:
             start = today - dt.timedelta(days=rng.randint(20, 90))
             due = today + dt.timedelta(days=rng.randint(-10, 120))
             holder = partner if p in ("protect", "prevent") else None
             plan_services.add_action(
-                author, plan, four_p=p, description=f"Synthetic demo action: {fake.sentence(nb_words=10)}",
-                owner_user=None if holder else lro, owner_organisation=holder, start_date=start, due_date=due,
-                status="in_progress" if rng.random() < 0.6 else "not_started")
+                author,
+                plan,
+                four_p=p,
+                description=f"Synthetic demo action: {fake.sentence(nb_words=10)}",
+                owner_user=None if holder else lro,
+                owner_organisation=holder,
+                start_date=start,
+                due_date=due,
+                status="in_progress" if rng.random() < 0.6 else "not_started",
+            )
         if n % 3 != 2:
-            plan_services.record_review(chief, plan, reviewed_on=today,
-                                        outcome="good" if n % 4 != 1 else "improve",
-                                        comments="Synthetic demo review. Actions are owned and dated.")
+            plan_services.record_review(
+                chief,
+                plan,
+                reviewed_on=today,
+                outcome="good" if n % 4 != 1 else "improve",
+                comments="Synthetic demo review. Actions are owned and dated.",
+            )
 
 
 def _load_demo_threats(seed: int) -> dict:
@@ -141,14 +175,24 @@ def _load_demo_threats(seed: int) -> dict:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = org_services.create_user(
-                None, username=username, organisation=org, roles=[role], password=DEMO_PASSWORD,
-                first_name=fake.first_name(), last_name=fake.last_name(), job_title=Role(role).label,
+                None,
+                username=username,
+                organisation=org,
+                roles=[role],
+                password=DEMO_PASSWORD,
+                first_name=fake.first_name(),
+                last_name=fake.last_name(),
+                job_title=Role(role).label,
             )
         users[username] = user
         logins.append((username, Role(role).label, org.name))
 
-    region_orgs = list(Organisation.objects.filter(region__key="region-north-east", type__in=["force", "rocu"]))
-    elsewhere = list(Organisation.objects.filter(type="force").exclude(region__key="region-north-east")[:6])
+    region_orgs = list(
+        Organisation.objects.filter(region__key="region-north-east", type__in=["force", "rocu"])
+    )
+    elsewhere = list(
+        Organisation.objects.filter(type="force").exclude(region__key="region-north-east")[:6]
+    )
     partner = _org("partner-durham-county-council")
     phases = list(Phase.objects.all())
     open_phases = [p for p in phases if not p.is_closed]
@@ -170,7 +214,9 @@ def _load_demo_threats(seed: int) -> dict:
         handling = rng.choices(list(Handling), weights=[10, 10, 60, 20])[0]
         shared = [partner] if handling == Handling.NAMED or rng.random() < 0.1 else []
         fields = dict(
-            reference=f"DEMO-{i + 1:04d}", name=name, threat_type=threat_type,
+            reference=f"DEMO-{i + 1:04d}",
+            name=name,
+            threat_type=threat_type,
             category=Category.TACTICAL if rng.random() < 0.9 else Category.STRATEGIC,
             soc=Soc.SOC if rng.random() < 0.95 else Soc.NON_SOC,
             tier=rng.choices([1, 2, 3, 4, 5], weights=[5, 15, 35, 30, 15])[0],
@@ -184,27 +230,43 @@ def _load_demo_threats(seed: int) -> dict:
             handling=handling,
         )
         if creator is None:
-            threat = _create_as_system(owner, fields, rng.sample(crime_types, k=rng.randint(1, 3)), shared)
+            threat = _create_as_system(
+                owner, fields, rng.sample(crime_types, k=rng.randint(1, 3)), shared
+            )
         else:
             threat = threat_services.create_threat(
-                creator, owner=owner, crime_types=rng.sample(crime_types, k=rng.randint(1, 3)),
-                shared_with=shared, **fields,
+                creator,
+                owner=owner,
+                crime_types=rng.sample(crime_types, k=rng.randint(1, 3)),
+                shared_with=shared,
+                **fields,
             )
         del threat
-    return {"threats": Threat.objects.filter(reference__startswith="DEMO-").count(),
-            "users": len(users), "logins": logins}
+    return {
+        "threats": Threat.objects.filter(reference__startswith="DEMO-").count(),
+        "users": len(users),
+        "logins": logins,
+    }
 
 
 def _create_as_system(owner, fields, crime_types, shared):
     """Create a threat for an organisation that has no demo user, still through the service."""
     system = _system_user(owner)
-    return threat_services.create_threat(system, owner=owner, crime_types=crime_types, shared_with=shared, **fields)
+    return threat_services.create_threat(
+        system, owner=owner, crime_types=crime_types, shared_with=shared, **fields
+    )
 
 
 def _system_user(owner: Organisation) -> User:
     username = f"demo-{owner.key}"[:150]
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = org_services.create_user(None, username=username, organisation=owner, roles=[Role.ANALYST],
-                                        first_name="Demo", last_name=f"analyst ({owner.short_name})")
+        user = org_services.create_user(
+            None,
+            username=username,
+            organisation=owner,
+            roles=[Role.ANALYST],
+            first_name="Demo",
+            last_name=f"analyst ({owner.short_name})",
+        )
     return user

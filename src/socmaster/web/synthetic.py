@@ -13,8 +13,10 @@ def organisation_specs() -> list:
     from socmaster.organisations.models import Organisation
     from socmaster.synth import OrgSpec
 
-    return [OrgSpec(o.key, o.name, o.type, o.region.key if o.region_id else None)
-            for o in Organisation.objects.select_related("region")]
+    return [
+        OrgSpec(o.key, o.name, o.type, o.region.key if o.region_id else None)
+        for o in Organisation.objects.select_related("region")
+    ]
 
 
 def synthetic_data_present() -> bool:
@@ -72,64 +74,157 @@ def load_dataset(dataset, progress: Callable[[str, int, int], None] | None = Non
 
     orgs = {o.key: o for o in Organisation.objects.all()}
     unusable = make_password(None)
-    users = [User(username=u.username, first_name=u.first_name, last_name=u.last_name, password=unusable,
-                  home_organisation=orgs[u.org_key], job_title="Synthetic user") for u in dataset.users]
+    users = [
+        User(
+            username=u.username,
+            first_name=u.first_name,
+            last_name=u.last_name,
+            password=unusable,
+            home_organisation=orgs[u.org_key],
+            job_title="Synthetic user",
+        )
+        for u in dataset.users
+    ]
     User.objects.bulk_create(users, batch_size=BATCH)
     user_ids = dict(User.objects.filter(username__startswith="syn-").values_list("username", "id"))
     Membership.objects.bulk_create(
-        [Membership(user_id=user_ids[u.username], organisation=orgs[u.org_key], role=role)
-         for u in dataset.users for role in u.roles], batch_size=BATCH)
+        [
+            Membership(user_id=user_ids[u.username], organisation=orgs[u.org_key], role=role)
+            for u in dataset.users
+            for role in u.roles
+        ],
+        batch_size=BATCH,
+    )
     step("users", len(users), len(users))
 
     phases = {p.name: p.pk for p in Phase.objects.all()}
     crime_ids = dict(CrimeType.objects.values_list("code", "id"))
-    threats = [Threat(reference=t.reference, name=t.name, threat_type=t.threat_type, category=t.category, soc=t.soc,
-                      tier=t.tier, phase_id=phases[t.phase], moderation_status=t.moderation_status, score=t.score,
-                      assessed_on=t.assessed_on, owner=orgs[t.owner_key], lro_id=user_ids.get(t.lro),
-                      description=t.description, opened_on=t.opened_on, closed_on=t.closed_on,
-                      closed_reason="Synthetic closure" if t.closed_on else "", handling=t.handling)
-               for t in dataset.threats]
+    threats = [
+        Threat(
+            reference=t.reference,
+            name=t.name,
+            threat_type=t.threat_type,
+            category=t.category,
+            soc=t.soc,
+            tier=t.tier,
+            phase_id=phases[t.phase],
+            moderation_status=t.moderation_status,
+            score=t.score,
+            assessed_on=t.assessed_on,
+            owner=orgs[t.owner_key],
+            lro_id=user_ids.get(t.lro),
+            description=t.description,
+            opened_on=t.opened_on,
+            closed_on=t.closed_on,
+            closed_reason="Synthetic closure" if t.closed_on else "",
+            handling=t.handling,
+        )
+        for t in dataset.threats
+    ]
     for start in range(0, len(threats), BATCH):
-        Threat.objects.bulk_create(threats[start:start + BATCH])
+        Threat.objects.bulk_create(threats[start : start + BATCH])
         step("threats", min(start + BATCH, len(threats)), len(threats))
-    threat_ids = dict(Threat.objects.filter(reference__startswith="SYN-T-").values_list("reference", "id"))
+    threat_ids = dict(
+        Threat.objects.filter(reference__startswith="SYN-T-").values_list("reference", "id")
+    )
     Through = Threat.crime_types.through
-    Through.objects.bulk_create([Through(threat_id=threat_ids[t.reference], crimetype_id=crime_ids[c])
-                                 for t in dataset.threats for c in t.crime_types], batch_size=BATCH)
+    Through.objects.bulk_create(
+        [
+            Through(threat_id=threat_ids[t.reference], crimetype_id=crime_ids[c])
+            for t in dataset.threats
+            for c in t.crime_types
+        ],
+        batch_size=BATCH,
+    )
     # Named-handling threats are shared with their owner's ROCU so the region can moderate them.
     rocu_of = {o.key: o.rocu_id for o in orgs.values()}
     Shared = Threat.shared_with.through
-    Shared.objects.bulk_create([Shared(threat_id=threat_ids[t.reference], organisation_id=rocu_of[t.owner_key])
-                                for t in dataset.threats if t.handling == "named" and rocu_of.get(t.owner_key)],
-                               batch_size=BATCH)
+    Shared.objects.bulk_create(
+        [
+            Shared(threat_id=threat_ids[t.reference], organisation_id=rocu_of[t.owner_key])
+            for t in dataset.threats
+            if t.handling == "named" and rocu_of.get(t.owner_key)
+        ],
+        batch_size=BATCH,
+    )
 
-    nominals = [Nominal(reference=n.reference, family_name=n.family_name, given_names=n.given_names,
-                        date_of_birth=n.date_of_birth, gender=n.gender, nationality=n.nationality,
-                        owner=orgs[n.owner_key], handling="region") for n in dataset.nominals]
+    nominals = [
+        Nominal(
+            reference=n.reference,
+            family_name=n.family_name,
+            given_names=n.given_names,
+            date_of_birth=n.date_of_birth,
+            gender=n.gender,
+            nationality=n.nationality,
+            owner=orgs[n.owner_key],
+            handling="region",
+        )
+        for n in dataset.nominals
+    ]
     for start in range(0, len(nominals), BATCH):
-        Nominal.objects.bulk_create(nominals[start:start + BATCH])
+        Nominal.objects.bulk_create(nominals[start : start + BATCH])
         step("nominals", min(start + BATCH, len(nominals)), len(nominals))
-    nominal_ids = dict(Nominal.objects.filter(reference__startswith="SYN-N-").values_list("reference", "id"))
+    nominal_ids = dict(
+        Nominal.objects.filter(reference__startswith="SYN-N-").values_list("reference", "id")
+    )
     NominalAlias.objects.bulk_create(
-        [NominalAlias(nominal_id=nominal_ids[n.reference], given_names=g, family_name=f, alias_type=kind)
-         for n in dataset.nominals for g, f, kind in n.aliases], batch_size=BATCH)
+        [
+            NominalAlias(
+                nominal_id=nominal_ids[n.reference], given_names=g, family_name=f, alias_type=kind
+            )
+            for n in dataset.nominals
+            for g, f, kind in n.aliases
+        ],
+        batch_size=BATCH,
+    )
     Identifier.objects.bulk_create(
-        [Identifier(nominal_id=nominal_ids[n.reference], kind=k, value=v, normalised=normalise_identifier(k, v))
-         for n in dataset.nominals for k, v in n.identifiers], batch_size=BATCH)
-    members = [ThreatMember(threat_id=threat_ids[m.threat], nominal_id=nominal_ids[m.nominal], role=m.role,
-                            from_date=m.from_date, to_date=m.to_date) for m in dataset.members]
+        [
+            Identifier(
+                nominal_id=nominal_ids[n.reference],
+                kind=k,
+                value=v,
+                normalised=normalise_identifier(k, v),
+            )
+            for n in dataset.nominals
+            for k, v in n.identifiers
+        ],
+        batch_size=BATCH,
+    )
+    members = [
+        ThreatMember(
+            threat_id=threat_ids[m.threat],
+            nominal_id=nominal_ids[m.nominal],
+            role=m.role,
+            from_date=m.from_date,
+            to_date=m.to_date,
+        )
+        for m in dataset.members
+    ]
     for start in range(0, len(members), BATCH):
-        ThreatMember.objects.bulk_create(members[start:start + BATCH])
+        ThreatMember.objects.bulk_create(members[start : start + BATCH])
         step("memberships", min(start + BATCH, len(members)), len(members))
     step("assessments", 0, len(dataset.assessments))
     _load_assessments(dataset, threat_ids, user_ids)
     step("assessments", len(dataset.assessments), len(dataset.assessments))
     _load_disruptions(dataset, threat_ids, user_ids, orgs, progress)
-    plan_counts = _load_plans(dataset, {t.reference: t for t in threats}, threat_ids, user_ids, orgs, step)
-    counts = {"users": len(users), "threats": len(threats), "nominals": len(nominals), "memberships": len(members),
-              "assessments": len(dataset.assessments), "disruptions": len(dataset.disruptions), **plan_counts}
-    audit.record(AuditAction.CREATE, record_type="synth.dataset", record_repr=f"synthetic dataset ({dataset.scale})",
-                 changes={"seed": dataset.seed, "scale": dataset.scale, "counts": counts})
+    plan_counts = _load_plans(
+        dataset, {t.reference: t for t in threats}, threat_ids, user_ids, orgs, step
+    )
+    counts = {
+        "users": len(users),
+        "threats": len(threats),
+        "nominals": len(nominals),
+        "memberships": len(members),
+        "assessments": len(dataset.assessments),
+        "disruptions": len(dataset.disruptions),
+        **plan_counts,
+    }
+    audit.record(
+        AuditAction.CREATE,
+        record_type="synth.dataset",
+        record_repr=f"synthetic dataset ({dataset.scale})",
+        changes={"seed": dataset.seed, "scale": dataset.scale, "counts": counts},
+    )
     return counts
 
 
@@ -148,19 +243,36 @@ def _load_assessments(dataset, threat_ids: dict, user_ids: dict) -> None:
         return
     rows = []
     for a in dataset.assessments:
-        moment = timezone.make_aware(dt.datetime.combine(a.evidence_to + dt.timedelta(days=14), dt.time(12)))
-        rows.append(Assessment(
-            threat_id=threat_ids[a.threat], version_number=1, scheme=scheme, answers=a.answers, result=a.result,
-            score=a.score, tier=a.tier, whole_threat=a.whole_threat,
-            partial_justification="" if a.whole_threat else "Synthetic: assessed for one operation only.",
-            evidence_from=a.evidence_from, evidence_to=a.evidence_to, review_due=a.review_due,
-            summary="Synthetic assessment.", status=a.status, assessor_id=user_ids[a.assessor],
-            submitted_at=moment if a.status != "draft" else None,
-            moderator_id=user_ids.get(a.moderator) if a.moderator else None,
-            moderated_at=moment if a.status == "moderated" else None,
-            return_reason="Synthetic: cover all members." if a.status == "returned" else "",
-            created_at=moment, updated_at=moment,
-        ))
+        moment = timezone.make_aware(
+            dt.datetime.combine(a.evidence_to + dt.timedelta(days=14), dt.time(12))
+        )
+        rows.append(
+            Assessment(
+                threat_id=threat_ids[a.threat],
+                version_number=1,
+                scheme=scheme,
+                answers=a.answers,
+                result=a.result,
+                score=a.score,
+                tier=a.tier,
+                whole_threat=a.whole_threat,
+                partial_justification=""
+                if a.whole_threat
+                else "Synthetic: assessed for one operation only.",
+                evidence_from=a.evidence_from,
+                evidence_to=a.evidence_to,
+                review_due=a.review_due,
+                summary="Synthetic assessment.",
+                status=a.status,
+                assessor_id=user_ids[a.assessor],
+                submitted_at=moment if a.status != "draft" else None,
+                moderator_id=user_ids.get(a.moderator) if a.moderator else None,
+                moderated_at=moment if a.status == "moderated" else None,
+                return_reason="Synthetic: cover all members." if a.status == "returned" else "",
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
     Assessment.objects.bulk_create(rows, batch_size=BATCH)
 
 
@@ -182,24 +294,41 @@ def _load_disruptions(dataset, threat_ids: dict, user_ids: dict, orgs: dict, pro
     for kind in ("lead", "support"):
         rows = [d for d in dataset.disruptions if d.disruption_type == kind]
         for start in range(0, len(rows), BATCH * 5):
-            chunk = rows[start:start + BATCH * 5]
+            chunk = rows[start : start + BATCH * 5]
             objs = []
             for d in chunk:
                 moment = timezone.make_aware(dt.datetime.combine(d.record_date, dt.time(12)))
-                objs.append(Disruption(
-                    reference=d.reference, threat_id=threat_ids[d.threat], standard=standard,
-                    event_date=d.event_date, record_date=d.record_date, recording_organisation=orgs[d.recording_org],
-                    team="Synthetic team", disruption_type=d.disruption_type,
-                    lead_id=lead_ids.get(d.lead) if d.lead else None, four_p=d.four_p, category=d.category,
-                    tactic_id=tactics[d.tactic], narrative="Synthetic record.", evidence="Synthetic evidence reference",
-                    status=d.status, recorder_id=user_ids[d.recorder],
-                    moderator_id=user_ids.get(d.moderator) if d.moderator else None,
-                    moderated_at=moment if d.moderator else None, created_at=moment, updated_at=moment,
-                ))
+                objs.append(
+                    Disruption(
+                        reference=d.reference,
+                        threat_id=threat_ids[d.threat],
+                        standard=standard,
+                        event_date=d.event_date,
+                        record_date=d.record_date,
+                        recording_organisation=orgs[d.recording_org],
+                        team="Synthetic team",
+                        disruption_type=d.disruption_type,
+                        lead_id=lead_ids.get(d.lead) if d.lead else None,
+                        four_p=d.four_p,
+                        category=d.category,
+                        tactic_id=tactics[d.tactic],
+                        narrative="Synthetic record.",
+                        evidence="Synthetic evidence reference",
+                        status=d.status,
+                        recorder_id=user_ids[d.recorder],
+                        moderator_id=user_ids.get(d.moderator) if d.moderator else None,
+                        moderated_at=moment if d.moderator else None,
+                        created_at=moment,
+                        updated_at=moment,
+                    )
+                )
             Disruption.objects.bulk_create(objs, batch_size=BATCH)
             if kind == "lead":
-                lead_ids.update(Disruption.objects.filter(reference__in=[d.reference for d in chunk])
-                                .values_list("reference", "id"))
+                lead_ids.update(
+                    Disruption.objects.filter(
+                        reference__in=[d.reference for d in chunk]
+                    ).values_list("reference", "id")
+                )
             done += len(chunk)
             if progress:
                 progress("disruptions", done, total)
@@ -225,8 +354,11 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
     from socmaster.plans.services import setting, template_for, template_texts
 
     plans = getattr(dataset, "plans", None) or []
-    counts = {"plans": len(plans), "plan_actions": sum(len(p.actions) for p in plans),
-              "plan_reviews": sum(len(p.reviews) for p in plans)}
+    counts = {
+        "plans": len(plans),
+        "plan_actions": sum(len(p.actions) for p in plans),
+        "plan_reviews": sum(len(p.reviews) for p in plans),
+    }
     if not plans:
         return counts
     shift = timezone.localdate() - dataset.today
@@ -254,22 +386,42 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
     rows = []
     for p in plans:
         template, template_lines = template_of(threats[p.threat])
-        fields = {name: with_template(p.objectives.get(four_p, ""), getattr(template, name, ""), p.from_template)
-                  for four_p, name in OBJECTIVE_FIELDS.items()}
+        fields = {
+            name: with_template(
+                p.objectives.get(four_p, ""), getattr(template, name, ""), p.from_template
+            )
+            for four_p, name in OBJECTIVE_FIELDS.items()
+        }
         author = user_ids[p.author]
-        rows.append(Plan(
-            threat_id=threat_ids[p.threat], version=1, status=PlanStatus.CURRENT, author_id=author,
-            author_role=p.author_role, template=template, template_lines=template_lines,
-            aim=with_template(p.aim, getattr(template, "aim", ""), p.from_template), **fields,
-            intelligence_gaps=p.intelligence_gaps, safeguarding_plans=p.safeguarding_plans,
-            investigation_plans=p.investigation_plans, review_frequency_days=p.review_frequency_days,
-            partner_sections=p.partner_sections, created_at=moment(p.created_on), updated_at=moment(p.updated_on),
-            updated_by_id=author))
+        rows.append(
+            Plan(
+                threat_id=threat_ids[p.threat],
+                version=1,
+                status=PlanStatus.CURRENT,
+                author_id=author,
+                author_role=p.author_role,
+                template=template,
+                template_lines=template_lines,
+                aim=with_template(p.aim, getattr(template, "aim", ""), p.from_template),
+                **fields,
+                intelligence_gaps=p.intelligence_gaps,
+                safeguarding_plans=p.safeguarding_plans,
+                investigation_plans=p.investigation_plans,
+                review_frequency_days=p.review_frequency_days,
+                partner_sections=p.partner_sections,
+                created_at=moment(p.created_on),
+                updated_at=moment(p.updated_on),
+                updated_by_id=author,
+            )
+        )
     for start in range(0, len(rows), BATCH):
-        Plan.objects.bulk_create(rows[start:start + BATCH])
+        Plan.objects.bulk_create(rows[start : start + BATCH])
         step("plans", min(start + BATCH, len(rows)), len(rows))
-    plan_ids = dict(Plan.objects.filter(threat__reference__startswith="SYN-T-", status=PlanStatus.CURRENT)
-                    .values_list("threat__reference", "id"))
+    plan_ids = dict(
+        Plan.objects.filter(
+            threat__reference__startswith="SYN-T-", status=PlanStatus.CURRENT
+        ).values_list("threat__reference", "id")
+    )
 
     def action_rows():
         for p in plans:
@@ -277,22 +429,43 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
             for a in p.actions:
                 owner = user_ids[a.owner_user] if a.owner_user else None
                 yield PlanAction(
-                    plan_id=plan_id, four_p=a.four_p, description=a.description, owner_user_id=owner,
-                    owner_organisation=orgs[a.owner_org] if a.owner_org else None, start_date=day(a.start_date),
-                    due_date=day(a.due_date), status=a.status, result=a.result, completed_on=day(a.completed_on),
-                    created_at=moment(a.created_on), created_by_id=author, updated_at=moment(a.updated_on),
-                    updated_by_id=owner or author)
+                    plan_id=plan_id,
+                    four_p=a.four_p,
+                    description=a.description,
+                    owner_user_id=owner,
+                    owner_organisation=orgs[a.owner_org] if a.owner_org else None,
+                    start_date=day(a.start_date),
+                    due_date=day(a.due_date),
+                    status=a.status,
+                    result=a.result,
+                    completed_on=day(a.completed_on),
+                    created_at=moment(a.created_on),
+                    created_by_id=author,
+                    updated_at=moment(a.updated_on),
+                    updated_by_id=owner or author,
+                )
 
     rows_left, done = action_rows(), 0
-    while chunk := list(islice(rows_left, BATCH * 5)):  # built a chunk at a time to keep memory down
+    while chunk := list(
+        islice(rows_left, BATCH * 5)
+    ):  # built a chunk at a time to keep memory down
         PlanAction.objects.bulk_create(chunk, batch_size=BATCH)
         done += len(chunk)
         step("plan actions", done, counts["plan_actions"])
 
-    reviews = [PlanReview(plan_id=plan_ids[p.threat], reviewer_id=user_ids[r.reviewer], reviewer_role=r.reviewer_role,
-                          reviewed_on=day(r.reviewed_on), outcome=r.outcome, comments=r.comments,
-                          created_at=moment(r.reviewed_on))
-               for p in plans for r in p.reviews]
+    reviews = [
+        PlanReview(
+            plan_id=plan_ids[p.threat],
+            reviewer_id=user_ids[r.reviewer],
+            reviewer_role=r.reviewer_role,
+            reviewed_on=day(r.reviewed_on),
+            outcome=r.outcome,
+            comments=r.comments,
+            created_at=moment(r.reviewed_on),
+        )
+        for p in plans
+        for r in p.reviews
+    ]
     PlanReview.objects.bulk_create(reviews, batch_size=BATCH)
     step("plan reviews", len(reviews), len(reviews))
 
@@ -301,19 +474,28 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
     by_id = {plan_ids[p.threat]: obj for p, obj in zip(plans, rows, strict=True)}
     ids = sorted(by_id)
     for start in range(0, len(ids), BATCH):
-        some = ids[start:start + BATCH]
+        some = ids[start : start + BATCH]
         descriptions: dict[int, list[str]] = {}
-        for plan_id, text in PlanAction.objects.filter(plan_id__in=some).values_list("plan_id", "description"):
+        for plan_id, text in PlanAction.objects.filter(plan_id__in=some).values_list(
+            "plan_id", "description"
+        ):
             descriptions.setdefault(plan_id, []).append(text)
         signed, bands = [], []
         for plan_id in some:
             plan = by_id[plan_id]
-            texts = [plan.aim, *(getattr(plan, n) for n in OBJECTIVE_FIELDS.values()), plan.intelligence_gaps,
-                     *descriptions.get(plan_id, [])]
+            texts = [
+                plan.aim,
+                *(getattr(plan, n) for n in OBJECTIVE_FIELDS.values()),
+                plan.intelligence_gaps,
+                *descriptions.get(plan_id, []),
+            ]
             lines = fingerprint.own_lines(texts, plan.template_lines)
             signature = fingerprint.signature(lines, min_words)
             signed.append(Plan(pk=plan_id, text_signature=signature))
-            bands += [PlanTextBand(plan_id=plan_id, band=b, value=v) for b, v in fingerprint.bands(signature)]
+            bands += [
+                PlanTextBand(plan_id=plan_id, band=b, value=v)
+                for b, v in fingerprint.bands(signature)
+            ]
         Plan.objects.bulk_update(signed, ["text_signature"], batch_size=500)
         PlanTextBand.objects.bulk_create(bands, batch_size=BATCH)
         step("plan text", min(start + BATCH, len(ids)), len(ids))

@@ -23,7 +23,9 @@ class GovukAuthenticationForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "User name"
-        self.fields["username"].widget.attrs.update({"class": "govuk-input govuk-!-width-one-half", "autocomplete": "username"})
+        self.fields["username"].widget.attrs.update(
+            {"class": "govuk-input govuk-!-width-one-half", "autocomplete": "username"}
+        )
         self.fields["password"].widget.attrs.update({"class": "govuk-input govuk-!-width-one-half"})
 
 
@@ -66,7 +68,9 @@ def _my_actions(user) -> dict:
     from socmaster.plans.choices import OPEN_STATUSES
     from socmaster.plans.models import PlanAction
 
-    mine = PlanAction.objects.assigned_to(user).filter(plan__status="current", status__in=OPEN_STATUSES)
+    mine = PlanAction.objects.assigned_to(user).filter(
+        plan__status="current", status__in=OPEN_STATUSES
+    )
     return {"my_action_count": mine.count(), "my_overdue_count": mine.overdue().count()}
 
 

@@ -11,7 +11,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?")
-        parser.add_argument("--not-current", action="store_true", help="Store it without offering it for new assessments.")
+        parser.add_argument(
+            "--not-current",
+            action="store_true",
+            help="Store it without offering it for new assessments.",
+        )
 
     def handle(self, *args, **options):
         from socmaster.morile import default_scheme

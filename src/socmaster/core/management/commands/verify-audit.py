@@ -10,10 +10,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         total = AuditEntry.objects.count()
-        with Progress(TextColumn("Verifying audit log"), BarColumn(), MofNCompleteColumn(),
-                      disable=not self.stdout.isatty()) as progress:
+        with Progress(
+            TextColumn("Verifying audit log"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            disable=not self.stdout.isatty(),
+        ) as progress:
             task = progress.add_task("verify", total=total)
-            result = verify_chain(progress=lambda n: progress.update(task, completed=n) if n % 500 == 0 or n == total else None)
+            result = verify_chain(
+                progress=lambda n: (
+                    progress.update(task, completed=n) if n % 500 == 0 or n == total else None
+                )
+            )
         if not result.ok:
-            raise CommandError(f"Audit chain broken at {result.first_break} ({result.checked} entries read).")
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {result.checked} entries verified."))
+            raise CommandError(
+                f"Audit chain broken at {result.first_break} ({result.checked} entries read)."
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit chain intact: {result.checked} entries verified.")
+        )

@@ -13,27 +13,47 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--organisation", required=True, help="e.g. 'Durham Constabulary', 'NEROCU'")
-        parser.add_argument("--role", action="append", dest="roles", required=True, choices=Role.values,
-                            help="Repeat for several roles.")
+        parser.add_argument(
+            "--organisation", required=True, help="e.g. 'Durham Constabulary', 'NEROCU'"
+        )
+        parser.add_argument(
+            "--role",
+            action="append",
+            dest="roles",
+            required=True,
+            choices=Role.values,
+            help="Repeat for several roles.",
+        )
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
         parser.add_argument("--email", default="")
-        parser.add_argument("--password-env", default="SOCMASTER_NEW_PASSWORD",
-                            help="Environment variable holding the password (else asked for on a terminal).")
-        parser.add_argument("--superuser", action="store_true", help="Also make the user a Django superuser.")
+        parser.add_argument(
+            "--password-env",
+            default="SOCMASTER_NEW_PASSWORD",
+            help="Environment variable holding the password (else asked for on a terminal).",
+        )
+        parser.add_argument(
+            "--superuser", action="store_true", help="Also make the user a Django superuser."
+        )
 
     def handle(self, *args, **options):
         password = os.environ.get(options["password_env"], "")
         if not password:
             if not self.stdin_is_tty():
-                raise CommandError(f"Set {options['password_env']} or run on a terminal to type the password.")
+                raise CommandError(
+                    f"Set {options['password_env']} or run on a terminal to type the password."
+                )
             password = getpass.getpass("Password: ")
         try:
             organisation = services.resolve_organisation(options["organisation"])
             user = services.create_user(
-                None, username=options["username"], organisation=organisation, roles=options["roles"],
-                password=password, first_name=options["first_name"], last_name=options["last_name"],
+                None,
+                username=options["username"],
+                organisation=organisation,
+                roles=options["roles"],
+                password=password,
+                first_name=options["first_name"],
+                last_name=options["last_name"],
                 email=options["email"],
             )
         except ValidationError as exc:
@@ -42,7 +62,11 @@ class Command(BaseCommand):
         if options["superuser"]:
             user.is_superuser = user.is_staff = True
             user.save(update_fields=["is_superuser", "is_staff"])
-        self.stdout.write(self.style.SUCCESS(f"Created {user.username} in {organisation} as {', '.join(options['roles'])}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {user.username} in {organisation} as {', '.join(options['roles'])}."
+            )
+        )
 
     @staticmethod
     def stdin_is_tty() -> bool:

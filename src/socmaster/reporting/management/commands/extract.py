@@ -9,11 +9,16 @@ from socmaster.reporting.extracts import masterlist_extract
 from socmaster.threats.models import Threat
 
 EXTRACTS = {
-    "masterlist": (["region", "organisation", "threats"],
-                   lambda region, options: masterlist_extract(Threat.objects.all(), region=region)),
-    "disruptions": (EXTRACT_COLUMNS,
-                    lambda region, options: disruption_extract(Disruption.objects.all(), options["date_from"],
-                                                               options["date_to"], region=region)),
+    "masterlist": (
+        ["region", "organisation", "threats"],
+        lambda region, options: masterlist_extract(Threat.objects.all(), region=region),
+    ),
+    "disruptions": (
+        EXTRACT_COLUMNS,
+        lambda region, options: disruption_extract(
+            Disruption.objects.all(), options["date_from"], options["date_to"], region=region
+        ),
+    ),
 }
 
 
@@ -34,8 +39,15 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=sorted(EXTRACTS))
         parser.add_argument("--region", help="Only this region (name, short name or alias).")
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
-        parser.add_argument("--from", dest="date_from", type=_date, help="disruptions: first record date (YYYY-MM-DD)")
-        parser.add_argument("--to", dest="date_to", type=_date, help="disruptions: last record date (YYYY-MM-DD)")
+        parser.add_argument(
+            "--from",
+            dest="date_from",
+            type=_date,
+            help="disruptions: first record date (YYYY-MM-DD)",
+        )
+        parser.add_argument(
+            "--to", dest="date_to", type=_date, help="disruptions: last record date (YYYY-MM-DD)"
+        )
 
     def handle(self, *args, **options):
         region = None
@@ -45,7 +57,9 @@ class Command(BaseCommand):
             except Organisation.DoesNotExist as exc:
                 raise CommandError(str(exc)) from exc
             if region.type != OrganisationType.REGION:
-                raise CommandError(f"'{options['region']}' is {region.name}, which is not a region.")
+                raise CommandError(
+                    f"'{options['region']}' is {region.name}, which is not a region."
+                )
         if options["kind"] == "disruptions":
             if not options["date_from"] or not options["date_to"]:
                 raise CommandError("The disruption extract needs --from and --to (YYYY-MM-DD).")

@@ -25,7 +25,10 @@ def plan_quality(options) -> tuple[list[str], list[dict]]:
         threats, plans = threats.filter(owner=org), plans.filter(threat__owner=org)
     if options["region"]:
         region = _resolve(options["region"], region=True)
-        threats, plans = threats.filter(owner__region=region), plans.filter(threat__owner__region=region)
+        threats, plans = (
+            threats.filter(owner__region=region),
+            plans.filter(threat__owner__region=region),
+        )
     rows = [r.as_row() for r in quality.report(threats, plans)]
     return quality.REPORT_COLUMNS, rows
 
@@ -34,13 +37,20 @@ REPORTS = {"plan-quality": plan_quality}
 
 
 class Command(BaseCommand):
-    help = ("Print a report over all records as CSV or JSON. plan-quality: one row per current 4P plan "
-            "and per managed threat without one: threat,organisation,lro,checks_failed.")
+    help = (
+        "Print a report over all records as CSV or JSON. plan-quality: one row per current 4P plan "
+        "and per managed threat without one: threat,organisation,lro,checks_failed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=sorted(REPORTS))
-        parser.add_argument("--organisation", help="Only threats owned by this organisation (name, short name or alias).")
-        parser.add_argument("--region", help="Only threats owned in this region (name, short name or alias).")
+        parser.add_argument(
+            "--organisation",
+            help="Only threats owned by this organisation (name, short name or alias).",
+        )
+        parser.add_argument(
+            "--region", help="Only threats owned in this region (name, short name or alias)."
+        )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
 
     def handle(self, *args, **options):

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         root = Path(__file__).resolve().parents[5]
         if not (root / "bench" / "run.py").exists():
-            raise CommandError("The benchmarks live in the source checkout's bench/ folder, which is not here.")
+            raise CommandError(
+                "The benchmarks live in the source checkout's bench/ folder, which is not here."
+            )
         argv = [*args] + (["--list"] if options["list"] else [])
         result = subprocess.run([sys.executable, "-m", "bench.run", *argv], cwd=root)
         if result.returncode:

@@ -19,7 +19,9 @@ def parse_scale(value: str):
     try:
         factor = float(value)
     except ValueError as exc:
-        raise CommandError(f"--scale must be demo, national or a multiplier such as 0.5 or 2 (got '{value}').") from exc
+        raise CommandError(
+            f"--scale must be demo, national or a multiplier such as 0.5 or 2 (got '{value}')."
+        ) from exc
     if factor <= 0:
         raise CommandError("--scale must be greater than 0.")
     return factor
@@ -29,10 +31,18 @@ class Command(BaseCommand):
     help = "Write a synthetic dataset (invented people and groups) into the configured database."
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", default="demo", help="demo (one region), national, or a multiplier of national")
+        parser.add_argument(
+            "--scale",
+            default="demo",
+            help="demo (one region), national, or a multiplier of national",
+        )
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--replace", action="store_true", help="Remove earlier synthetic data first.")
-        parser.add_argument("--disruptions", type=int, help="How many disruptions (default 15 per threat).")
+        parser.add_argument(
+            "--replace", action="store_true", help="Remove earlier synthetic data first."
+        )
+        parser.add_argument(
+            "--disruptions", type=int, help="How many disruptions (default 15 per threat)."
+        )
 
     def handle(self, *args, **options):
         scale = parse_scale(options["scale"])
@@ -40,13 +50,21 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if synthetic_data_present():
             if not options["replace"]:
-                raise CommandError("Synthetic data is already loaded; use --replace to generate it again.")
+                raise CommandError(
+                    "Synthetic data is already loaded; use --replace to generate it again."
+                )
             remove_synthetic()
         if options["disruptions"] is not None and options["disruptions"] < 0:
             raise CommandError("--disruptions cannot be negative.")
-        dataset = generate(scale, options["seed"], organisation_specs(), disruptions=options["disruptions"])
-        with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                      disable=not self.stdout.isatty()) as bar:
+        dataset = generate(
+            scale, options["seed"], organisation_specs(), disruptions=options["disruptions"]
+        )
+        with Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            disable=not self.stdout.isatty(),
+        ) as bar:
             tasks = {}
 
             def progress(name, done, total):
@@ -57,4 +75,8 @@ class Command(BaseCommand):
             counts = load_dataset(dataset, progress=progress)
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
-        self.stdout.write(self.style.SUCCESS(f"Synthetic {dataset.scale} dataset written: {summary} in {elapsed:.1f} s."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Synthetic {dataset.scale} dataset written: {summary} in {elapsed:.1f} s."
+            )
+        )
