@@ -42,12 +42,12 @@ def test_create_update_delete_each_write_exactly_one_entry(analyst, org):
     )
     assert entry.changes["after"]["name"] == "Audit test group"
 
-    threat_services.update_threat(analyst, threat, name="Renamed group", tier=2)
+    threat_services.update_threat(analyst, threat, name="Renamed group", soc="non_soc")
     assert _count() == n + 2
     entry = AuditEntry.objects.order_by("-seq").first()
     assert entry.action == "update"
     assert entry.changes["name"] == {"before": "Audit test group", "after": "Renamed group"}
-    assert entry.changes["tier"] == {"before": None, "after": 2}
+    assert entry.changes["soc"] == {"before": "soc", "after": "non_soc"}
 
     # An update that changes nothing writes nothing.
     threat_services.update_threat(analyst, Threat.objects.get(pk=threat.pk), name="Renamed group")

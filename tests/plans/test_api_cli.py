@@ -84,12 +84,12 @@ def test_create_plan_and_field_level_errors(api, people, org):
     hidden = Threat.objects.create(
         reference="API-K", name="Kent", owner=org("force-kent"), handling="owner"
     )
-    assert (
-        api(people["lro"])
-        .post("/api/plans/", {"threat": hidden.reference, "aim": "x"}, format="json")
-        .status_code
-        == 404
-    )
+    # A hidden threat answers exactly like a missing one: the same 400 and the same message.
+    client = api(people["lro"])
+    to_hidden = client.post("/api/plans/", {"threat": hidden.reference, "aim": "x"}, format="json")
+    to_missing = client.post("/api/plans/", {"threat": "API-NONE", "aim": "x"}, format="json")
+    assert to_hidden.status_code == to_missing.status_code == 400
+    assert to_hidden.json() == to_missing.json() == {"threat": ["No such threat."]}
 
 
 def test_retrieve_is_audited_and_carries_quality(api, people, plan):

@@ -22,7 +22,6 @@ def test_create_read_update_delete(api, analyst):
         {
             "name": "Synthetic network",
             "owner": "Durham Police",
-            "tier": 2,
             "crime_types": ["drugs", "firearms"],
             "phase": "Active investigation",
             "handling": "national",
@@ -43,8 +42,12 @@ def test_create_read_update_delete(api, analyst):
         action="view", record_id=str(Threat.objects.get(reference=ref).pk)
     ).exists()
 
+    response = client.patch(f"/api/threats/{ref}/", {"operation_names": "Op Lark"}, format="json")
+    assert response.status_code == 200 and response.json()["operation_names"] == "Op Lark"
+    # The tier comes from a moderated assessment: a PATCH cannot set it.
     response = client.patch(f"/api/threats/{ref}/", {"tier": 1}, format="json")
-    assert response.status_code == 200 and response.json()["tier"] == 1
+    assert response.status_code == 400 and "moderated assessment" in response.json()["tier"][0]
+    assert Threat.objects.get(reference=ref).tier is None
 
     response = client.patch(f"/api/threats/{ref}/", {"owner": "Kent Police"}, format="json")
     assert response.status_code == 400 and "owner" in response.json()

@@ -188,7 +188,12 @@ def test_nominals_and_memberships_api(api, analyst, org, group):
 def test_csv_and_xlsx_export_need_a_reason_and_are_audited(web, analyst, org):
     for i in range(3):
         services.create_threat(
-            analyst, owner=org("force-durham"), reference=f"EX-{i}", name=f"Export {i}", tier=2
+            analyst,
+            owner=org("force-durham"),
+            reference=f"EX-{i}",
+            name=f"Export {i}",
+            tier=2,
+            assessment_source="Synthetic test import",
         )
     client = web(analyst)
     assert client.get("/threats/export.csv").status_code == 200  # the reason form

@@ -1,10 +1,10 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from socmaster.core.services import record_view
+from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelatedField
 from socmaster.threats.models import Threat
 
 from . import services
@@ -31,14 +31,9 @@ class SchemeVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     queryset = SchemeVersion.objects.all()
     serializer_class = SchemeVersionSerializer
 
-    def create(self, request, *args, **kwargs):
-        if not request.user.is_superuser and not request.user.has_role("administrator"):
-            return Response({"detail": "Only administrators may load scoring schemes."}, status=403)
-        return super().create(request, *args, **kwargs)
 
-
-class AssessmentSerializer(serializers.ModelSerializer):
-    threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
+class AssessmentSerializer(ListSummaryMixin, serializers.ModelSerializer):
+    threat = VisibleRelatedField(Threat)
     scheme = serializers.PrimaryKeyRelatedField(
         queryset=SchemeVersion.objects.all(), required=False
     )
@@ -84,6 +79,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "return_reason",
             "created_at",
         ]
+        list_fields = ["id", "threat", "version_number", "status", "created_at"]
 
     def create(self, validated_data):
         threat = validated_data.pop("threat")
@@ -95,27 +91,25 @@ class AssessmentSerializer(serializers.ModelSerializer):
         return services.update_assessment(self.context["request"].user, instance, **validated_data)
 
 
-class AssessmentViewSet(
-    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+class AssessmentViewSet(ProtectedViewSet):
     """MoRiLE assessments with their workflow: submit, moderate, return."""
 
+    queryset = Assessment.objects.all()
     serializer_class = AssessmentSerializer
     filterset_fields = ["status", "tier", "whole_threat"]
     ordering_fields = ["created_at", "score", "tier"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def allowed(self, action, obj):
+        return services.may_assess(self.request.user, obj.threat)
+
     def get_queryset(self):
         return (
-            Assessment.objects.visible_to(self.request.user)
+            super()
+            .get_queryset()
             .select_related("threat", "threat__owner", "scheme", "assessor", "moderator")
             .order_by("-created_at", "-id")
         )
-
-    def retrieve(self, request, *args, **kwargs):
-        assessment = self.get_object()
-        record_view(request.user, assessment)
-        return Response(self.get_serializer(assessment).data)
 
     def _run(self, fn, **kwargs):
         assessment = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])

@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from socmaster.core.models import REFERENCE_DATA, InheritedProtection, ProtectedQuerySet, inherits
 from socmaster.threats.models import Threat
 
 from .choices import AssessmentStatus
@@ -14,6 +15,8 @@ from .choices import AssessmentStatus
 
 class SchemeVersion(models.Model):
     """One version of a scoring scheme, stored whole so old assessments keep their meaning."""
+
+    protection = REFERENCE_DATA
 
     name = models.CharField(max_length=80)
     version = models.CharField(max_length=40)
@@ -37,13 +40,13 @@ class SchemeVersion(models.Model):
         return load_scheme(self.definition)
 
 
-class AssessmentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Assessments follow the access policy of their threat."""
-        return self.filter(threat__in=Threat.objects.visible_to(user))
+class AssessmentQuerySet(ProtectedQuerySet):
+    """Assessments follow the access policy of their threat (declared below)."""
 
 
-class Assessment(models.Model):
+class Assessment(InheritedProtection, models.Model):
+    protection = inherits("threat")
+
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="assessments")
     version_number = models.PositiveIntegerField()
     scheme = models.ForeignKey(SchemeVersion, on_delete=models.PROTECT, related_name="assessments")

@@ -41,8 +41,15 @@ EDITABLE = (
 def load_scheme_version(
     user, definition: dict | str, *, make_current: bool = True
 ) -> SchemeVersion:
-    """Validate a scheme with the engine and store it as a new version."""
+    """Validate a scheme with the engine and store it as a new version.
+
+    Scoring schemes are national reference data: only a national administrator (or an operator
+    at the CLI, ``user`` None) loads one.
+    """
     from socmaster.morile import SchemeError, load_scheme
+
+    if not policy.is_national_administrator(user):
+        raise PermissionDenied("Only a national administrator may load scoring schemes.")
 
     try:
         scheme = load_scheme(definition)
@@ -108,8 +115,10 @@ def may_assess(user, threat: Threat) -> bool:
 
 
 def may_moderate(user, assessment: Assessment) -> bool:
-    """A moderator of the owning region who is not the assessor."""
+    """A moderator of the owning region who neither assessed it nor changed it."""
     if policy.is_read_only(user) or assessment.assessor_id == user.pk:
+        return False
+    if user.pk in audit.editors_of(assessment):
         return False
     if not policy.can(user, Action.VIEW, assessment.threat):
         return False
@@ -324,6 +333,7 @@ def _sync_threat(threat: Threat) -> None:
             if moderated.moderated_at
             else moderated.evidence_to,
             "moderation_status": ModerationStatus.MODERATED,
+            "assessment_source": "",
         }
     else:
         latest = threat.assessments.order_by("-version_number").first()

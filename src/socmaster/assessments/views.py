@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from socmaster.core import policy
-from socmaster.core.services import record_view
+from socmaster.core.views import open_record
 from socmaster.threats.models import Threat
 from socmaster.web.views import form_page, style_form
 
@@ -80,7 +80,8 @@ def assessment_create(request, reference):
 @login_required
 def assessment_detail(request, pk):
     assessment = _get(request, pk)
-    record_view(request.user, assessment)
+    if (redirect_to := open_record(request, assessment)) is not None:
+        return redirect_to
     return render(
         request,
         "assessments/detail.html",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
 from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import policy
@@ -13,7 +17,7 @@ from .choices import Action
 from .filters import AuditFilter
 from .models import AuditEntry
 from .reasons import current_reason, record_key
-from .services import record_view
+from .services import record_search, record_view
 
 
 def exception_handler(exc, context):
@@ -41,23 +45,141 @@ class ReasonRequired(exceptions.PermissionDenied):
 
 
 def record_opening(request, obj) -> None:
-    """Audit that one record was opened through the API; a restricted one needs a reason
-    (X-Reason header, ``reason`` query parameter, or one given in this session)."""
+    """Audit that one record was opened through the API; a restricted one (by its own handling or
+    its parent's) needs a reason (X-Reason header, ``reason`` query parameter, or one given in
+    this session)."""
     reason = (request.headers.get("X-Reason") or request.query_params.get("reason") or "").strip()
-    if obj.is_restricted:
-        reason = reason or current_reason(request, record_key(obj))
+    if policy.is_restricted(obj):
+        reason = reason or current_reason(request, record_key(policy.root_of(obj)))
         if not reason:
             raise ReasonRequired()
     record_view(request.user, obj, reason)
 
 
+def _request_user(field):
+    request = field.context.get("request")
+    return getattr(request, "user", None)
+
+
+class VisibleManyField(serializers.ManyRelatedField):
+    """Many references: resolved like :class:`VisibleRelatedField`, and shown only where the
+    reader may see them (a record linked by someone else may be hidden from this reader)."""
+
+    def to_representation(self, iterable):
+        user = _request_user(self.child_relation)
+        return [
+            self.child_relation.to_representation(obj)
+            for obj in iterable
+            if policy.can(user, Action.VIEW, obj)
+        ]
+
+
+class VisibleRelatedField(serializers.SlugRelatedField):
+    """A reference to a protected record, resolved only among the records the requesting user may
+    see: a hidden record and a missing one get the same answer, "No such …"."""
+
+    default_error_messages = {"no_such": "No such {noun}.", "invalid": "No such {noun}."}
+
+    def __init__(self, model=None, slug_field="reference", **kwargs):
+        self.model = model
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", model.objects.none())
+        super().__init__(slug_field=slug_field, **kwargs)
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        child = cls(*args, **kwargs)
+        many = {k: v for k, v in kwargs.items() if k in MANY_RELATION_KWARGS}
+        return VisibleManyField(child_relation=child, **many)
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(_request_user(self))
+
+    def to_internal_value(self, data):
+        noun = self.model._meta.verbose_name
+        if not isinstance(data, str | int) or isinstance(data, bool) or "\x00" in str(data):
+            self.fail("invalid", noun=noun)
+        try:
+            return self.get_queryset().get(**{self.slug_field: data})
+        except (ObjectDoesNotExist, TypeError, ValueError):
+            self.fail("no_such", noun=noun)
+
+
+class VisibleUserField(serializers.SlugRelatedField):
+    """A person named by user name, among the people the requesting user may look up; anyone else
+    is "No such user.", exactly like a user name nobody has."""
+
+    default_error_messages = {"no_such": "No such user.", "invalid": "No such user."}
+
+    def __init__(self, **kwargs):
+        from socmaster.organisations.models import User
+
+        self.model = User
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", User.objects.none())
+        super().__init__(slug_field="username", **kwargs)
+
+    def get_queryset(self):
+        return policy.visible_users(self.model.objects.all(), _request_user(self))
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        try:
+            return self.get_queryset().get(username=data)
+        except ObjectDoesNotExist:
+            self.fail("no_such")
+
+
+class ListSummaryMixin:
+    """In lists, a record with restricted handling (its own or its parent's) shows only the fields
+    named in ``Meta.list_fields`` and ``"summary": true``; the full record is opened one at a time,
+    with a reason, and that opening is audited."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        view = self.context.get("view")
+        if getattr(view, "action", None) == "list" and policy.is_restricted(instance):
+            data = {name: data[name] for name in self.Meta.list_fields if name in data}
+            data["summary"] = True
+        return data
+
+
 class ProtectedViewSet(viewsets.ModelViewSet):
-    """Reads start from visible_to; one-record reads are audited and may need a reason."""
+    """The one API base for protected records, owning or inheriting their protection.
+
+    Lists start from ``visible_to`` and are logged (criteria and count); restricted records in
+    them are summaries. Opening one record is audited and needs a reason where restricted.
+    Changing or deleting checks the policy; a record the user may not see answers 404 like a
+    missing one.
+    """
 
     lookup_field = "pk"
 
     def get_queryset(self):
         return self.queryset.model.objects.visible_to(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        page = getattr(self.paginator, "page", None)
+        count = page.paginator.count if page is not None else len(response.data)
+        with transaction.atomic():
+            record_search(
+                request.user,
+                self.get_queryset().model,
+                params=request.query_params,
+                count=count,
+                where="api",
+            )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def allowed(self, action: str, obj) -> bool:
+        """May the user change or delete ``obj``? Apps whose services add rules (a recorder
+        changing their own draft) override this with the service's own check."""
+        return policy.can(self.request.user, action, obj)
 
     def get_object(self):
         obj = super().get_object()
@@ -65,7 +187,7 @@ class ProtectedViewSet(viewsets.ModelViewSet):
             record_opening(self.request, obj)
         elif self.action in ("update", "partial_update", "destroy"):
             action = Action.DELETE if self.action == "destroy" else Action.CHANGE
-            if not policy.can(self.request.user, action, obj):
+            if not self.allowed(action, obj):
                 raise exceptions.PermissionDenied(f"You may not {action} this record.")
         return obj
 

@@ -98,6 +98,19 @@ def record_type_of(obj_or_model) -> str:
     return obj_or_model._meta.label_lower
 
 
+def editors_of(obj: models.Model) -> set[int]:
+    """Ids of the users who wrote or changed ``obj`` (its create and update entries): nobody
+    moderates content they wrote or changed."""
+    return set(
+        AuditEntry.objects.filter(
+            record_type=record_type_of(obj),
+            record_id=str(obj.pk),
+            action__in=(AuditAction.CREATE, AuditAction.UPDATE),
+            user_id__isnull=False,
+        ).values_list("user_id", flat=True)
+    )
+
+
 def record(
     action: str,
     obj: models.Model | None = None,

@@ -23,6 +23,7 @@ class AuditAction(models.TextChoices):
     UPDATE = "update", "Update"
     DELETE = "delete", "Delete"
     VIEW = "view", "View"
+    SEARCH = "search", "List or search"
     EXPORT = "export", "Export"
     DISCLOSE = "disclose", "Disclose"
     COMBINE = "combine", "Combine"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -9,15 +12,76 @@ from django.utils import timezone
 from .choices import RESTRICTED_HANDLING, AuditAction, Handling
 
 
+@dataclass(frozen=True)
+class Protection:
+    """How a model is protected, declared on the model as ``protection = ...``.
+
+    ``kind`` is one of:
+
+    * ``owns`` – the record carries its own owner, handling level and shared-with list
+      (:class:`ProtectedModel`), and optionally a compartment field;
+    * ``inherits`` – the record is protected exactly as the record at ``parent`` (a ``__`` path
+      of foreign keys ending at a model that owns its protection) is;
+    * ``reference`` – reference data every signed-in user may read (organisations, crime types…);
+    * ``people`` – users and memberships (``policy.visible_users``);
+    * ``audit`` – the audit log (``policy.audit_scope``).
+
+    ``core.policy`` answers every question (visible, change, delete, export, is restricted) from
+    this declaration alone, so a new model gets the right access by declaring it.
+    """
+
+    kind: str
+    parent: str = ""
+    compartment: str = ""
+
+    KINDS: ClassVar[frozenset[str]] = frozenset(
+        {"owns", "inherits", "reference", "people", "audit"}
+    )
+
+    def __post_init__(self):
+        if self.kind not in self.KINDS:
+            raise ValueError(f"Unknown protection kind {self.kind!r}")
+        if (self.kind == "inherits") != bool(self.parent):
+            raise ValueError("Inherited protection names its parent, and only it does.")
+
+
+OWNS = Protection("owns")
+REFERENCE_DATA = Protection("reference")
+PEOPLE = Protection("people")
+AUDIT_LOG = Protection("audit")
+
+
+def inherits(parent: str) -> Protection:
+    """Protection taken from the record at ``parent`` (e.g. ``"threat"`` or ``"plan__threat"``)."""
+    return Protection("inherits", parent=parent)
+
+
 class ProtectedQuerySet(models.QuerySet):
+    """The queryset of every protected model, owning or inheriting its protection."""
+
     def visible_to(self, user):
         from . import policy
 
         return policy.restrict(self, user)
 
 
+class InheritedProtection(models.Model):
+    """Mixin for records that take their protection from a parent (declare ``protection``)."""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_restricted(self) -> bool:
+        from . import policy
+
+        return policy.is_restricted(self)
+
+
 class ProtectedModel(models.Model):
     """Every protected record has an owning organisation and a handling level."""
+
+    protection = OWNS
 
     owner = models.ForeignKey(
         "organisations.Organisation",
@@ -61,6 +125,8 @@ class AuditQuerySet(models.QuerySet):
 
 class AuditEntry(models.Model):
     """One append-only entry. ``entry_hash`` chains it to the entry before."""
+
+    protection = AUDIT_LOG
 
     seq = models.BigIntegerField(unique=True)
     timestamp = models.DateTimeField(db_index=True)
@@ -113,6 +179,8 @@ class AuditEntry(models.Model):
 
 class AuditHead(models.Model):
     """A single row holding the last sequence number and hash; writers lock it in turn."""
+
+    protection = AUDIT_LOG
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)

@@ -14,16 +14,22 @@ Rules (shared/domain.md §11):
 * Changing needs a working role in the owning organisation (or being the record's LRO);
   deleting needs the owning organisation's administrator; exporting follows viewing.
 * A record the user may not see is indistinguishable from a missing one (404).
+
+Every model declares its protection (``protection = ...``, see :class:`core.models.Protection`):
+it owns it, or inherits it from a parent record, or is reference data, people or the audit log.
+The functions below answer from that declaration, so records that inherit (an assessment from
+its threat, a plan action from its plan and so from the threat) get exactly their parent's answer.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from socmaster.organisations.choices import Role
+from socmaster.organisations.choices import PARTNER_TYPES, OrganisationType, Role
 
-from .choices import Action, Handling
+from .choices import RESTRICTED_HANDLING, Action, Handling
 
 #: Roles that may change records owned by their organisation.
 WRITE_ROLES = frozenset(
@@ -41,6 +47,47 @@ WRITE_ROLES = frozenset(
 )
 #: Roles that may delete records owned by their organisation.
 DELETE_ROLES = frozenset({Role.ADMINISTRATOR})
+
+
+# --- Declared protection ----------------------------------------------------------------------
+
+
+def protection_of(model):
+    """The protection ``model`` declares; a model that declares none is a configuration error."""
+    declared = getattr(model, "protection", None)
+    if declared is None:
+        raise ImproperlyConfigured(f"{model._meta.label} declares no protection.")
+    return declared
+
+
+def root_model(model):
+    """The model that owns the protection of ``model`` (itself, for an owning model)."""
+    declared = protection_of(model)
+    if declared.kind != "inherits":
+        return model
+    for part in declared.parent.split("__"):
+        model = model._meta.get_field(part).related_model
+    if protection_of(model).kind != "owns":
+        raise ImproperlyConfigured(
+            f"{declared.parent} does not lead to a record owning its protection."
+        )
+    return model
+
+
+def root_of(obj):
+    """The record that owns ``obj``'s protection (``obj`` itself, for an owning record)."""
+    declared = protection_of(type(obj))
+    if declared.kind != "inherits":
+        return obj
+    for part in declared.parent.split("__"):
+        obj = getattr(obj, part)
+    return obj
+
+
+def is_restricted(obj) -> bool:
+    """Does opening ``obj`` need a stated reason (its own or its parent's handling)?"""
+    root = root_of(obj)
+    return getattr(root, "handling", None) in RESTRICTED_HANDLING
 
 
 def is_reader_of_everything(user) -> bool:
@@ -79,6 +126,12 @@ def restrict(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
     model = queryset.model
+    declared = protection_of(model)
+    if declared.kind == "inherits":
+        parents = restrict(root_model(model).objects.all(), user, action)
+        return queryset.filter(**{f"{declared.parent}__in": parents.values("pk")})
+    if declared.kind != "owns":
+        raise ImproperlyConfigured(f"{model._meta.label} is not a protected record.")
     if action == Action.VIEW or action == Action.EXPORT:
         q = visible_q(user, model)
         return queryset if q is None else queryset.filter(q)
@@ -119,6 +172,7 @@ def can(user, action: str, obj) -> bool:
         return False
     if action not in Action.ALL:
         raise ValueError(f"Unknown action {action!r}")
+    obj = root_of(obj)
     if not _may_see(user, obj):
         return False
     if action in (Action.VIEW, Action.EXPORT):
@@ -130,6 +184,17 @@ def can(user, action: str, obj) -> bool:
     if user.roles_in(obj.owner_id) & WRITE_ROLES:
         return True
     return getattr(obj, "lro_id", None) == user.pk
+
+
+def can_share(user, obj) -> bool:
+    """May ``user`` decide who sees ``obj`` beyond its owner (handling and sharing)?
+
+    Only a working role in the owning organisation: being the record's LRO is not enough.
+    """
+    obj = root_of(obj)
+    if not can(user, Action.CHANGE, obj) or is_read_only(user):
+        return False
+    return bool(user.roles_in(obj.owner_id) & WRITE_ROLES)
 
 
 def can_create_for(user, organisation) -> bool:
@@ -148,6 +213,67 @@ def get_or_404(queryset: QuerySet, user, action: str = Action.VIEW, **lookup):
 
 
 # --- People -----------------------------------------------------------------------------------
+
+
+#: Which roles may exist in which kind of organisation. Inspectors belong to the inspectorate,
+#: partner users to partner organisations; every other role to police and agency organisations.
+POLICE_ROLES = frozenset(Role.values) - {Role.INSPECTOR, Role.PARTNER_USER}
+INSPECTORATE_ROLES = frozenset({Role.INSPECTOR, Role.ADMINISTRATOR})
+PARTNER_ROLES = frozenset({Role.PARTNER_USER, Role.ADMINISTRATOR})
+
+
+def roles_allowed_in(organisation) -> frozenset[str]:
+    """The roles a member of ``organisation`` may hold, whoever grants them."""
+    if organisation.type == OrganisationType.INSPECTORATE:
+        return INSPECTORATE_ROLES
+    if organisation.type in PARTNER_TYPES:
+        return PARTNER_ROLES
+    return POLICE_ROLES
+
+
+def grantable_roles(actor, organisation) -> frozenset[str]:
+    """The roles ``actor`` may grant in ``organisation`` (``actor`` None: an operator at the CLI).
+
+    An administrator grants, in an organisation they administer, only the roles that kind of
+    organisation may hold; an inspector never grants anything, whatever else they hold.
+    """
+    allowed = roles_allowed_in(organisation)
+    if actor is None or (actor.is_authenticated and actor.is_active and actor.is_superuser):
+        return allowed
+    if not actor.is_authenticated or not actor.is_active or is_read_only(actor):
+        return frozenset()
+    if organisation.pk not in administered_organisation_ids(actor):
+        return frozenset()
+    return allowed
+
+
+def administrable(queryset: QuerySet, user) -> QuerySet:
+    """The organisations in ``queryset`` where ``user`` may grant roles and add users."""
+    if not user.is_authenticated or not user.is_active or is_read_only(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(pk__in=administered_organisation_ids(user))
+
+
+def is_national_administrator(user) -> bool:
+    """May ``user`` change national reference data (scoring schemes, minimum standards)?
+
+    Operators at the CLI (``user`` None), superusers, and administrators of a national agency;
+    never an inspector, whatever else they hold.
+    """
+    if user is None:
+        return True
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if is_read_only(user):
+        return False
+    return any(
+        m.role == Role.ADMINISTRATOR and m.organisation.type == OrganisationType.NATIONAL_AGENCY
+        for m in user.active_memberships
+    )
 
 
 def administered_organisation_ids(user) -> frozenset[int]:
@@ -169,10 +295,12 @@ def visible_users(queryset: QuerySet, user) -> QuerySet:
 
 def can_manage_user(admin, target) -> bool:
     """Administrators manage users of their own organisation only."""
-    if not admin.is_authenticated:
+    if not admin.is_authenticated or not admin.is_active:
         return False
     if admin.is_superuser:
         return True
+    if is_read_only(admin):
+        return False
     administered = administered_organisation_ids(admin)
     if not administered:
         return False

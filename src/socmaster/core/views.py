@@ -22,7 +22,7 @@ from . import policy
 from .filters import AuditFilter
 from .models import AuditEntry
 from .reasons import current_reason, record_key, remember_reason
-from .services import record_export, record_view
+from .services import record_export, record_search, record_view
 
 EXPORT_COLUMNS = [
     "seq",
@@ -165,15 +165,30 @@ def give_reason(request):
 
 
 def open_record(request, obj):
-    """Redirect to the reason prompt if ``obj`` is restricted and no reason is current; else log the view.
+    """Redirect to the reason prompt if ``obj`` is restricted (by its own handling or its parent's)
+    and no reason is current; else log the view. A reason given for a record covers the records
+    that inherit its protection (a threat's assessments, disruptions and plan).
 
     Returns the redirect to send, or None once the view has been recorded.
     """
     reason = ""
-    if obj.is_restricted:
-        reason = current_reason(request, record_key(obj))
+    if policy.is_restricted(obj):
+        key = record_key(policy.root_of(obj))
+        reason = current_reason(request, key)
         if not reason:
-            query = urlencode({"next": request.get_full_path(), "record": record_key(obj)})
+            query = urlencode({"next": request.get_full_path(), "record": key})
             return redirect(f"{reverse('give-reason')}?{query}")
     record_view(request.user, obj, reason)
     return None
+
+
+def log_list(request, page, model) -> None:
+    """Record one list or search page read: the criteria used and how many records matched."""
+    with transaction.atomic():
+        record_search(
+            request.user,
+            model,
+            params=request.GET,
+            count=page.paginator.count,
+            where=request.path,
+        )

@@ -1,10 +1,10 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from socmaster.core.services import record_view
+from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelatedField
 from socmaster.organisations.api import OrganisationField
 from socmaster.threats.models import Nominal, Threat
 
@@ -12,18 +12,14 @@ from . import services
 from .models import Disruption, Tactic
 
 
-class DisruptionSerializer(serializers.ModelSerializer):
-    threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
+class DisruptionSerializer(ListSummaryMixin, serializers.ModelSerializer):
+    threat = VisibleRelatedField(Threat)
     recording_organisation = OrganisationField()
-    lead = serializers.SlugRelatedField(
-        slug_field="reference", queryset=Disruption.objects.all(), required=False, allow_null=True
-    )
+    lead = VisibleRelatedField(Disruption, required=False, allow_null=True)
     tactic = serializers.SlugRelatedField(
         slug_field="code", queryset=Tactic.objects.all(), required=False, allow_null=True
     )
-    nominals = serializers.SlugRelatedField(
-        slug_field="reference", queryset=Nominal.objects.all(), many=True, required=False
-    )
+    nominals = VisibleRelatedField(Nominal, many=True, required=False)
     recorder = serializers.SlugRelatedField(slug_field="username", read_only=True)
     moderator = serializers.SlugRelatedField(slug_field="username", read_only=True)
     standard = serializers.SlugRelatedField(slug_field="version", read_only=True)
@@ -63,6 +59,7 @@ class DisruptionSerializer(serializers.ModelSerializer):
             "decision_reason",
             "created_at",
         ]
+        list_fields = ["reference", "threat", "event_date", "disruption_type", "status"]
 
     def create(self, validated_data):
         threat = validated_data.pop("threat")
@@ -75,16 +72,16 @@ class DisruptionSerializer(serializers.ModelSerializer):
         )
 
     def update(self, instance, validated_data):
-        for fixed in ("threat", "recording_organisation", "nominals"):
-            validated_data.pop(fixed, None)
+        for fixed in ("threat", "recording_organisation"):
+            if fixed in validated_data and validated_data.pop(fixed) != getattr(instance, fixed):
+                raise serializers.ValidationError({fixed: ["This cannot be changed."]})
         return services.update_disruption(self.context["request"].user, instance, **validated_data)
 
 
-class DisruptionViewSet(
-    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+class DisruptionViewSet(ProtectedViewSet):
     """Disruptions with their moderation workflow. Only approved ones count in figures."""
 
+    queryset = Disruption.objects.all()
     serializer_class = DisruptionSerializer
     lookup_field = "reference"
     lookup_value_regex = "[^/]+"
@@ -92,9 +89,13 @@ class DisruptionViewSet(
     ordering_fields = ["event_date", "record_date"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def allowed(self, action, obj):
+        return services.may_change(self.request.user, obj)
+
     def get_queryset(self):
         return (
-            Disruption.objects.visible_to(self.request.user)
+            super()
+            .get_queryset()
             .select_related(
                 "threat",
                 "recording_organisation",
@@ -104,14 +105,9 @@ class DisruptionViewSet(
                 "moderator",
                 "standard",
             )
-            .prefetch_related("nominals")
+            .prefetch_related("nominals__owner__region")
             .order_by("-event_date", "-id")
         )
-
-    def retrieve(self, request, *args, **kwargs):
-        disruption = self.get_object()
-        record_view(request.user, disruption)
-        return Response(self.get_serializer(disruption).data)
 
     def _run(self, fn, *args, **kwargs):
         disruption = get_object_or_404(self.get_queryset(), reference=self.kwargs["reference"])

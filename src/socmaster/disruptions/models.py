@@ -7,12 +7,15 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from socmaster.core.models import REFERENCE_DATA, InheritedProtection, ProtectedQuerySet, inherits
 from socmaster.threats.models import Nominal, Threat
 
 from .choices import Category, DisruptionStatus, DisruptionType, FourP
 
 
 class Tactic(models.Model):
+    protection = REFERENCE_DATA
+
     code = models.SlugField(max_length=40, unique=True)
     label = models.CharField(max_length=120)
     four_p = models.CharField("4P", max_length=8, choices=FourP.choices)
@@ -26,6 +29,8 @@ class Tactic(models.Model):
 
 class Standard(models.Model):
     """A version of the national minimum standards for recording disruptions: settings, not code."""
+
+    protection = REFERENCE_DATA
 
     version = models.CharField(max_length=40, unique=True)
     label = models.CharField(max_length=200)
@@ -50,17 +55,17 @@ class Standard(models.Model):
         return f"{self.label} (version {self.version})"
 
 
-class DisruptionQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Disruptions follow the access policy of their threat."""
-        return self.filter(threat__in=Threat.objects.visible_to(user))
+class DisruptionQuerySet(ProtectedQuerySet):
+    """Disruptions follow the access policy of their threat (declared below)."""
 
     def counted(self):
         """Only approved disruptions count in any figure."""
         return self.filter(status=DisruptionStatus.APPROVED)
 
 
-class Disruption(models.Model):
+class Disruption(InheritedProtection, models.Model):
+    protection = inherits("threat")
+
     reference = models.CharField(max_length=40, unique=True)
     threat = models.ForeignKey(Threat, on_delete=models.PROTECT, related_name="disruptions")
     standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="disruptions")

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
+from socmaster.core.services import audited_update, refuse_unknown
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
 from socmaster.threats.choices import ThreatType
-from socmaster.threats.models import Threat
+from socmaster.threats.models import Nominal, Threat
 
 from .choices import TRANSITIONS, DisruptionStatus, DisruptionType
 from .models import Disruption, Standard
@@ -104,6 +105,13 @@ def _validate(values: dict, threat: Threat, standard: Standard) -> None:
             f"{tactic.label} is a {tactic.get_four_p_display()} tactic, not "
             f"{values['four_p'].capitalize()}.",
         )
+    organisation = values.get("recording_organisation")
+    if (
+        organisation is not None
+        and organisation.is_partner
+        and values.get("disruption_type") != DisruptionType.SUPPORT
+    ):
+        add("disruption_type", "Partner organisations record support disruptions only.")
     lead = values.get("lead")
     if values.get("disruption_type") == DisruptionType.SUPPORT:
         if lead is None:
@@ -129,8 +137,10 @@ def may_record(user, threat: Threat, organisation, disruption_type: str) -> bool
 
 
 def may_moderate(user, disruption: Disruption) -> bool:
-    """A moderator of the owning region who did not record it."""
+    """A moderator of the owning region who neither recorded it nor changed it."""
     if policy.is_read_only(user) or disruption.recorder_id == user.pk:
+        return False
+    if user.pk in audit.editors_of(disruption):
         return False
     if not policy.can(user, Action.VIEW, disruption.threat):
         return False
@@ -181,7 +191,8 @@ def record_disruption(
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     standard = current_standard()
-    _validate(values, threat, standard)
+    _validate(values | {"recording_organisation": recording_organisation}, threat, standard)
+    _check_nominals(user, nominals)
     disruption = Disruption.objects.create(
         reference=(reference or "").strip() or _next_reference(),
         threat=threat,
@@ -198,12 +209,30 @@ def record_disruption(
     return disruption
 
 
+def may_change(user, disruption: Disruption) -> bool:
+    """The recorder, or someone who may change the threat, changes or submits a disruption."""
+    if policy.is_read_only(user) or not policy.can(user, Action.VIEW, disruption):
+        return False
+    return disruption.recorder_id == user.pk or policy.can(user, Action.CHANGE, disruption.threat)
+
+
+def _check_nominals(user, nominals) -> None:
+    """Only nominals the user may see can be linked (one answer for hidden and missing)."""
+    visible = set(
+        Nominal.objects.visible_to(user)
+        .filter(pk__in=[n.pk for n in nominals])
+        .values_list("pk", flat=True)
+    )
+    if any(n.pk not in visible for n in nominals):
+        raise ValidationError({"nominals": ["No such nominal."]})
+
+
 @transaction.atomic
-def update_disruption(user, disruption: Disruption, **values) -> Disruption:
+def update_disruption(user, disruption: Disruption, *, nominals=None, **values) -> Disruption:
     disruption = (
         Disruption.objects.select_for_update().select_related("threat").get(pk=disruption.pk)
     )
-    if disruption.recorder_id != user.pk and not policy.can(user, Action.CHANGE, disruption.threat):
+    if not may_change(user, disruption):
         raise PermissionDenied(
             "Only the recorder or the threat's owners may change this disruption."
         )
@@ -215,19 +244,13 @@ def update_disruption(user, disruption: Disruption, **values) -> Disruption:
                 ]
             }
         )
-    unknown = set(values) - set(FIELDS)
-    if unknown:
-        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    before = audit.snapshot(disruption)
+    refuse_unknown(values, FIELDS)
+    if nominals is not None:
+        _check_nominals(user, nominals)
     merged = {name: values.get(name, getattr(disruption, name)) for name in FIELDS}
+    merged["recording_organisation"] = disruption.recording_organisation
     _validate(merged, disruption.threat, disruption.standard)
-    for name, value in values.items():
-        setattr(disruption, name, value)
-    changes = audit.diff(before, audit.snapshot(disruption))
-    if changes:
-        disruption.updated_at = timezone.now()
-        disruption.save()
-        audit.record(AuditAction.UPDATE, disruption, user=user, changes=changes)
+    audited_update(user, disruption, values, m2m={"nominals": nominals})
     return disruption
 
 
@@ -242,7 +265,7 @@ def _locked(disruption: Disruption) -> Disruption:
 @transaction.atomic
 def submit_disruption(user, disruption: Disruption) -> Disruption:
     disruption = _locked(disruption)
-    if disruption.recorder_id != user.pk and not policy.can(user, Action.CHANGE, disruption.threat):
+    if not may_change(user, disruption):
         raise PermissionDenied(
             "Only the recorder or the threat's owners may submit this disruption."
         )

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from socmaster.core import policy
 from socmaster.core.exports import export_view
-from socmaster.core.services import record_view
+from socmaster.core.views import log_list, open_record
 from socmaster.organisations.models import Organisation
 from socmaster.threats.models import Threat
 from socmaster.web.views import form_page, style_form
@@ -55,6 +55,7 @@ def disruption_list(request):
     if request.GET.get("threat"):
         qs = qs.filter(threat__reference=request.GET["threat"].strip())
     page = Paginator(qs.order_by("-event_date", "-id"), 25).get_page(request.GET.get("page"))
+    log_list(request, page, Disruption)
     params = "&".join(f"{k}={v}" for k, v in request.GET.items() if k != "page" and v)
     return render(
         request,
@@ -129,7 +130,8 @@ def disruption_edit(request, reference):
 @login_required
 def disruption_detail(request, reference):
     disruption = _get(request, reference)
-    record_view(request.user, disruption)
+    if (redirect_to := open_record(request, disruption)) is not None:
+        return redirect_to
     return render(
         request,
         "disruptions/detail.html",

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from socmaster.core.models import PEOPLE, REFERENCE_DATA
+
 from .choices import PARTNER_TYPES, AliasKind, ChangeKind, OrganisationType, Role
 
 
@@ -47,6 +49,8 @@ class OrganisationQuerySet(models.QuerySet):
 
 
 class Organisation(models.Model):
+    protection = REFERENCE_DATA
+
     key = models.SlugField(
         max_length=80, unique=True, help_text="Stable identifier used in URLs and imports."
     )
@@ -96,6 +100,8 @@ class Organisation(models.Model):
 
 
 class OrganisationAlias(models.Model):
+    protection = REFERENCE_DATA
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="aliases")
     alias = models.CharField(max_length=200)
     kind = models.CharField(max_length=24, choices=AliasKind.choices, default=AliasKind.ALIAS)
@@ -117,6 +123,8 @@ class OrganisationAlias(models.Model):
 class OrganisationChange(models.Model):
     """One dated change in an organisation's history: a rename or a move between regions."""
 
+    protection = REFERENCE_DATA
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="changes")
     kind = models.CharField(max_length=16, choices=ChangeKind.choices)
     effective = models.DateField()
@@ -134,6 +142,8 @@ class OrganisationChange(models.Model):
 
 class User(AbstractUser):
     """A person who signs in. Organisations and roles come from :class:`Membership`."""
+
+    protection = PEOPLE
 
     home_organisation = models.ForeignKey(
         Organisation,
@@ -188,6 +198,8 @@ class User(AbstractUser):
 
 class Membership(models.Model):
     """A user holds a role in an organisation, for a period."""
+
+    protection = PEOPLE
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(

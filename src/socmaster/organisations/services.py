@@ -30,7 +30,14 @@ def resolve_organisation(name: str, *, field: str = "organisation") -> Organisat
         raise ValidationError({field: [str(exc)]}) from exc
 
 
-def _check_roles(roles) -> list[str]:
+def _check_roles(actor, organisation: Organisation, roles) -> list[str]:
+    """The roles, de-duplicated, if ``actor`` may grant every one of them in ``organisation``.
+
+    One rule for every path (pages, API, CLI): which roles may exist in which kind of
+    organisation, and which an administrator may grant, come from ``policy.grantable_roles``.
+    """
+    if not policy.grantable_roles(actor, organisation):
+        raise PermissionDenied("Administrators manage users of their own organisation only.")
     roles = list(dict.fromkeys(roles))
     bad = [r for r in roles if r not in Role.values]
     if bad:
@@ -39,6 +46,17 @@ def _check_roles(roles) -> list[str]:
         )
     if not roles:
         raise ValidationError({"roles": ["Give the user at least one role."]})
+    allowed = policy.roles_allowed_in(organisation)
+    refused = [Role(r).label for r in roles if r not in allowed]
+    if refused:
+        kind = organisation.get_type_display().lower()
+        if Role.INSPECTOR in roles and Role.INSPECTOR not in allowed:
+            message = "Only inspectorate staff can hold the inspector role."
+        elif Role.PARTNER_USER in roles and Role.PARTNER_USER not in allowed:
+            message = "The partner user role is for partner organisations."
+        else:
+            message = f"A {kind} cannot hold the role(s): {', '.join(refused)}."
+        raise ValidationError({"roles": [message]})
     return roles
 
 
@@ -56,23 +74,13 @@ def create_user(
     job_title: str = "",
 ) -> User:
     """Create a user with roles in ``organisation``. ``actor`` None means an operator at the CLI."""
-    if actor is not None and not (
-        actor.is_superuser or organisation.pk in policy.administered_organisation_ids(actor)
-    ):
-        raise PermissionDenied("Administrators manage users of their own organisation only.")
-    roles = _check_roles(roles)
+    roles = _check_roles(actor, organisation, roles)
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
     if not username:
         errors["username"] = ["Enter a user name."]
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = [f"The user name '{username}' is already taken."]
-    if Role.INSPECTOR in roles and organisation.type != OrganisationType.INSPECTORATE:
-        errors.setdefault("roles", []).append(
-            "Only inspectorate staff can hold the inspector role."
-        )
-    if Role.PARTNER_USER in roles and not organisation.is_partner:
-        errors.setdefault("roles", []).append("The partner user role is for partner organisations.")
     user = User(
         username=username,
         first_name=first_name,
@@ -109,11 +117,7 @@ def create_user(
 @transaction.atomic
 def set_roles(actor, target: User, organisation: Organisation, roles) -> None:
     """Replace ``target``'s roles in ``organisation``."""
-    if actor is not None and not (
-        actor.is_superuser or organisation.pk in policy.administered_organisation_ids(actor)
-    ):
-        raise PermissionDenied("Administrators manage users of their own organisation only.")
-    roles = _check_roles(roles)
+    roles = _check_roles(actor, organisation, roles)
     before = sorted(
         target.memberships.filter(organisation=organisation).values_list("role", flat=True)
     )

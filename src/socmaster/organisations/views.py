@@ -88,10 +88,7 @@ def organisation_detail(request, key):
             "people_count": people.count(),
             "threat_count": threats.count(),
             "tier_counts": threats.values("tier").annotate(n=Count("id")).order_by("tier"),
-            "can_manage": bool(
-                request.user.is_superuser
-                or org.pk in policy.administered_organisation_ids(request.user)
-            ),
+            "can_manage": bool(policy.grantable_roles(request.user, org)),
         },
     )
 
@@ -143,11 +140,7 @@ def user_detail(request, username):
 
 @login_required
 def user_create(request):
-    administered = Organisation.objects.filter(
-        pk__in=policy.administered_organisation_ids(request.user)
-    )
-    if request.user.is_superuser:
-        administered = Organisation.objects.all()
+    administered = policy.administrable(Organisation.objects.all(), request.user)
     if not administered.exists():
         raise PermissionDenied("Only administrators can add users.")
 
@@ -196,11 +189,7 @@ def user_roles(request, username):
     target = policy.visible_users(User.objects.filter(username=username), request.user).first()
     if target is None:
         raise Http404("No such person.")
-    administered = Organisation.objects.filter(
-        pk__in=policy.administered_organisation_ids(request.user)
-    )
-    if request.user.is_superuser:
-        administered = Organisation.objects.all()
+    administered = policy.administrable(Organisation.objects.all(), request.user)
     if not administered.exists() or target.pk == request.user.pk:
         raise PermissionDenied("Only administrators may change other people's roles.")
 

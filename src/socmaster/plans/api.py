@@ -3,13 +3,13 @@ writes go through the services; partners see only what the LRO chose to show."""
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from socmaster.core.api import record_opening
+from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelatedField
 from socmaster.disruptions.models import Disruption
 from socmaster.organisations.api import OrganisationField
 from socmaster.organisations.models import User
@@ -28,16 +28,14 @@ SECTION_FIELDS = {
 }
 
 
-class PlanActionSerializer(serializers.ModelSerializer):
-    plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.all())
+class PlanActionSerializer(ListSummaryMixin, serializers.ModelSerializer):
+    plan = VisibleRelatedField(Plan, slug_field="id")
     threat = serializers.CharField(source="plan.threat.reference", read_only=True)
     owner_user = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
     )
     owner_organisation = OrganisationField(required=False, allow_null=True)
-    disruptions = serializers.SlugRelatedField(
-        slug_field="reference", queryset=Disruption.objects.all(), many=True, required=False
-    )
+    disruptions = VisibleRelatedField(Disruption, many=True, required=False)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -61,6 +59,7 @@ class PlanActionSerializer(serializers.ModelSerializer):
             "updated_by",
         ]
         read_only_fields = ["id", "completed_on", "created_at", "updated_at"]
+        list_fields = ["id", "plan", "threat", "four_p", "status", "due_date"]
 
     def create(self, validated_data):
         plan = validated_data.pop("plan")
@@ -82,8 +81,8 @@ class PlanActionSerializer(serializers.ModelSerializer):
         )
 
 
-class PlanReviewSerializer(serializers.ModelSerializer):
-    plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.all())
+class PlanReviewSerializer(ListSummaryMixin, serializers.ModelSerializer):
+    plan = VisibleRelatedField(Plan, slug_field="id")
     reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -105,8 +104,8 @@ class PlanReviewSerializer(serializers.ModelSerializer):
         return services.record_review(self.context["request"].user, plan, **validated_data)
 
 
-class PlanSerializer(serializers.ModelSerializer):
-    threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
+class PlanSerializer(ListSummaryMixin, serializers.ModelSerializer):
+    threat = VisibleRelatedField(Threat)
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     partner_sections = serializers.ListField(
@@ -148,6 +147,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "updated_at",
             "superseded_at",
         ]
+        list_fields = ["id", "threat", "version", "status", "author", "updated_at"]
         validators = []  # one current plan per threat: the service checks it and says so on the threat field
 
     def get_actions(self, plan) -> list[dict]:
@@ -187,26 +187,19 @@ class PlanSerializer(serializers.ModelSerializer):
         return services.update_plan(self.context["request"].user, instance, **validated_data)
 
 
-class AuditedRetrieveMixin:
-    """Opening one record is audited; one of a threat with restricted handling needs a reason."""
+class PlanApiBase(ProtectedViewSet):
+    """Plans, actions and reviews: the shared protected base; the plan services decide who may
+    change what (LROs, holders of an action, reviewers), so the view does not pre-judge it."""
 
-    def opened(self, request, obj):
-        record_opening(request, obj)
-        return obj
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self.get_serializer(self.opened(request, self.get_object())).data)
+    def allowed(self, action, obj):
+        return True
 
 
-class PlanViewSet(
-    AuditedRetrieveMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.ReadOnlyModelViewSet,
-):
+class PlanViewSet(PlanApiBase):
     """4P plans. Filter with ?threat=REF and ?status=current. Opening a plan is audited; a plan of a
     threat with restricted handling needs a reason (X-Reason header or ?reason=)."""
 
+    queryset = Plan.objects.all()
     serializer_class = PlanSerializer
     filterset_fields = ["status", "author_role"]
     ordering_fields = ["updated_at", "created_at", "version"]
@@ -214,7 +207,8 @@ class PlanViewSet(
 
     def get_queryset(self):
         qs = (
-            Plan.objects.visible_to(self.request.user)
+            super()
+            .get_queryset()
             .select_related("threat", "threat__owner", "author", "updated_by")
             .order_by("threat__reference", "-version")
         )
@@ -223,7 +217,7 @@ class PlanViewSet(
         return qs
 
     def retrieve(self, request, *args, **kwargs):
-        plan = self.opened(request, self.get_object())
+        plan = self.get_object()
         data = self.get_serializer(plan).data
         if plan.is_current and services.has_full_view(request.user, plan):
             result = quality.evaluate(Plan.objects.filter(pk=plan.pk), user=request.user)[0]
@@ -271,15 +265,11 @@ class PlanViewSet(
         return self.get_paginated_response([r.as_row() for r in page])
 
 
-class PlanActionViewSet(
-    AuditedRetrieveMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.ReadOnlyModelViewSet,
-):
+class PlanActionViewSet(PlanApiBase):
     """Plan actions you may see: those of plans whose threat you may see, and those you or your
     organisation hold. Holders may change status, result and start date."""
 
+    queryset = PlanAction.objects.all()
     serializer_class = PlanActionSerializer
     filterset_fields = ["status", "four_p", "plan"]
     ordering_fields = ["due_date", "updated_at"]
@@ -287,7 +277,8 @@ class PlanActionViewSet(
 
     def get_queryset(self):
         return (
-            PlanAction.objects.visible_to(self.request.user)
+            super()
+            .get_queryset()
             .select_related(
                 "plan", "plan__threat", "owner_user", "owner_organisation", "updated_by"
             )
@@ -296,19 +287,19 @@ class PlanActionViewSet(
         )
 
 
-class PlanReviewViewSet(
-    AuditedRetrieveMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+class PlanReviewViewSet(PlanApiBase):
     """Quality-assurance reviews of plans whose threat you may see, and of plans where you hold an
     action and the LRO shows holders the reviews."""
 
+    queryset = PlanReview.objects.all()
     serializer_class = PlanReviewSerializer
     filterset_fields = ["plan", "outcome", "reviewer_role"]
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
         return (
-            PlanReview.objects.visible_to(self.request.user)
+            super()
+            .get_queryset()
             .select_related("plan", "plan__threat", "reviewer")
             .order_by("-reviewed_on", "-id")
         )

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from socmaster.core.models import REFERENCE_DATA, InheritedProtection, ProtectedQuerySet, inherits
 from socmaster.threats.choices import ThreatType
 from socmaster.threats.models import Threat
 
@@ -40,6 +41,8 @@ class PlanTemplate(models.Model):
     An organisation has at most one template per threat type, so its plans look alike; where it has
     none, the national template (no organisation) for the threat type is used.
     """
+
+    protection = REFERENCE_DATA
 
     organisation = models.ForeignKey(
         "organisations.Organisation",
@@ -78,10 +81,11 @@ class PlanTemplate(models.Model):
         return self.name
 
 
-class PlanQuerySet(models.QuerySet):
+class PlanQuerySet(ProtectedQuerySet):
     def visible_to(self, user):
-        """Plans of threats the user may see, and plans holding an action assigned to them or their
-        organisation (partners see those, and only what the LRO chose to show)."""
+        """Plans of threats the user may see (the declared protection), and plans holding an action
+        assigned to them or their organisation (partners see those, and only what the LRO chose
+        to show)."""
         from socmaster.core import policy
 
         if user is None or not user.is_authenticated or not user.is_active:
@@ -89,7 +93,7 @@ class PlanQuerySet(models.QuerySet):
         if policy.is_reader_of_everything(user):
             return self
         assigned = PlanAction.objects.assigned_to(user).values("plan_id")
-        return self.filter(Q(threat__in=Threat.objects.visible_to(user)) | Q(pk__in=assigned))
+        return self.filter(Q(pk__in=super().visible_to(user).values("pk")) | Q(pk__in=assigned))
 
     def current(self):
         return self.filter(status=PlanStatus.CURRENT)
@@ -104,7 +108,9 @@ class PlanQuerySet(models.QuerySet):
         ]
 
 
-class Plan(models.Model):
+class Plan(InheritedProtection, models.Model):
+    protection = inherits("threat")
+
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="plans")
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(
@@ -200,22 +206,22 @@ class Plan(models.Model):
     def is_current(self) -> bool:
         return self.status == PlanStatus.CURRENT
 
-    @property
-    def is_restricted(self) -> bool:
-        return self.threat.is_restricted
-
     def objectives(self) -> list[tuple[str, str, str]]:
         """(four_p, label, text) for each P."""
         return [(p, FourP(p).label, getattr(self, name)) for p, name in OBJECTIVE_FIELDS.items()]
 
 
-class PlanTextBand(models.Model):
+class PlanTextBand(InheritedProtection, models.Model):
     """One locality-sensitive-hashing band of a current plan's text signature: plans sharing a band
     are candidates for copied text (checked against the full signatures)."""
+
+    protection = inherits("plan__threat")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="text_bands")
     band = models.PositiveSmallIntegerField()
     value = models.BigIntegerField()
+
+    objects = ProtectedQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["value", "band"])]
@@ -224,7 +230,7 @@ class PlanTextBand(models.Model):
         return f"{self.plan_id}:{self.band}"
 
 
-class PlanActionQuerySet(models.QuerySet):
+class PlanActionQuerySet(ProtectedQuerySet):
     def assigned_to(self, user):
         return self.filter(
             Q(owner_organisation_id__in=user.organisation_ids) | Q(owner_user_id=user.pk)
@@ -241,14 +247,16 @@ class PlanActionQuerySet(models.QuerySet):
         assigned = Q(owner_organisation_id__in=user.organisation_ids) | Q(owner_user_id=user.pk)
         shown = Plan.objects.held_showing(user, PartnerSection.OTHER_ACTIONS)
         return self.filter(
-            Q(plan__threat__in=Threat.objects.visible_to(user)) | assigned | Q(plan_id__in=shown)
+            Q(pk__in=super().visible_to(user).values("pk")) | assigned | Q(plan_id__in=shown)
         )
 
     def overdue(self, today: dt.date | None = None):
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today or timezone.localdate())
 
 
-class PlanAction(models.Model):
+class PlanAction(InheritedProtection, models.Model):
+    protection = inherits("plan__threat")
+
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="actions")
     four_p = models.CharField("4P", max_length=8, choices=FourP.choices, db_index=True)
     description = models.TextField()
@@ -312,10 +320,6 @@ class PlanAction(models.Model):
         return reverse("plans:action", args=[self.pk])
 
     @property
-    def is_restricted(self) -> bool:
-        return self.plan.threat.is_restricted
-
-    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -336,7 +340,7 @@ class PlanAction(models.Model):
         return ", ".join(parts)
 
 
-class PlanReviewQuerySet(models.QuerySet):
+class PlanReviewQuerySet(ProtectedQuerySet):
     def visible_to(self, user):
         """Reviews of plans whose threat the user may see, and of plans where they hold an action and
         the LRO shows holders the reviews."""
@@ -347,13 +351,13 @@ class PlanReviewQuerySet(models.QuerySet):
         if policy.is_reader_of_everything(user):
             return self
         shown = Plan.objects.held_showing(user, PartnerSection.REVIEWS)
-        return self.filter(
-            Q(plan__threat__in=Threat.objects.visible_to(user)) | Q(plan_id__in=shown)
-        )
+        return self.filter(Q(pk__in=super().visible_to(user).values("pk")) | Q(plan_id__in=shown))
 
 
-class PlanReview(models.Model):
+class PlanReview(InheritedProtection, models.Model):
     """A dated quality-assurance review of a plan by a supervisor or chief officer."""
+
+    protection = inherits("plan__threat")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reviews")
     reviewer = models.ForeignKey(
@@ -372,7 +376,3 @@ class PlanReview(models.Model):
 
     def __str__(self) -> str:
         return f"Review of {self.plan} on {self.reviewed_on:%d %b %Y}"
-
-    @property
-    def is_restricted(self) -> bool:
-        return self.plan.threat.is_restricted

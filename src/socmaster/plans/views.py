@@ -19,7 +19,7 @@ from socmaster.core import audit, policy
 from socmaster.core.choices import AuditAction
 from socmaster.core.exports import export_view
 from socmaster.core.models import AuditEntry
-from socmaster.core.views import open_record
+from socmaster.core.views import log_list, open_record
 from socmaster.organisations.models import Organisation
 from socmaster.threats.choices import ThreatType
 from socmaster.threats.exceptions import active
@@ -124,6 +124,7 @@ def plan_list(request):
     form = style_form(PlanFilterForm(request.GET or None))
     rows = _filtered_rows(request, form)
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
+    log_list(request, page, Plan)
     return render(
         request,
         "plans/list.html",
@@ -227,6 +228,7 @@ def _actions_filtered(request):
 def action_list(request):
     qs, scope = _actions_filtered(request)
     page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+    log_list(request, page, PlanAction)
     return render(
         request,
         "plans/action_list.html",

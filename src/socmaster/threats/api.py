@@ -1,8 +1,12 @@
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 
-from socmaster.core.api import ProtectedViewSet
+from socmaster.core.api import (
+    ListSummaryMixin,
+    ProtectedViewSet,
+    VisibleRelatedField,
+    VisibleUserField,
+)
 from socmaster.organisations.api import OrganisationField
-from socmaster.organisations.models import User
 
 from . import services
 from .filters import NominalFilter, ThreatFilter
@@ -16,17 +20,13 @@ class OrganisationListField(serializers.ListField):
         return [o.key for o in data.all()]
 
 
-class ThreatSerializer(serializers.ModelSerializer):
+class ThreatSerializer(ListSummaryMixin, serializers.ModelSerializer):
     reference = serializers.CharField(max_length=40, required=False, allow_blank=True)
     owner = OrganisationField()
     shared_with = OrganisationListField(required=False)
     areas = OrganisationListField(required=False)
-    lro = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
-    )
-    sro = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
-    )
+    lro = VisibleUserField(required=False, allow_null=True)
+    sro = VisibleUserField(required=False, allow_null=True)
     phase = serializers.SlugRelatedField(
         slug_field="name", queryset=Phase.objects.all(), required=False, allow_null=True
     )
@@ -64,6 +64,7 @@ class ThreatSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        list_fields = ["id", "reference", "name", "threat_type", "owner", "handling"]
 
     def validate(self, attrs):
         if self.instance is not None:
@@ -129,9 +130,10 @@ class IdentifierSerializer(serializers.ModelSerializer):
         fields = ["kind", "value"]
 
 
-class NominalSerializer(serializers.ModelSerializer):
+class NominalSerializer(ListSummaryMixin, serializers.ModelSerializer):
     reference = serializers.CharField(max_length=40, required=False, allow_blank=True)
     owner = OrganisationField()
+    shared_with = OrganisationListField(required=False)
     aliases = NominalAliasSerializer(many=True, required=False)
     identifiers = IdentifierSerializer(many=True, required=False)
 
@@ -148,12 +150,14 @@ class NominalSerializer(serializers.ModelSerializer):
             "notes",
             "owner",
             "handling",
+            "shared_with",
             "aliases",
             "identifiers",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        list_fields = ["id", "reference", "family_name", "given_names", "owner", "handling"]
 
     def validate(self, attrs):
         if self.instance is not None:
@@ -173,13 +177,19 @@ class NominalSerializer(serializers.ModelSerializer):
         return services.create_nominal(
             self.context["request"].user,
             owner=validated_data.pop("owner"),
+            shared_with=validated_data.pop("shared_with", []),
             aliases=aliases,
             identifiers=identifiers,
             **validated_data,
         )
 
     def update(self, instance, validated_data):
-        return services.update_nominal(self.context["request"].user, instance, **validated_data)
+        return services.update_nominal(
+            self.context["request"].user,
+            instance,
+            shared_with=validated_data.pop("shared_with", None),
+            **validated_data,
+        )
 
 
 class NominalViewSet(ProtectedViewSet):
@@ -202,8 +212,8 @@ class NominalViewSet(ProtectedViewSet):
 
 
 class ThreatMemberSerializer(serializers.ModelSerializer):
-    threat = serializers.SlugRelatedField(slug_field="reference", queryset=Threat.objects.all())
-    nominal = serializers.SlugRelatedField(slug_field="reference", queryset=Nominal.objects.all())
+    threat = VisibleRelatedField(Threat)
+    nominal = VisibleRelatedField(Nominal)
 
     class Meta:
         model = ThreatMember
@@ -219,29 +229,26 @@ class ThreatMemberSerializer(serializers.ModelSerializer):
         )
 
     def update(self, instance, validated_data):
-        if set(validated_data) - {"to_date"}:
+        if set(validated_data) - {"to_date"} or not validated_data.get("to_date"):
             raise serializers.ValidationError(
-                {"to_date": ["Only the end date of a membership can be changed."]}
+                {
+                    "to_date": [
+                        "Give the end date: only the end date of a membership can be changed."
+                    ]
+                }
             )
         return services.end_member(
             self.context["request"].user, instance, to_date=validated_data["to_date"]
         )
 
 
-class ThreatMemberViewSet(viewsets.ModelViewSet):
+class ThreatMemberViewSet(ProtectedViewSet):
     """Memberships of nominals in threats (both must be visible to you)."""
 
+    queryset = ThreatMember.objects.all()
     serializer_class = ThreatMemberSerializer
     filterset_fields = ["role"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        user = self.request.user
-        return (
-            ThreatMember.objects.filter(
-                threat__in=Threat.objects.visible_to(user),
-                nominal__in=Nominal.objects.visible_to(user),
-            )
-            .select_related("threat", "nominal")
-            .order_by("id")
-        )
+        return super().get_queryset().select_related("threat", "nominal").order_by("id")

@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 
 from socmaster.core import policy
 from socmaster.organisations.models import Organisation, User
@@ -19,7 +20,6 @@ class ThreatForm(forms.ModelForm):
             "threat_type",
             "category",
             "soc",
-            "tier",
             "phase",
             "owner",
             "lro",
@@ -46,8 +46,14 @@ class ThreatForm(forms.ModelForm):
             m.organisation_id for m in user.active_memberships if m.role in policy.WRITE_ROLES
         ]
         self.fields["owner"].queryset = Organisation.objects.filter(pk__in=writable)
-        self.fields["lro"].queryset = User.objects.filter(is_active=True)
-        self.fields["sro"].queryset = User.objects.filter(is_active=True)
+        # Only people the user may look up (their colleagues), never the whole country's users.
+        people = policy.visible_users(User.objects.filter(is_active=True), user)
+        current = [self.instance.lro_id, self.instance.sro_id] if self.instance.pk else []
+        people = User.objects.filter(
+            Q(pk__in=people.values("pk")) | Q(pk__in=[pk for pk in current if pk])
+        ).order_by("last_name", "first_name", "username")
+        self.fields["lro"].queryset = people
+        self.fields["sro"].queryset = people
         self.fields["crime_types"].queryset = CrimeType.objects.all()
         self.fields["shared_with"].queryset = Organisation.objects.filter(active=True)
         self.fields["areas"].queryset = Organisation.objects.filter(
@@ -58,6 +64,10 @@ class ThreatForm(forms.ModelForm):
         if self.instance.pk:
             self.fields.pop("owner")
             self.fields["reference"].disabled = True
+            if not policy.can_share(user, self.instance):
+                # Handling and sharing are the owning organisation's decisions.
+                self.fields.pop("handling")
+                self.fields.pop("shared_with")
 
 
 class DeleteForm(forms.Form):
@@ -91,6 +101,7 @@ class NominalForm(forms.ModelForm):
             "nationality",
             "notes",
             "handling",
+            "shared_with",
         ]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
@@ -103,6 +114,7 @@ class NominalForm(forms.ModelForm):
             m.organisation_id for m in user.active_memberships if m.role in policy.WRITE_ROLES
         ]
         self.fields["owner"].queryset = Organisation.objects.filter(pk__in=writable)
+        self.fields["shared_with"].queryset = Organisation.objects.filter(active=True)
         self.order_fields(["owner"])
 
     def clean_aliases(self):

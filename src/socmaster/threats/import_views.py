@@ -48,7 +48,10 @@ def upload(request):
             )
         else:
             result = import_masterlist(
-                data, user=request.user, skip_bad=form.cleaned_data["skip_bad"]
+                data,
+                user=request.user,
+                skip_bad=form.cleaned_data["skip_bad"],
+                source=f"master-list upload {form.cleaned_data['file'].name}",
             )
             if result.rejected and request.POST.get("download_rejects"):
                 response = HttpResponse(masterlist_rejects(result), content_type="text/csv")

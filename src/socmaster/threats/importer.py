@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 
+from socmaster.core import policy
+from socmaster.core.choices import Action
 from socmaster.core.importing import (
     ImportResult,
     RowError,
@@ -203,11 +205,9 @@ def _apply(user, values: dict) -> str:
             actor, owner=owner, reference=reference, crime_types=crime_types, **values
         )
         return "created"
-    if existing.owner_id != owner.pk:
-        raise ValidationError(
-            {"Owner": [f"{reference} is owned by {existing.owner}; the owner cannot change"]}
-        )
-    actor = user or importer_account(existing.owner)
+    if existing.owner_id != owner.pk or not policy.can(actor, Action.CHANGE, existing):
+        # The same answer whoever owns it, so an import tells nothing about others' records.
+        raise ValidationError({"Reference": [services.REFERENCE_TAKEN.format(reference=reference)]})
     if existing.closed_on and values.get("closed_on"):  # keep the date it was first closed
         values["closed_on"], values["closed_reason"] = existing.closed_on, existing.closed_reason
     before = existing.updated_at
@@ -221,9 +221,14 @@ def import_masterlist(
     user=None,
     skip_bad: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    source: str = "",
 ) -> ImportResult:
-    """Check and import a master-list CSV. ``user`` None means an operator at the command line."""
-    from socmaster.core import policy
+    """Check and import a master-list CSV. ``user`` None means an operator at the command line.
+
+    ``source`` names the file; each threat whose assessment figures the import sets records it
+    (with the row) as where its figures came from.
+    """
+    source = (source or "").strip() or "master-list import"
 
     result = ImportResult()
     headers, rows = read_csv(data, COLUMNS)
@@ -259,6 +264,7 @@ def import_masterlist(
                 {**raw, "Error": "; ".join(f"{e.field}: {e.message}" for e in row_errors)}
             )
         else:
+            values["assessment_source"] = f"{source[:250]}, row {index}"
             parsed.append((index, raw, values))
     if result.errors and not skip_bad:
         return result

@@ -6,7 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from socmaster.core.models import ProtectedModel, ProtectedQuerySet
+from socmaster.core.models import (
+    REFERENCE_DATA,
+    InheritedProtection,
+    ProtectedModel,
+    ProtectedQuerySet,
+    inherits,
+)
 
 from .choices import (
     AliasType,
@@ -23,6 +29,8 @@ from .choices import (
 
 
 class CrimeType(models.Model):
+    protection = REFERENCE_DATA
+
     code = models.SlugField(max_length=40, unique=True)
     label = models.CharField(max_length=120, unique=True)
 
@@ -35,6 +43,8 @@ class CrimeType(models.Model):
 
 class Phase(models.Model):
     """A lifecycle phase. A phase whose name contains "Closed" is a closed phase."""
+
+    protection = REFERENCE_DATA
 
     name = models.CharField(max_length=80, unique=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -86,6 +96,13 @@ class Threat(ProtectedModel):
     )
     score = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     assessed_on = models.DateField(null=True, blank=True)
+    assessment_source = models.CharField(
+        max_length=300,
+        blank=True,
+        editable=False,
+        help_text="Where imported assessment figures came from; empty once a moderated "
+        "assessment sets them.",
+    )
     crime_types = models.ManyToManyField(CrimeType, blank=True, related_name="threats")
     lro = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -160,11 +177,15 @@ class Nominal(ProtectedModel):
         return f"{self.given_names} {self.family_name}".strip()
 
 
-class NominalAlias(models.Model):
+class NominalAlias(InheritedProtection, models.Model):
+    protection = inherits("nominal")
+
     nominal = models.ForeignKey(Nominal, on_delete=models.CASCADE, related_name="aliases")
     family_name = models.CharField(max_length=120, blank=True)
     given_names = models.CharField(max_length=200, blank=True)
     alias_type = models.CharField(max_length=16, choices=AliasType.choices, default=AliasType.ALIAS)
+
+    objects = ProtectedQuerySet.as_manager()
 
     class Meta:
         ordering = ["family_name", "given_names"]
@@ -174,11 +195,15 @@ class NominalAlias(models.Model):
         return f"{self.given_names} {self.family_name}".strip()
 
 
-class Identifier(models.Model):
+class Identifier(InheritedProtection, models.Model):
+    protection = inherits("nominal")
+
     nominal = models.ForeignKey(Nominal, on_delete=models.CASCADE, related_name="identifiers")
     kind = models.CharField(max_length=16, choices=IdentifierType.choices)
     value = models.CharField(max_length=300)
     normalised = models.CharField(max_length=300, editable=False, db_index=True)
+
+    objects = ProtectedQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "value"]
@@ -191,8 +216,16 @@ class Identifier(models.Model):
         super().save(*args, **kwargs)
 
 
-class ThreatMember(models.Model):
+class ThreatMemberQuerySet(ProtectedQuerySet):
+    def visible_to(self, user):
+        """Memberships of threats the user may see, of nominals they may see too."""
+        return super().visible_to(user).filter(nominal__in=Nominal.objects.visible_to(user))
+
+
+class ThreatMember(InheritedProtection, models.Model):
     """A nominal's membership of a threat, with a role and dates."""
+
+    protection = inherits("threat")
 
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="members")
     nominal = models.ForeignKey(Nominal, on_delete=models.PROTECT, related_name="memberships")
@@ -202,6 +235,8 @@ class ThreatMember(models.Model):
     from_date = models.DateField(null=True, blank=True)
     to_date = models.DateField(null=True, blank=True)
     notes = models.CharField(max_length=300, blank=True)
+
+    objects = ThreatMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["role", "nominal__family_name"]
@@ -219,13 +254,17 @@ class ThreatMember(models.Model):
         return self.to_date is None
 
 
-class LinkedEntity(models.Model):
+class LinkedEntity(InheritedProtection, models.Model):
     """A business, place, vehicle, phone or account linked to a threat."""
+
+    protection = inherits("threat")
 
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="links")
     kind = models.CharField(max_length=12, choices=LinkType.choices)
     name = models.CharField(max_length=200)
     detail = models.CharField(max_length=300, blank=True)
+
+    objects = ProtectedQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "name"]

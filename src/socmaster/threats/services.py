@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction, Handling
-from socmaster.core.services import m2m_snapshot, require
+from socmaster.core.services import audited_update, m2m_snapshot, refuse_unknown, require
 
 from .models import Identifier, LinkedEntity, Nominal, NominalAlias, Threat, ThreatMember
 
@@ -18,11 +18,7 @@ EDITABLE_FIELDS = (
     "threat_type",
     "category",
     "soc",
-    "tier",
     "phase",
-    "moderation_status",
-    "score",
-    "assessed_on",
     "lro",
     "sro",
     "description",
@@ -32,6 +28,18 @@ EDITABLE_FIELDS = (
     "handling",
 )
 M2M_FIELDS = ("crime_types", "shared_with", "areas")
+#: Set only by a moderated assessment, or by an import that records where the figures came from.
+ASSESSMENT_FIELDS = ("moderation_status", "score", "tier", "assessed_on")
+ASSESSMENT_MESSAGE = (
+    "This is set by the threat's latest moderated assessment (or by an import that records its "
+    "source); it cannot be changed here."
+)
+#: Who may see a record beyond its owner is the owning organisation's decision.
+SHARING_FIELDS = ("handling", "shared_with")
+SHARING_MESSAGE = "Only the owning organisation decides a record's handling and sharing."
+REFERENCE_TAKEN = (
+    "The reference {reference} cannot be used; leave it blank to be given the next one."
+)
 
 
 def _validate(threat: Threat, shared_with) -> None:
@@ -58,6 +66,20 @@ def _validate(threat: Threat, shared_with) -> None:
         raise ValidationError(errors)
 
 
+def _check_officers_see(threat: Threat) -> None:
+    """An LRO or SRO must be able to see the threat they lead (checked once sharing is saved)."""
+    errors = {}
+    for field in ("lro", "sro"):
+        person = getattr(threat, field)
+        if person is not None and not policy.can(person, Action.VIEW, threat):
+            errors[field] = [
+                f"{person} cannot see this threat, so cannot be its {field.upper()}: choose someone "
+                "who can, or share the threat with their organisation."
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
 def _next_reference() -> str:
     last = (
         Threat.objects.filter(reference__startswith="SOC-")
@@ -69,28 +91,63 @@ def _next_reference() -> str:
     return f"SOC-{number:06d}"
 
 
+def _assessment_values(fields: dict, assessment_source: str, current: Threat | None) -> dict:
+    """Take the assessment figures out of ``fields``.
+
+    With ``assessment_source`` (an import saying where they came from) they are returned to be
+    stored; without it, figures equal to what is stored pass unnoticed and any other is refused.
+    """
+    values = {name: fields.pop(name) for name in ASSESSMENT_FIELDS if name in fields}
+    if (assessment_source or "").strip():
+        return values
+    errors = {}
+    for name, value in values.items():
+        stored = (
+            getattr(current, name)
+            if current is not None
+            else Threat._meta.get_field(name).get_default()
+        )
+        if value not in (None, "") and value != stored:
+            errors[name] = [ASSESSMENT_MESSAGE]
+    if errors:
+        raise ValidationError(errors)
+    return {}
+
+
 @transaction.atomic
 def create_threat(
-    user, *, owner, crime_types=(), shared_with=(), areas=(), reference: str = "", **fields
+    user,
+    *,
+    owner,
+    crime_types=(),
+    shared_with=(),
+    areas=(),
+    reference: str = "",
+    assessment_source: str = "",
+    **fields,
 ) -> Threat:
-    """Create a threat owned by ``owner``; the user needs a working role there."""
+    """Create a threat owned by ``owner``; the user needs a working role there.
+
+    Assessment figures (moderation status, score, tier, date) come from assessments; only an
+    import passes them, with ``assessment_source`` saying where they came from.
+    """
     if not policy.can_create_for(user, owner):
         raise PermissionDenied(f"You may not create records for {owner}.")
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    imported = _assessment_values(fields, assessment_source, None)
+    refuse_unknown(fields, EDITABLE_FIELDS, "Unknown field.")
     reference = (reference or "").strip() or _next_reference()
     if Threat.objects.filter(reference=reference).exists():
-        raise ValidationError(
-            {"reference": [f"A threat with reference {reference} already exists."]}
-        )
-    threat = Threat(owner=owner, reference=reference, **fields)
+        raise ValidationError({"reference": [REFERENCE_TAKEN.format(reference=reference)]})
+    threat = Threat(owner=owner, reference=reference, **fields, **imported)
+    if any(value not in (None, "") for value in imported.values()):
+        threat.assessment_source = assessment_source.strip()
     _validate(threat, shared_with)
-    threat.full_clean(exclude=["shared_with", "crime_types"])
+    threat.full_clean(exclude=list(M2M_FIELDS))
     threat.save()
     threat.crime_types.set(crime_types)
     threat.shared_with.set(shared_with)
     threat.areas.set(areas)
+    _check_officers_see(threat)
     after = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
     audit.record(AuditAction.CREATE, threat, user=user, changes={"after": after})
     return threat
@@ -98,42 +155,42 @@ def create_threat(
 
 @transaction.atomic
 def update_threat(
-    user, threat: Threat, *, crime_types=None, shared_with=None, areas=None, **fields
+    user,
+    threat: Threat,
+    *,
+    crime_types=None,
+    shared_with=None,
+    areas=None,
+    assessment_source: str = "",
+    **fields,
 ) -> Threat:
     """Change a threat's fields; records before and after values of what changed."""
     require(user, Action.CHANGE, threat)
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(
-            {name: ["This field cannot be changed here."] for name in sorted(unknown)}
-        )
     threat = Threat.objects.select_for_update().get(pk=threat.pk)
-    before = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
-    for name, value in fields.items():
-        setattr(threat, name, value)
-    _validate(threat, shared_with if shared_with is not None else threat.shared_with.all())
-    threat.full_clean(exclude=["shared_with", "crime_types"])
-    after = audit.snapshot(threat) | {
-        "crime_types": sorted(c.pk for c in crime_types)
-        if crime_types is not None
-        else before["crime_types"],
-        "shared_with": sorted(o.pk for o in shared_with)
-        if shared_with is not None
-        else before["shared_with"],
-        "areas": sorted(o.pk for o in areas) if areas is not None else before["areas"],
-    }
-    changes = audit.diff(before, after)
-    if not changes:
-        return threat
-    threat.updated_at = timezone.now()
-    threat.save()
-    if crime_types is not None:
-        threat.crime_types.set(crime_types)
-    if shared_with is not None:
-        threat.shared_with.set(shared_with)
-    if areas is not None:
-        threat.areas.set(areas)
-    audit.record(AuditAction.UPDATE, threat, user=user, changes=changes)
+    imported = _assessment_values(fields, assessment_source, threat)
+    refuse_unknown(fields, EDITABLE_FIELDS)
+    sharing_changes = ("handling" in fields and fields["handling"] != threat.handling) or (
+        shared_with is not None
+        and sorted(o.pk for o in shared_with)
+        != sorted(threat.shared_with.values_list("pk", flat=True))
+    )
+    if sharing_changes and not policy.can_share(user, threat):
+        raise PermissionDenied(SHARING_MESSAGE)
+    if any(value != getattr(threat, name) for name, value in imported.items()):
+        fields |= imported | {"assessment_source": assessment_source.strip()}
+
+    def validate(obj):
+        _validate(obj, shared_with if shared_with is not None else obj.shared_with.all())
+
+    changes = audited_update(
+        user,
+        threat,
+        fields,
+        m2m={"crime_types": crime_types, "shared_with": shared_with, "areas": areas},
+        validate=validate,
+    )
+    if changes:
+        _check_officers_see(threat)
     return threat
 
 
@@ -174,36 +231,37 @@ def _next_nominal_reference() -> str:
     return f"NOM-{number:06d}"
 
 
-def _validate_nominal(nominal: Nominal) -> None:
+def _validate_nominal(nominal: Nominal, shared_with=None) -> None:
     errors = {}
     if not nominal.family_name.strip():
         errors["family_name"] = ["Enter the family name (use 'UNKNOWN' if it is not known)."]
     if nominal.date_of_birth and nominal.date_of_birth > timezone.localdate():
         errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+    if nominal.handling == Handling.NAMED and shared_with is not None and not list(shared_with):
+        errors["shared_with"] = [
+            "Name at least one organisation to share with, or choose another handling level."
+        ]
     if errors:
         raise ValidationError(errors)
 
 
 @transaction.atomic
 def create_nominal(
-    user, *, owner, aliases=(), identifiers=(), reference: str = "", **fields
+    user, *, owner, aliases=(), identifiers=(), shared_with=(), reference: str = "", **fields
 ) -> Nominal:
     """Create a nominal with optional aliases [(given, family, type)] and identifiers [(kind, value)]."""
     if not policy.can_create_for(user, owner):
         raise PermissionDenied(f"You may not create records for {owner}.")
-    unknown = set(fields) - set(NOMINAL_FIELDS)
-    if unknown:
-        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    refuse_unknown(fields, NOMINAL_FIELDS, "Unknown field.")
     nominal = Nominal(
         owner=owner, reference=(reference or "").strip() or _next_nominal_reference(), **fields
     )
     if Nominal.objects.filter(reference=nominal.reference).exists():
-        raise ValidationError(
-            {"reference": [f"A nominal with reference {nominal.reference} already exists."]}
-        )
-    _validate_nominal(nominal)
+        raise ValidationError({"reference": [REFERENCE_TAKEN.format(reference=nominal.reference)]})
+    _validate_nominal(nominal, shared_with)
     nominal.full_clean(exclude=["shared_with"])
     nominal.save()
+    nominal.shared_with.set(shared_with)
     for given, family, alias_type in aliases:
         NominalAlias.objects.create(
             nominal=nominal, given_names=given, family_name=family, alias_type=alias_type
@@ -218,31 +276,37 @@ def create_nominal(
         user=user,
         changes={
             "after": audit.snapshot(nominal)
-            | {"aliases": [list(a) for a in aliases], "identifiers": [list(i) for i in identifiers]}
+            | m2m_snapshot(nominal, "shared_with")
+            | {
+                "aliases": [list(a) for a in aliases],
+                "identifiers": [list(i) for i in identifiers],
+            }
         },
     )
     return nominal
 
 
 @transaction.atomic
-def update_nominal(user, nominal: Nominal, **fields) -> Nominal:
+def update_nominal(user, nominal: Nominal, *, shared_with=None, **fields) -> Nominal:
     require(user, Action.CHANGE, nominal)
-    unknown = set(fields) - set(NOMINAL_FIELDS)
-    if unknown:
-        raise ValidationError(
-            {name: ["This field cannot be changed here."] for name in sorted(unknown)}
-        )
+    refuse_unknown(fields, NOMINAL_FIELDS)
     nominal = Nominal.objects.select_for_update().get(pk=nominal.pk)
-    before = audit.snapshot(nominal)
-    for name, value in fields.items():
-        setattr(nominal, name, value)
-    _validate_nominal(nominal)
-    nominal.full_clean(exclude=["shared_with"])
-    changes = audit.diff(before, audit.snapshot(nominal))
-    if changes:
-        nominal.updated_at = timezone.now()
-        nominal.save()
-        audit.record(AuditAction.UPDATE, nominal, user=user, changes=changes)
+    sharing_changes = ("handling" in fields and fields["handling"] != nominal.handling) or (
+        shared_with is not None
+        and sorted(o.pk for o in shared_with)
+        != sorted(nominal.shared_with.values_list("pk", flat=True))
+    )
+    if sharing_changes and not policy.can_share(user, nominal):
+        raise PermissionDenied(SHARING_MESSAGE)
+    audited_update(
+        user,
+        nominal,
+        fields,
+        m2m={"shared_with": shared_with},
+        validate=lambda obj: _validate_nominal(
+            obj, shared_with if shared_with is not None else obj.shared_with.all()
+        ),
+    )
     return nominal
 
 

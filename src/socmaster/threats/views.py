@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from socmaster.core import policy
 from socmaster.core.choices import Action
 from socmaster.core.exports import export_view
-from socmaster.core.views import open_record
+from socmaster.core.views import log_list, open_record
 from socmaster.web.views import form_page, style_form
 
 from . import services
@@ -31,6 +31,7 @@ def threat_list(request):
     page = Paginator(qs.order_by(*(qs.query.order_by or ["reference"])), 25).get_page(
         request.GET.get("page")
     )
+    log_list(request, page, Threat)
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
@@ -118,7 +119,7 @@ def threat_edit(request, reference):
             request.user,
             Threat.objects.get(pk=threat.pk),
             crime_types=data.pop("crime_types"),
-            shared_with=data.pop("shared_with"),
+            shared_with=data.pop("shared_with", None),
             areas=data.pop("areas"),
             **data,
         )
@@ -218,6 +219,7 @@ def nominal_list(request):
     style_form(filterset.form)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    log_list(request, page, Nominal)
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
