@@ -101,13 +101,19 @@ class ThreatFilter(django_filters.FilterSet):
 
 class NominalFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Name, alias, reference or identifier")
-    threat = django_filters.CharFilter(
-        field_name="memberships__threat__reference", label="Threat reference"
-    )
+    threat = django_filters.CharFilter(method="by_threat", label="Threat reference")
 
     class Meta:
         model = Nominal
         fields = ["gender", "nationality"]
+
+    def by_threat(self, queryset, name, value):
+        """Members of a threat the user may see; a hidden threat has no members, like a missing one."""
+        threats = Threat.objects.visible_to(getattr(self.request, "user", None))
+        members = ThreatMember.objects.filter(
+            threat__in=threats.filter(reference=value.strip())
+        ).values("nominal_id")
+        return queryset.filter(pk__in=members)
 
     def search(self, queryset, name, value):
         from .models import normalise_identifier

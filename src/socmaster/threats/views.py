@@ -215,7 +215,7 @@ def nominal_list(request):
     base = (
         Nominal.objects.visible_to(request.user).select_related("owner").prefetch_related("aliases")
     )
-    filterset = NominalFilter(request.GET, queryset=base)
+    filterset = NominalFilter(request.GET, queryset=base, request=request)
     style_form(filterset.form)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
