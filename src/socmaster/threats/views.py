@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from socmaster.core import policy
 from socmaster.core.choices import Action
 from socmaster.core.exports import export_view
-from socmaster.core.views import open_record
-from socmaster.web.views import form_page, style_form
+from socmaster.core.forms import style_form
+from socmaster.core.views import form_page, open_record
 
 from . import services
 from .filters import NominalFilter, ThreatFilter

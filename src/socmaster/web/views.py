@@ -1,8 +1,7 @@
-"""Home page and shared view helpers."""
+"""The home page and the log-in form."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
@@ -27,22 +26,6 @@ class GovukAuthenticationForm(AuthenticationForm):
             {"class": "govuk-input govuk-!-width-one-half", "autocomplete": "username"}
         )
         self.fields["password"].widget.attrs.update({"class": "govuk-input govuk-!-width-one-half"})
-
-
-def style_form(form: forms.Form) -> forms.Form:
-    """Give each widget its GOV.UK class so templates can render fields generically."""
-    for field in form.fields.values():
-        widget = field.widget
-        css = {
-            forms.Select: "govuk-select",
-            forms.SelectMultiple: "govuk-select sm-multi",
-            forms.Textarea: "govuk-textarea",
-            forms.CheckboxInput: "govuk-checkboxes__input",
-            forms.CheckboxSelectMultiple: "",
-        }.get(type(widget), "govuk-input")
-        if css:
-            widget.attrs.setdefault("class", css)
-    return form
 
 
 @login_required
@@ -72,24 +55,3 @@ def _my_actions(user) -> dict:
         plan__status="current", status__in=OPEN_STATUSES
     )
     return {"my_action_count": mine.count(), "my_overdue_count": mine.overdue().count()}
-
-
-def add_service_errors(form: forms.Form, exc) -> None:
-    """Put a service's ValidationError back onto the form, field by field."""
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
-def form_page(request, form: forms.Form, save, *, template: str, context: dict | None = None):
-    """Render ``form``; on a valid POST call ``save(cleaned_data)``, which returns the response to send.
-
-    A ValidationError raised by the service is shown on the form and nothing is saved.
-    """
-    from django.core.exceptions import ValidationError
-
-    if request.method == "POST" and form.is_valid():
-        try:
-            return save(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-    return render(request, template, {"form": form, **(context or {})})
