@@ -346,7 +346,7 @@ def test_list_of_restricted_nominals_is_a_summary_and_is_logged(cast, api, hidde
     response = api(cast["colleague"]).get("/api/nominals/", {"q": "NOM-900001", "page_size": 500})
     assert response.status_code == 200
     [item] = response.json()["results"]
-    assert item["summary"] is True and item["reference"] == "NOM-900001"
+    assert item["is_summary"] is True and item["reference"] == "NOM-900001"
     assert "identifiers" not in item and "aliases" not in item and "date_of_birth" not in item
     entry = AuditEntry.objects.order_by("-seq").first()
     assert AuditEntry.objects.count() == before + 1
@@ -365,7 +365,7 @@ def test_plan_list_of_a_restricted_threat_leaves_the_plan_text_out(cast, api, or
     plan_services.create_plan(cast["analyst"], threat, aim="Secret aim text")
     body = api(cast["colleague"]).get("/api/plans/", {"threat": "PL-1"}).json()
     [item] = body["results"]
-    assert item["summary"] is True and "aim" not in item and "actions" not in item
+    assert item["is_summary"] is True and "aim" not in item and "actions" not in item
 
 
 def test_page_lists_are_logged(cast, web):

@@ -7,6 +7,8 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "MoRiLE assessments"
 
     def ready(self) -> None:
+        from . import registry
         from .checks import register_checks
 
         register_checks()
+        registry.register()

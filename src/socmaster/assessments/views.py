@@ -10,9 +10,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from socmaster.core import policy
-from socmaster.core.views import open_record
+from socmaster.core.forms import style_form
+from socmaster.core.views import form_page, open_record
 from socmaster.threats.models import Threat
-from socmaster.web.views import form_page, style_form
 
 from . import services
 from .choices import AssessmentStatus

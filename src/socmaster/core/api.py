@@ -133,7 +133,7 @@ class VisibleUserField(serializers.SlugRelatedField):
 
 class ListSummaryMixin:
     """In lists, a record with restricted handling (its own or its parent's) shows only the fields
-    named in ``Meta.list_fields`` and ``"summary": true``; the full record is opened one at a time,
+    named in ``Meta.list_fields`` and ``"is_summary": true``; the full record is opened one at a time,
     with a reason, and that opening is audited."""
 
     def to_representation(self, instance):
@@ -141,7 +141,7 @@ class ListSummaryMixin:
         view = self.context.get("view")
         if getattr(view, "action", None) == "list" and policy.is_restricted(instance):
             data = {name: data[name] for name in self.Meta.list_fields if name in data}
-            data["summary"] = True
+            data["is_summary"] = True
         return data
 
 

@@ -8,3 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects log-in auditing)
+        from .policy import can_view_audit
+        from .registry import NavItem, register_nav_item
+
+        register_nav_item(NavItem("audit", "Audit", "audit:list", 1100, visible=can_view_audit))

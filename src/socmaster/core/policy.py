@@ -141,7 +141,8 @@ def restrict(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
     org_ids = [m.organisation_id for m in user.active_memberships if m.role in roles]
     q = Q(owner_id__in=org_ids)
     if action == Action.CHANGE and hasattr(model, "lro"):
-        q |= Q(lro_id=user.pk)
+        # An LRO changes the record they lead, as long as they may still see it (as can() says).
+        q |= Q(lro_id=user.pk) & (visible_q(user, model) or Q())
     return queryset.filter(q)
 
 

@@ -1,13 +1,14 @@
-"""The audit viewer, CSV export of the audit log, API tokens and the reason prompt."""
+"""The audit viewer, CSV export of the audit log, API tokens, the reason prompt and form_page."""
 
 from __future__ import annotations
 
 import csv
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import StreamingHttpResponse
@@ -16,10 +17,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.authtoken.models import Token
 
-from socmaster.web.views import style_form
-
 from . import policy
 from .filters import AuditFilter
+from .forms import add_service_errors, style_form
 from .models import AuditEntry
 from .reasons import current_reason, record_key, remember_reason
 from .services import record_export, record_search, record_view
@@ -192,3 +192,16 @@ def log_list(request, page, model) -> None:
             count=page.paginator.count,
             where=request.path,
         )
+
+
+def form_page(request, form: forms.Form, save, *, template: str, context: dict | None = None):
+    """Render ``form``; on a valid POST call ``save(cleaned_data)``, which returns the response to send.
+
+    A ValidationError raised by the service is shown on the form and nothing is saved.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            return save(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return render(request, template, {"form": form, **(context or {})})

@@ -5,3 +5,8 @@ class DisruptionsConfig(AppConfig):
     name = "socmaster.disruptions"
     label = "disruptions"
     verbose_name = "Disruptions"
+
+    def ready(self) -> None:
+        from . import registry
+
+        registry.register()

@@ -166,11 +166,15 @@ def recording_audit(
     }
 
 
-def threat_timeline(threat) -> list[dict]:
+def threat_timeline(user, threat) -> list[dict]:
+    """The approved disruptions of ``threat`` that ``user`` may see, by event date, for a chart."""
     return [
         {
             "date": d.event_date.isoformat(),
             "label": f"{d.get_four_p_display()} ({d.get_category_display()})",
         }
-        for d in Disruption.objects.filter(threat=threat).counted().order_by("event_date")
+        for d in Disruption.objects.visible_to(user)
+        .filter(threat=threat)
+        .counted()
+        .order_by("event_date")
     ]

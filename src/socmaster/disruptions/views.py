@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from socmaster.core import policy
 from socmaster.core.exports import export_view
-from socmaster.core.views import log_list, open_record
+from socmaster.core.forms import style_form
+from socmaster.core.views import form_page, log_list, open_record
 from socmaster.organisations.models import Organisation
 from socmaster.threats.models import Threat
-from socmaster.web.views import form_page, style_form
 
 from . import reports, services
 from .choices import DisruptionStatus

@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import AuditAction
+from socmaster.core.forms import style_form
+from socmaster.core.views import form_page
 from socmaster.threats.models import Threat
-from socmaster.web.views import form_page, style_form
 
 from . import services
 from .choices import OrganisationType

@@ -98,6 +98,7 @@ class PlanReviewSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "reviewer", "reviewer_role", "created_at"]
+        list_fields = ["id", "plan", "reviewed_on", "outcome"]
 
     def create(self, validated_data):
         plan = validated_data.pop("plan")

@@ -8,9 +8,11 @@ class PlansConfig(AppConfig):
     verbose_name = "4P plans"
 
     def ready(self) -> None:
+        from . import registry
         from .quality import register_exception_checks
 
         register_exception_checks()
+        registry.register()
         checks.register(check_plan_settings)
 
 

@@ -18,13 +18,13 @@ from django.utils import timezone
 from socmaster.core import audit, policy
 from socmaster.core.choices import AuditAction
 from socmaster.core.exports import export_view
+from socmaster.core.forms import style_form
 from socmaster.core.models import AuditEntry
-from socmaster.core.views import log_list, open_record
+from socmaster.core.views import form_page, log_list, open_record
 from socmaster.organisations.models import Organisation
 from socmaster.threats.choices import ThreatType
 from socmaster.threats.exceptions import active
 from socmaster.threats.models import Threat
-from socmaster.web.views import form_page, style_form
 
 from . import quality, services
 from .choices import FourP, PartnerSection, PlanStatus

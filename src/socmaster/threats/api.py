@@ -211,7 +211,7 @@ class NominalViewSet(ProtectedViewSet):
         )
 
 
-class ThreatMemberSerializer(serializers.ModelSerializer):
+class ThreatMemberSerializer(ListSummaryMixin, serializers.ModelSerializer):
     threat = VisibleRelatedField(Threat)
     nominal = VisibleRelatedField(Nominal)
 
@@ -219,6 +219,7 @@ class ThreatMemberSerializer(serializers.ModelSerializer):
         model = ThreatMember
         fields = ["id", "threat", "nominal", "role", "from_date", "to_date", "notes"]
         read_only_fields = ["id"]
+        list_fields = ["id", "threat", "nominal", "role"]
 
     def create(self, validated_data):
         return services.add_member(

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from socmaster.core import policy
-from socmaster.web.views import style_form
+from socmaster.core.forms import style_form
 
 from .importer import import_masterlist, masterlist_rejects
 

@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from socmaster.core import policy
+from socmaster.core import policy, registry
 from socmaster.core.choices import Action
 from socmaster.core.exports import export_view
-from socmaster.core.views import log_list, open_record
-from socmaster.web.views import form_page, style_form
+from socmaster.core.forms import style_form
+from socmaster.core.views import form_page, log_list, open_record
 
 from . import services
 from .filters import NominalFilter, ThreatFilter
@@ -68,9 +68,7 @@ def threat_detail(request, reference):
             "members": [m for m in members if m.nominal_id in visible_ids],
             "hidden_members": sum(1 for m in members if m.nominal_id not in visible_ids),
             "links": threat.links.all(),
-            **_assessment_context(request.user, threat),
-            **_disruption_context(request.user, threat),
-            **_plan_context(request.user, threat),
+            "panels": registry.threat_panels_for(request, threat),
             "can_change": policy.can(request.user, Action.CHANGE, threat),
             "can_delete": policy.can(request.user, Action.DELETE, threat),
             "shared_with": threat.shared_with.all(),
@@ -350,51 +348,3 @@ def exceptions_report(request):
             "total": sum(len(rows) for _, rows in results),
         },
     )
-
-
-def _assessment_context(user, threat) -> dict:
-    """The threat page's assessment history and score chart (from the assessments app)."""
-    from socmaster.assessments.services import may_assess
-
-    history = list(threat.assessments.select_related("scheme").order_by("-version_number"))
-    series = [
-        {"date": a.evidence_to.isoformat(), "score": float(a.score)}
-        for a in sorted(history, key=lambda a: a.version_number)
-        if a.status == "moderated"
-    ]
-    return {
-        "assessment_history": history,
-        "score_series": series,
-        "may_assess": may_assess(user, threat),
-    }
-
-
-def _disruption_context(user, threat) -> dict:
-    """The threat's disruptions and their timeline (from the disruptions app)."""
-    from socmaster.disruptions.models import Disruption
-    from socmaster.disruptions.reports import threat_timeline
-
-    return {
-        "disruptions": list(
-            Disruption.objects.filter(threat=threat)
-            .select_related("recording_organisation")
-            .order_by("-event_date")[:50]
-        ),
-        "disruption_series": threat_timeline(threat),
-        "may_record_disruption": not policy.is_read_only(user),
-    }
-
-
-def _plan_context(user, threat) -> dict:
-    """The threat's current 4P plan and its quality (from the plans app)."""
-    from socmaster.plans import quality
-    from socmaster.plans import services as plan_services
-    from socmaster.plans.models import Plan
-
-    plan = Plan.objects.visible_to(user).filter(threat=threat, status="current").first()
-    checked = quality.evaluate(Plan.objects.filter(pk=plan.pk), user=user)[0] if plan else None
-    return {
-        "plan": plan,
-        "plan_quality": checked,
-        "may_write_plan": plan is None and plan_services.may_write_plan(user, threat),
-    }

@@ -1,41 +1,30 @@
 from django.conf import settings
 from django.urls import reverse
 
-from socmaster.core import policy
+from socmaster.core import registry
 
 
 def socmaster(request):
     user = getattr(request, "user", None)
     items = []
     if user is not None and user.is_authenticated:
-        path = request.path
-        entries = [
-            ("Home", reverse("home"), path == reverse("home")),
-            (
-                "Master list",
-                reverse("threats:list"),
-                path.startswith("/threats/")
-                and "exceptions" not in path
-                and "nominals" not in path,
-            ),
-            ("Exceptions", reverse("threats:exceptions"), path.startswith("/threats/exceptions")),
-            (
-                "Organisations",
-                reverse("organisations:directory"),
-                path.startswith("/organisations/"),
-            ),
-            ("Nominals", reverse("threats:nominals"), path.startswith("/threats/nominals")),
-            ("Disruptions", reverse("disruptions:list"), path.startswith("/disruptions/")),
-            ("4P plans", reverse("plans:list"), path.startswith("/plans/")),
-            ("People", reverse("organisations:people"), path.startswith("/people/")),
-        ]
-        if user.has_role("moderator"):
-            entries.append(
-                ("Moderation", reverse("assessments:queue"), path.startswith("/assessments/"))
-            )
-        entries.append(("Reports", "/reports/", path.startswith("/reports/")))
-        if policy.can_view_audit(user):
-            entries.append(("Audit", reverse("audit:list"), path.startswith("/audit/")))
-        entries.append(("API", reverse("swagger-ui"), path.startswith("/api/")))
-        items = [{"label": label, "url": url, "active": active} for label, url, active in entries]
+        items = navigation(user, request.path)
     return {"demo_mode": settings.DEMO_MODE, "nav_items": items}
+
+
+def navigation(user, path: str) -> list[dict]:
+    """The registered menu entries this user sees, the one for ``path`` marked active.
+
+    An entry is current on pages under its ``active_prefix`` (its own URL by default), or only on
+    its own URL if it is ``exact``; when several match, the longest prefix wins.
+    """
+    entries = [(item, reverse(item.url_name)) for item in registry.nav_items(user)]
+    current, longest = None, -1
+    for item, url in entries:
+        prefix = url if item.exact else (item.active_prefix or url)
+        matches = path == url if item.exact else path.startswith(prefix)
+        if matches and len(prefix) > longest:
+            current, longest = item.key, len(prefix)
+    return [
+        {"label": item.label, "url": url, "active": item.key == current} for item, url in entries
+    ]

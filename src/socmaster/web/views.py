@@ -1,15 +1,13 @@
-"""Home page and shared view helpers."""
+"""The home page and the log-in form."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 
+from socmaster.core import registry
 from socmaster.core.models import AuditEntry
-from socmaster.organisations.models import Organisation
-from socmaster.threats.models import Threat
 
 
 class GovukAuthenticationForm(AuthenticationForm):
@@ -29,67 +27,15 @@ class GovukAuthenticationForm(AuthenticationForm):
         self.fields["password"].widget.attrs.update({"class": "govuk-input govuk-!-width-one-half"})
 
 
-def style_form(form: forms.Form) -> forms.Form:
-    """Give each widget its GOV.UK class so templates can render fields generically."""
-    for field in form.fields.values():
-        widget = field.widget
-        css = {
-            forms.Select: "govuk-select",
-            forms.SelectMultiple: "govuk-select sm-multi",
-            forms.Textarea: "govuk-textarea",
-            forms.CheckboxInput: "govuk-checkboxes__input",
-            forms.CheckboxSelectMultiple: "",
-        }.get(type(widget), "govuk-input")
-        if css:
-            widget.attrs.setdefault("class", css)
-    return form
-
-
 @login_required
 def home(request):
+    """Who the user is, the figures apps register for the attention list, and recent activity."""
     user = request.user
-    visible = Threat.objects.visible_to(user)
     my_orgs = [m.organisation for m in user.active_memberships]
     context = {
-        "threat_count": visible.count(),
-        "no_lro_count": visible.filter(lro__isnull=True, closed_on__isnull=True).count(),
-        "my_lro_count": visible.filter(lro=user).count(),
-        "organisation_count": Organisation.objects.filter(active=True).count(),
+        "attention": registry.attention_for(user),
         "my_organisations": sorted({(o.name, o.get_absolute_url()) for o in my_orgs}),
         "my_roles": sorted({m.get_role_display() for m in user.active_memberships}),
         "recent_activity": AuditEntry.objects.filter(user=user).order_by("-seq")[:5],
-        **_my_actions(user),
     }
     return render(request, "web/home.html", context)
-
-
-def _my_actions(user) -> dict:
-    """Open actions in current 4P plans held by the user or their organisations."""
-    from socmaster.plans.choices import OPEN_STATUSES
-    from socmaster.plans.models import PlanAction
-
-    mine = PlanAction.objects.assigned_to(user).filter(
-        plan__status="current", status__in=OPEN_STATUSES
-    )
-    return {"my_action_count": mine.count(), "my_overdue_count": mine.overdue().count()}
-
-
-def add_service_errors(form: forms.Form, exc) -> None:
-    """Put a service's ValidationError back onto the form, field by field."""
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
-def form_page(request, form: forms.Form, save, *, template: str, context: dict | None = None):
-    """Render ``form``; on a valid POST call ``save(cleaned_data)``, which returns the response to send.
-
-    A ValidationError raised by the service is shown on the form and nothing is saved.
-    """
-    from django.core.exceptions import ValidationError
-
-    if request.method == "POST" and form.is_valid():
-        try:
-            return save(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-    return render(request, template, {"form": form, **(context or {})})

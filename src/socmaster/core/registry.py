@@ -1,0 +1,151 @@
+"""Shared registries: what each app adds to pages that a lower (or the top) app renders.
+
+A lower app never imports a higher one. Instead each app registers its part from its
+``AppConfig.ready()`` (usually through its own ``registry.py``), and the page that shows them
+reads the registry:
+
+- threat-page panels (``threats/views.py`` and ``threats/detail.html``),
+- navigation items (``web/context_processors.py`` and ``web/base.html``),
+- the home page's attention list (``web/views.py`` and ``web/home.html``).
+
+Each entry has a ``key``; registering the same key again replaces the entry, so ``ready()`` may
+run more than once. Entries are read back sorted by their ``order``, then their key. The shape is
+that of ``threats/exceptions.py``: a frozen dataclass, ``register…()`` and a getter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+def _ordered(entries: dict) -> list:
+    return sorted(entries.values(), key=lambda entry: (entry.order, entry.key))
+
+
+# --- Threat-page panels ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreatPanel:
+    """A section of the threat page, contributed by the app that owns its records.
+
+    ``context(request, threat)`` applies the access policy itself and returns the variables for
+    ``template``, or None to leave the panel off the page. The template is rendered inside the
+    threat page (so it also sees ``threat``, ``user`` and ``request``) under an ``<h2>`` holding
+    ``title``, whose HTML id is ``key``.
+    """
+
+    key: str
+    title: str
+    order: int
+    template: str
+    context: Callable[[Any, Any], dict | None]
+
+
+_THREAT_PANELS: dict[str, ThreatPanel] = {}
+
+
+def register_threat_panel(panel: ThreatPanel) -> None:
+    _THREAT_PANELS[panel.key] = panel
+
+
+def threat_panels() -> list[ThreatPanel]:
+    return _ordered(_THREAT_PANELS)
+
+
+def threat_panels_for(request, threat) -> list[tuple[ThreatPanel, dict]]:
+    """The panels to show on ``threat``'s page for this request, in order, with their context."""
+    shown = []
+    for panel in threat_panels():
+        context = panel.context(request, threat)
+        if context is not None:
+            shown.append((panel, context))
+    return shown
+
+
+# --- Navigation ------------------------------------------------------------------------------
+
+
+def everyone(user) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry in the menu at the top of every page for signed-in users.
+
+    ``url_name`` is reversed with no arguments. The entry is marked current on pages under
+    ``active_prefix`` (its own URL if empty; the longest matching prefix wins), or only on its own
+    URL if ``exact``. ``visible(user)`` says whether this user sees the entry at all.
+    """
+
+    key: str
+    label: str
+    url_name: str
+    order: int
+    visible: Callable[[Any], bool] = everyone
+    active_prefix: str = ""
+    exact: bool = False
+
+
+_NAV_ITEMS: dict[str, NavItem] = {}
+
+
+def register_nav_item(item: NavItem) -> None:
+    _NAV_ITEMS[item.key] = item
+
+
+def nav_items(user) -> list[NavItem]:
+    """The entries this user sees, in order."""
+    return [item for item in _ordered(_NAV_ITEMS) if item.visible(user)]
+
+
+# --- The home page's attention list ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttentionCount:
+    """One figure on the home page: ``count`` and a link to the records it counts.
+
+    ``links`` are further (label, url) links shown after it, for example ("3 overdue", "…").
+    """
+
+    count: int
+    label: str
+    url: str
+    links: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    """A figure an app puts on the home page. ``count(user)`` returns it, or None to show nothing.
+
+    The figure is shown with ``data-testid="count-<key>"``.
+    """
+
+    key: str
+    order: int
+    count: Callable[[Any], AttentionCount | None]
+
+
+_ATTENTION: dict[str, AttentionItem] = {}
+
+
+def register_attention(item: AttentionItem) -> None:
+    _ATTENTION[item.key] = item
+
+
+def attention_items() -> list[AttentionItem]:
+    return _ordered(_ATTENTION)
+
+
+def attention_for(user) -> list[tuple[AttentionItem, AttentionCount]]:
+    """The figures to show this user, in order."""
+    shown = []
+    for item in attention_items():
+        figure = item.count(user)
+        if figure is not None:
+            shown.append((item, figure))
+    return shown

@@ -1,0 +1,343 @@
+"""Every protected model, owning or inheriting its protection, through the declared-access base.
+
+Each case in CASES builds a record under each handling level; every member of the shared cast
+then reads it through the policy (object and queryset forms), the API (detail, list) and its page,
+and the answers must match the hand-written tables in tests/access.py: visible or not; a
+restricted record asks for a reason and is a summary in lists; a hidden record answers exactly
+like a missing one (same status, same body). New protected models add a case here.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+
+from socmaster.assessments import services as assessment_services
+from socmaster.assessments.models import Assessment
+from socmaster.core import policy
+from socmaster.disruptions import services as disruption_services
+from socmaster.disruptions.models import Disruption, Tactic
+from socmaster.organisations.models import Organisation
+from socmaster.plans import services as plan_services
+from socmaster.plans.models import Plan, PlanAction, PlanReview, PlanTextBand
+from socmaster.threats.models import (
+    Identifier,
+    LinkedEntity,
+    Nominal,
+    NominalAlias,
+    Threat,
+    ThreatMember,
+)
+from tests.access import (
+    CHANGES,
+    DELETES,
+    HANDLINGS,
+    OWNER,
+    RESTRICTED,
+    SHARED_WITH,
+    TODAY,
+    ProtectedCase,
+    make_cast,
+    same_body,
+    sees,
+)
+
+pytestmark = pytest.mark.django_db
+_n = itertools.count(1)
+
+
+def _threat(handling, people):
+    threat = Threat.objects.create(
+        reference=f"ACC-{next(_n)}",
+        name=f"Access {handling}",
+        owner=Organisation.objects.get(key=OWNER),
+        handling=handling,
+        threat_type="ocg",
+        lro=people["owner_analyst"],
+    )
+    threat.shared_with.set(Organisation.objects.filter(key__in=SHARED_WITH))
+    return threat
+
+
+def _nominal(handling, people):
+    nominal = Nominal.objects.create(
+        reference=f"NOM-ACC-{next(_n)}",
+        family_name="Access",
+        owner=Organisation.objects.get(key=OWNER),
+        handling=handling,
+    )
+    nominal.shared_with.set(Organisation.objects.filter(key__in=SHARED_WITH))
+    return nominal
+
+
+def _member(handling, people):
+    # The member is national and shared like the threat, so the threat's handling decides.
+    nominal = _nominal("national", people)
+    return ThreatMember.objects.create(threat=_threat(handling, people), nominal=nominal)
+
+
+def _assessment(handling, people):
+    scheme = assessment_services.current_scheme().engine_scheme()
+    return assessment_services.create_assessment(
+        people["owner_analyst"],
+        _threat(handling, people),
+        answers={f.key: f.answers[0].key for f in scheme.factors},
+        evidence_from=TODAY.replace(year=TODAY.year - 1),
+        evidence_to=TODAY,
+        review_due=TODAY.replace(year=TODAY.year + 1),
+    )
+
+
+def _disruption(handling, people):
+    return disruption_services.record_disruption(
+        people["owner_analyst"],
+        _threat(handling, people),
+        recording_organisation=Organisation.objects.get(key=OWNER),
+        event_date=TODAY,
+        team="Op Access",
+        four_p="pursue",
+        category="major",
+        tactic=Tactic.objects.get(code="arrest"),
+        narrative="Arrests made.",
+        evidence="Ref 1",
+    )
+
+
+def _plan(handling, people):
+    return plan_services.create_plan(
+        people["owner_analyst"], _threat(handling, people), aim="Dismantle the group"
+    )
+
+
+def _action(handling, people):
+    return PlanAction.objects.create(
+        plan=_plan(handling, people),
+        four_p="pursue",
+        description="Arrest",
+        due_date=TODAY,
+        created_by=people["owner_analyst"],
+        updated_by=people["owner_analyst"],
+    )
+
+
+def _review(handling, people):
+    return PlanReview.objects.create(
+        plan=_plan(handling, people),
+        reviewer=people["owner_admin"],
+        reviewer_role="sro",
+        outcome="good",
+        comments="Fine.",
+    )
+
+
+def _band(handling, people):
+    return PlanTextBand.objects.create(plan=_plan(handling, people), band=99, value=1)
+
+
+def _link(handling, people):
+    return LinkedEntity.objects.create(threat=_threat(handling, people), kind="business", name="Co")
+
+
+def _alias(handling, people):
+    return NominalAlias.objects.create(nominal=_nominal(handling, people), family_name="Alias")
+
+
+def _identifier(handling, people):
+    return Identifier.objects.create(nominal=_nominal(handling, people), kind="phone", value="0770")
+
+
+CASES = [
+    ProtectedCase(
+        "threat",
+        Threat,
+        _threat,
+        api=lambda o: f"/api/threats/{o.reference}/",
+        api_list="/api/threats/?q={key}",
+        list_key="reference",
+        page=lambda o: f"/threats/{o.reference}/",
+        missing_api="/api/threats/NONE-0/",
+        missing_page="/threats/NONE-0/",
+    ),
+    ProtectedCase(
+        "nominal",
+        Nominal,
+        _nominal,
+        api=lambda o: f"/api/nominals/{o.reference}/",
+        api_list="/api/nominals/?q={key}",
+        list_key="reference",
+        page=lambda o: f"/threats/nominals/{o.reference}/",
+        missing_api="/api/nominals/NOM-NONE/",
+        missing_page="/threats/nominals/NOM-NONE/",
+    ),
+    ProtectedCase(
+        "membership",
+        ThreatMember,
+        _member,
+        api=lambda o: f"/api/memberships/{o.pk}/",
+        api_list="/api/memberships/?page_size=500",
+        missing_api="/api/memberships/999999/",
+    ),
+    ProtectedCase(
+        "assessment",
+        Assessment,
+        _assessment,
+        api=lambda o: f"/api/assessments/{o.pk}/",
+        api_list="/api/assessments/?page_size=500",
+        page=lambda o: f"/assessments/{o.pk}/",
+        missing_api="/api/assessments/999999/",
+        missing_page="/assessments/999999/",
+    ),
+    ProtectedCase(
+        "disruption",
+        Disruption,
+        _disruption,
+        api=lambda o: f"/api/disruptions/{o.reference}/",
+        api_list="/api/disruptions/?page_size=500",
+        list_key="reference",
+        page=lambda o: f"/disruptions/{o.reference}/",
+        missing_api="/api/disruptions/DIS-NONE/",
+        missing_page="/disruptions/DIS-NONE/",
+    ),
+    ProtectedCase(
+        "plan",
+        Plan,
+        _plan,
+        api=lambda o: f"/api/plans/{o.pk}/",
+        api_list="/api/plans/?page_size=500",
+        page=lambda o: f"/plans/{o.threat.reference}/",
+        missing_api="/api/plans/999999/",
+        missing_page="/plans/NONE-0/",
+    ),
+    ProtectedCase(
+        "plan action",
+        PlanAction,
+        _action,
+        api=lambda o: f"/api/plan-actions/{o.pk}/",
+        api_list="/api/plan-actions/?page_size=500",
+        page=lambda o: f"/plans/actions/{o.pk}/",
+        missing_api="/api/plan-actions/999999/",
+        missing_page="/plans/actions/999999/",
+    ),
+    ProtectedCase(
+        "plan review",
+        PlanReview,
+        _review,
+        api=lambda o: f"/api/plan-reviews/{o.pk}/",
+        api_list="/api/plan-reviews/?page_size=500",
+        missing_api="/api/plan-reviews/999999/",
+    ),
+    ProtectedCase("plan text band", PlanTextBand, _band),
+    ProtectedCase("linked entity", LinkedEntity, _link),
+    ProtectedCase("nominal alias", NominalAlias, _alias),
+    ProtectedCase("identifier", Identifier, _identifier),
+]
+
+
+def _check_policy(case, obj, handling, people) -> list[str]:
+    failures = []
+    for member, user in people.items():
+        for action, want in (
+            ("view", sees(member, handling)),
+            ("export", sees(member, handling)),
+            ("change", member in CHANGES),
+            ("delete", member in DELETES),
+        ):
+            got = policy.can(user, action, obj)
+            in_qs = policy.restrict(case.model.objects.all(), user, action).filter(pk=obj.pk)
+            if got != want or in_qs.exists() != want:
+                failures.append(f"policy {member} {handling}/{action}: can={got} want={want}")
+        if policy.is_restricted(obj) != (handling in RESTRICTED):
+            failures.append(f"is_restricted {handling}")
+    return failures
+
+
+def _check_api(case, obj, handling, people, api) -> list[str]:
+    failures = []
+    url = case.api(obj)
+    for member, user in people.items():
+        client = api(user)
+        want = sees(member, handling)
+        with_reason = client.get(url, HTTP_X_REASON="Declared access test")
+        if want and with_reason.status_code != 200:
+            failures.append(f"API {member} {handling}: {with_reason.status_code}, want 200")
+        if not want:
+            missing = client.get(case.missing_api, HTTP_X_REASON="Declared access test")
+            if with_reason.status_code != 404 or with_reason.content != missing.content:
+                failures.append(f"API {member} {handling}: hidden differs from missing")
+        if want:
+            bare = client.get(url)
+            expected = 403 if handling in RESTRICTED else 200
+            if bare.status_code != expected:
+                failures.append(f"API {member} {handling} without reason: {bare.status_code}")
+        if case.api_list:
+            key = getattr(obj, case.list_key)
+            body = client.get(case.api_list.format(key=key)).json()
+            items = [i for i in body["results"] if i.get(case.list_key) == key]
+            if bool(items) != want:
+                failures.append(f"API list {member} {handling}: listed={bool(items)} want={want}")
+            if items and items[0].get("is_summary", False) != (handling in RESTRICTED):
+                failures.append(f"API list {member} {handling}: is_summary={items[0].get('is_summary')}")
+    return failures
+
+
+def _check_page(case, obj, handling, people, client) -> list[str]:
+    failures = []
+    url = case.page(obj)
+    root = policy.root_of(obj)
+    for member, user in people.items():
+        if not user.is_active:
+            continue  # cannot sign in at all
+        client.force_login(user, backend=settings.AUTHENTICATION_BACKENDS[-1])
+        want = sees(member, handling)
+        response = client.get(url)
+        if not want:
+            missing = client.get(case.missing_page)
+            if response.status_code != 404 or not same_body(response.content, missing.content):
+                failures.append(f"page {member} {handling}: hidden differs from missing")
+            continue
+        if handling in RESTRICTED:
+            if response.status_code != 302 or "/reason/" not in response["Location"]:
+                failures.append(
+                    f"page {member} {handling}: no reason asked ({response.status_code})"
+                )
+            session = client.session
+            session["reasons"] = {f"{root._meta.label_lower}:{root.pk}": ["test", 9e18]}
+            session.save()
+            response = client.get(url)
+        if response.status_code != 200:
+            failures.append(f"page {member} {handling}: {response.status_code}, want 200")
+    return failures
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_declared_access(case, make_user, api, client):
+    people = make_cast(make_user)
+    failures = []
+    for handling in HANDLINGS:
+        obj = case.make(handling, people)
+        failures += _check_policy(case, obj, handling, people)
+        if case.api:
+            failures += _check_api(case, obj, handling, people, api)
+        if case.page:
+            failures += _check_page(case, obj, handling, people, client)
+    assert not failures, "\n".join(failures)
+
+
+def _our_models():
+    return [m for m in apps.get_models() if m.__module__.startswith("socmaster.")]
+
+
+def test_every_model_declares_its_protection():
+    undeclared = [m._meta.label for m in _our_models() if getattr(m, "protection", None) is None]
+    assert not undeclared, f"declare protection on: {undeclared}"
+
+
+def test_every_protected_model_has_a_declared_access_case():
+    protected = {m for m in _our_models() if m.protection.kind in ("owns", "inherits")}
+    covered = {case.model for case in CASES}
+    assert protected == covered, (
+        f"no case for: {sorted(m._meta.label for m in protected - covered)}"
+    )
