@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -112,11 +113,9 @@ class VisibleUserField(serializers.SlugRelatedField):
     default_error_messages = {"no_such": "No such user.", "invalid": "No such user."}
 
     def __init__(self, **kwargs):
-        from socmaster.organisations.models import User
-
-        self.model = User
+        self.model = get_user_model()
         if not kwargs.get("read_only"):
-            kwargs.setdefault("queryset", User.objects.none())
+            kwargs.setdefault("queryset", self.model.objects.none())
         super().__init__(slug_field="username", **kwargs)
 
     def get_queryset(self):
