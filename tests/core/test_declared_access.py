@@ -279,7 +279,9 @@ def _check_api(case, obj, handling, people, api) -> list[str]:
             if bool(items) != want:
                 failures.append(f"API list {member} {handling}: listed={bool(items)} want={want}")
             if items and items[0].get("is_summary", False) != (handling in RESTRICTED):
-                failures.append(f"API list {member} {handling}: is_summary={items[0].get('is_summary')}")
+                failures.append(
+                    f"API list {member} {handling}: is_summary={items[0].get('is_summary')}"
+                )
     return failures
 
 
