@@ -47,6 +47,9 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("SOCMASTER_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    # First, so that its audited wrappers of security commands (createsuperuser, drf_create_token,
+    # axes_reset…) take those commands' names.
+    "socmaster.core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,7 +66,6 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
-    "socmaster.core",
     "socmaster.organisations",
     "socmaster.threats",
     "socmaster.assessments",

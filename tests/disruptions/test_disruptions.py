@@ -275,7 +275,16 @@ def test_extract_counts_exactly_the_right_records(approved_set):
 
 def test_extract_cli(approved_set, capsys):
     call_command(
-        "extract", "disruptions", "--from", "2026-01-01", "--to", "2026-03-31", "--format", "csv"
+        "extract",
+        "disruptions",
+        "--reason",
+        "Inspection return",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-03-31",
+        "--format",
+        "csv",
     )
     lines = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert lines[0] == [
@@ -294,6 +303,8 @@ def test_extract_cli(approved_set, capsys):
     call_command(
         "extract",
         "disruptions",
+        "--reason",
+        "Inspection return",
         "--from",
         "2026-01-01",
         "--to",
@@ -305,7 +316,7 @@ def test_extract_cli(approved_set, capsys):
     )
     assert json.loads(capsys.readouterr().out) == []
     with pytest.raises(CommandError, match="needs --from and --to"):
-        call_command("extract", "disruptions")
+        call_command("extract", "disruptions", "--reason", "Inspection return")
 
 
 def test_report_and_pages(approved_set, web, people):

@@ -187,7 +187,7 @@ def test_quality_rows_and_templates(api, people, plan, org):
 
 def _report(*args) -> str:
     out = io.StringIO()
-    call_command("report", "plan-quality", *args, stdout=out)
+    call_command("report", "plan-quality", *args, "--reason", "Quarterly check", stdout=out)
     return out.getvalue()
 
 

@@ -56,7 +56,7 @@ def test_rule_counts_exactly_the_right_threats(data):
 
 
 def test_cli_csv_and_json(data, capsys, org):
-    call_command("extract", "masterlist", "--format", "csv")
+    call_command("extract", "masterlist", "--reason", "Inspection return", "--format", "csv")
     lines = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert lines[0] == ["region", "organisation", "threats"]
     assert lines[1:] == [
@@ -64,15 +64,28 @@ def test_cli_csv_and_json(data, capsys, org):
         ["North East", "Cleveland Police", "1"],
         ["North East", "Durham Constabulary", "2"],
     ]
-    call_command("extract", "masterlist", "--region", "North East", "--format", "json")
+    call_command(
+        "extract",
+        "masterlist",
+        "--reason",
+        "Inspection return",
+        "--region",
+        "North East",
+        "--format",
+        "json",
+    )
     assert json.loads(capsys.readouterr().out) == [
         {"region": "North East", "organisation": "Cleveland Police", "threats": 1},
         {"region": "North East", "organisation": "Durham Constabulary", "threats": 2},
     ]
     with pytest.raises(CommandError, match="Unknown organisation 'Middle Earth'"):
-        call_command("extract", "masterlist", "--region", "Middle Earth")
+        call_command(
+            "extract", "masterlist", "--reason", "Inspection return", "--region", "Middle Earth"
+        )
     with pytest.raises(CommandError, match="not a region"):
-        call_command("extract", "masterlist", "--region", "Durham Police")
+        call_command(
+            "extract", "masterlist", "--reason", "Inspection return", "--region", "Durham Police"
+        )
 
 
 def test_report_page_counts_only_what_the_user_may_see(web, make_user, data):

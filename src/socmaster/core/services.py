@@ -100,3 +100,27 @@ def audited_update(
         getattr(obj, name).set(value)
     audit.record(AuditAction.UPDATE, obj, user=user, changes=changes)
     return changes
+
+
+def cli_reason(options: dict) -> str:
+    """The reason an operator gave with --reason, checked before anything is exported."""
+    from django.core.management.base import CommandError
+
+    reason = (options.get("reason") or "").strip()
+    if len(reason) < 5:
+        raise CommandError("Give the reason for this export with --reason (at least 5 characters).")
+    return reason
+
+
+def audit_cli_export(what: str, options: dict, count: int) -> None:
+    """Record an operator's export at the command line, once it has been written out."""
+    from django.db import transaction
+
+    reason = cli_reason(options)
+    filters = {
+        key: str(value)
+        for key, value in sorted(options.items())
+        if key in ("kind", "region", "organisation", "date_from", "date_to", "format") and value
+    }
+    with transaction.atomic():
+        record_export(None, record_type=what, reason=reason, count=count, filters=filters)

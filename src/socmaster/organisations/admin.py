@@ -1,16 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from socmaster.core.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Membership, Organisation, OrganisationAlias, OrganisationChange, User
 
 
-class AliasInline(admin.TabularInline):
+class AliasInline(ReadOnlyInline):
     model = OrganisationAlias
-    extra = 0
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(ReadOnlyAdmin):
+    """Renames and moves go through the organisation pages, which keep former names and record
+    the change."""
+
     list_display = ["name", "short_name", "type", "region", "rocu", "active"]
     list_filter = ["type", "region"]
     search_fields = ["name", "short_name", "aliases__alias"]
@@ -18,15 +22,17 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrganisationChange)
-class OrganisationChangeAdmin(admin.ModelAdmin):
+class OrganisationChangeAdmin(ReadOnlyAdmin):
     list_display = ["organisation", "kind", "effective"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
     model = Membership
-    extra = 0
 
 
 @admin.register(User)
-class SocmasterUserAdmin(UserAdmin):
+class SocmasterUserAdmin(ReadOnlyAdmin, UserAdmin):
+    """People, roles and superusers change through the people pages, the API or ``createuser``,
+    which record every change."""
+
     inlines = [MembershipInline]

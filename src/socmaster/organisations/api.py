@@ -5,6 +5,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from socmaster.core import policy
+from socmaster.core.services import record_view
 
 from . import services
 from .choices import Role
@@ -108,6 +109,13 @@ class UserViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return UserCreateSerializer if self.action == "create" else UserSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        person = self.get_object()
+        if person.pk != request.user.pk:  # opening another person is recorded, as on the page
+            with transaction.atomic():
+                record_view(request.user, person)
+        return Response(UserSerializer(person).data)
 
     def create(self, request, *args, **kwargs):
         incoming = UserCreateSerializer(data=request.data)

@@ -232,3 +232,22 @@ def move_organisation(
     )
     audit.record(AuditAction.UPDATE, organisation, user=actor, changes=audit.diff(before, after))
     return organisation
+
+
+@transaction.atomic
+def set_superuser(actor, target: User, superuser: bool) -> None:
+    """Make ``target`` a superuser (or not). Only an operator at the CLI (``actor`` None) or a
+    superuser may; the promotion is recorded."""
+    if actor is not None and not (actor.is_authenticated and actor.is_superuser):
+        raise PermissionDenied("Only an operator at the command line or a superuser may do this.")
+    if target.is_superuser == superuser and target.is_staff == superuser:
+        return
+    before = {"is_superuser": target.is_superuser, "is_staff": target.is_staff}
+    target.is_superuser = target.is_staff = superuser
+    target.save(update_fields=["is_superuser", "is_staff"])
+    audit.record(
+        AuditAction.UPDATE,
+        target,
+        user=actor,
+        changes=audit.diff(before, {"is_superuser": superuser, "is_staff": superuser}),
+    )

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from socmaster.core.admin import AuditedAdmin
+
 from .models import PlanTemplate
 
 
 @admin.register(PlanTemplate)
-class PlanTemplateAdmin(admin.ModelAdmin):
+class PlanTemplateAdmin(AuditedAdmin):
     """Reference data: the national templates (no organisation). Organisations' own templates are
     edited by their administrators on the Templates page, which records each change in the audit log."""
 

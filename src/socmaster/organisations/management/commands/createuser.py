@@ -60,8 +60,7 @@ class Command(BaseCommand):
             lines = [f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
             raise CommandError("User not created.\n" + "\n".join(lines)) from exc
         if options["superuser"]:
-            user.is_superuser = user.is_staff = True
-            user.save(update_fields=["is_superuser", "is_staff"])
+            services.set_superuser(None, user, True)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {user.username} in {organisation} as {', '.join(options['roles'])}."

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from socmaster.core.exports import write_table
+from socmaster.core.services import audit_cli_export, cli_reason
 from socmaster.disruptions.models import Disruption
 from socmaster.disruptions.reports import EXTRACT_COLUMNS, disruption_extract
 from socmaster.organisations.choices import OrganisationType
@@ -40,6 +41,11 @@ class Command(BaseCommand):
         parser.add_argument("--region", help="Only this region (name, short name or alias).")
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument(
+            "--reason",
+            required=True,
+            help="Why you are exporting (recorded in the audit log with the filters and count).",
+        )
+        parser.add_argument(
             "--from",
             dest="date_from",
             type=_date,
@@ -50,6 +56,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        cli_reason(options)
         region = None
         if options["region"]:
             try:
@@ -66,4 +73,6 @@ class Command(BaseCommand):
             if options["date_to"] < options["date_from"]:
                 raise CommandError("--to cannot be before --from.")
         columns, build = EXTRACTS[options["kind"]]
-        write_table(self.stdout, columns, build(region, options), options["format"])
+        rows = list(build(region, options))
+        write_table(self.stdout, columns, rows, options["format"])
+        audit_cli_export(f"extract {options['kind']}", options, len(rows))

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from socmaster.core.exports import write_table
+from socmaster.core.services import audit_cli_export, cli_reason
 from socmaster.organisations.choices import OrganisationType
 from socmaster.organisations.models import Organisation
 from socmaster.plans import quality
@@ -52,7 +53,14 @@ class Command(BaseCommand):
             "--region", help="Only threats owned in this region (name, short name or alias)."
         )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument(
+            "--reason",
+            required=True,
+            help="Why you are exporting (recorded in the audit log with the filters and count).",
+        )
 
     def handle(self, *args, **options):
+        cli_reason(options)
         columns, rows = REPORTS[options["kind"]](options)
         write_table(self.stdout, columns, rows, options["format"])
+        audit_cli_export(f"report {options['kind']}", options, len(rows))
