@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 
-from socmaster.organisations.models import Organisation, User
+from socmaster.organisations.models import Organisation
 from socmaster.threats.choices import ThreatType
 
+from . import services
 from .choices import FourP, PartnerSection
 from .models import OBJECTIVE_FIELDS, Plan, PlanAction, PlanReview
 from .quality import CHECKS
@@ -56,19 +56,6 @@ class NewPlanForm(PlanForm):
     )
 
 
-def _people_for(plan: Plan):
-    """People who may own an action: members of the owning organisation's region and of partners."""
-    owner = plan.threat.owner
-    orgs = Organisation.objects.filter(
-        Q(pk=owner.pk) | Q(region_id=owner.region_id) if owner.region_id else Q(pk=owner.pk)
-    )
-    return (
-        User.objects.filter(is_active=True, memberships__organisation__in=orgs)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
-
-
 class ActionForm(forms.ModelForm):
     class Meta:
         model = PlanAction
@@ -93,7 +80,7 @@ class ActionForm(forms.ModelForm):
 
     def __init__(self, *args, plan: Plan, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner_user"].queryset = _people_for(plan)
+        self.fields["owner_user"].queryset = services.possible_holders(plan)
         self.fields["owner_organisation"].queryset = Organisation.objects.filter(active=True)
         self.fields["disruptions"].queryset = plan.threat.disruptions.order_by("-event_date")
         self.fields["disruptions"].label_from_instance = lambda d: (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
 from socmaster.core.services import m2m_snapshot
 from socmaster.organisations.choices import Role
+from socmaster.organisations.models import Organisation, User
 from socmaster.threats.models import Threat
 
 from . import fingerprint
@@ -500,6 +501,9 @@ def _validate_action(values: dict, plan: Plan, disruptions) -> None:
     person, organisation = values.get("owner_user"), values.get("owner_organisation")
     if person is not None and not person.is_active:
         add("owner_user", f"{person} is not an active user.")
+    elif person is not None and not possible_holders(plan).filter(pk=person.pk).exists():
+        # The same answer as a user name nobody has: the API tells nothing about who exists.
+        add("owner_user", "No such user.")
     if organisation is not None and not organisation.active:
         add("owner_organisation", f"{organisation} is no longer active.")
     wrong = [d.reference for d in disruptions if d.threat_id != plan.threat_id]
@@ -511,6 +515,20 @@ def _validate_action(values: dict, plan: Plan, disruptions) -> None:
         )
     if errors:
         raise ValidationError(errors)
+
+
+def possible_holders(plan: Plan):
+    """People who may own an action: active members of the owning organisation and of the
+    organisations of its region (partners included)."""
+    owner = plan.threat.owner
+    orgs = Organisation.objects.filter(
+        Q(pk=owner.pk) | Q(region_id=owner.region_id) if owner.region_id else Q(pk=owner.pk)
+    )
+    return (
+        User.objects.filter(is_active=True, memberships__organisation__in=orgs)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
 
 
 def _action_snapshot(action: PlanAction) -> dict:
