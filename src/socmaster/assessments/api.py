@@ -8,6 +8,7 @@ from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelate
 from socmaster.threats.models import Threat
 
 from . import services
+from .filters import AssessmentFilter
 from .models import Assessment, SchemeVersion
 
 
@@ -96,7 +97,7 @@ class AssessmentViewSet(ProtectedViewSet):
 
     queryset = Assessment.objects.all()
     serializer_class = AssessmentSerializer
-    filterset_fields = ["status", "tier", "whole_threat"]
+    filterset_class = AssessmentFilter
     ordering_fields = ["created_at", "score", "tier"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 

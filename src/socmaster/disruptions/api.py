@@ -9,6 +9,7 @@ from socmaster.organisations.api import OrganisationField
 from socmaster.threats.models import Nominal, Threat
 
 from . import services
+from .filters import DisruptionFilter
 from .models import Disruption, Tactic
 
 
@@ -85,7 +86,7 @@ class DisruptionViewSet(ProtectedViewSet):
     serializer_class = DisruptionSerializer
     lookup_field = "reference"
     lookup_value_regex = "[^/]+"
-    filterset_fields = ["status", "four_p", "category", "disruption_type"]
+    filterset_class = DisruptionFilter
     ordering_fields = ["event_date", "record_date"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 

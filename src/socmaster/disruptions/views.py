@@ -19,6 +19,7 @@ from socmaster.threats.models import Threat
 
 from . import reports, services
 from .choices import DisruptionStatus
+from .filters import DisruptionFilter
 from .forms import DecisionForm, DisruptionForm, PeriodForm
 from .models import Disruption
 
@@ -46,21 +47,25 @@ def _get(request, reference) -> Disruption:
 
 @login_required
 def disruption_list(request):
-    qs = Disruption.objects.visible_to(request.user).select_related(
+    base = Disruption.objects.visible_to(request.user).select_related(
         "threat", "recording_organisation", "tactic"
     )
-    for param in ("status", "four_p", "category", "disruption_type"):
-        if request.GET.get(param):
-            qs = qs.filter(**{param: request.GET[param]})
-    if request.GET.get("threat"):
-        qs = qs.filter(threat__reference=request.GET["threat"].strip())
-    page = Paginator(qs.order_by("-event_date", "-id"), 25).get_page(request.GET.get("page"))
+    filterset = DisruptionFilter(request.GET, queryset=base, request=request)
+    style_form(filterset.form)
+    qs = filterset.qs if filterset.is_valid() else base.none()
+    page = Paginator(qs.order_by(*(qs.query.order_by or ["-event_date", "-id"])), 25).get_page(
+        request.GET.get("page")
+    )
     log_list(request, page, Disruption)
     params = "&".join(f"{k}={v}" for k, v in request.GET.items() if k != "page" and v)
     return render(
         request,
         "disruptions/list.html",
-        {"page_obj": page, "querystring_without_page": params + "&" if params else ""},
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "querystring_without_page": params + "&" if params else "",
+        },
     )
 
 

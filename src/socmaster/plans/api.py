@@ -17,6 +17,7 @@ from socmaster.threats.models import Threat
 
 from . import quality, services
 from .choices import PartnerSection
+from .filters import PlanActionFilter, PlanFilter
 from .models import OBJECTIVE_FIELDS, Plan, PlanAction, PlanReview, PlanTemplate
 
 #: Plan fields a partner sees only when the LRO shows the section.
@@ -208,20 +209,17 @@ class PlanViewSet(PlanApiBase):
 
     queryset = Plan.objects.all()
     serializer_class = PlanSerializer
-    filterset_fields = ["status", "author_role"]
+    filterset_class = PlanFilter
     ordering_fields = ["updated_at", "created_at", "version"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        qs = (
+        return (
             super()
             .get_queryset()
             .select_related("threat", "threat__owner", "author", "updated_by")
             .order_by("threat__reference", "-version")
         )
-        if self.request.query_params.get("threat"):
-            qs = qs.filter(threat__reference=self.request.query_params["threat"])
-        return qs
 
     def retrieve(self, request, *args, **kwargs):
         plan = self.get_object()
@@ -278,7 +276,7 @@ class PlanActionViewSet(PlanApiBase):
 
     queryset = PlanAction.objects.all()
     serializer_class = PlanActionSerializer
-    filterset_fields = ["status", "four_p", "plan"]
+    filterset_class = PlanActionFilter
     ordering_fields = ["due_date", "updated_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 

@@ -28,6 +28,7 @@ from socmaster.threats.models import Threat
 
 from . import quality, services
 from .choices import FourP, PartnerSection, PlanStatus
+from .filters import PlanActionFilter
 from .forms import (
     ActionForm,
     AssigneeActionForm,
@@ -205,34 +206,32 @@ def reviews_due(request):
 
 
 def _actions_filtered(request):
-    user = request.user
-    qs = (
-        PlanAction.objects.visible_to(user)
+    """Actions in current plans, through the same FilterSet as the API; the page shows the
+    user's own actions (``scope=mine``) unless asked for all of them."""
+    base = (
+        PlanAction.objects.visible_to(request.user)
         .filter(plan__status=PlanStatus.CURRENT)
         .select_related("plan", "plan__threat", "owner_user", "owner_organisation")
     )
-    scope = request.GET.get("scope", "mine")
-    if scope == "mine":
-        qs = qs.assigned_to(user)
-    for param in ("status", "four_p"):
-        if request.GET.get(param):
-            qs = qs.filter(**{param: request.GET[param]})
-    if request.GET.get("overdue"):
-        qs = qs.overdue()
-    if request.GET.get("threat"):
-        qs = qs.filter(plan__threat__reference=request.GET["threat"].strip())
-    return qs.order_by("due_date", "plan__threat__reference", "id"), scope
+    data = request.GET.copy()
+    data.setdefault("scope", "mine")
+    filterset = PlanActionFilter(data, queryset=base, request=request)
+    style_form(filterset.form)
+    qs = filterset.qs if filterset.is_valid() else base.none()
+    return qs.order_by("due_date", "plan__threat__reference", "id"), filterset
 
 
 @login_required
 def action_list(request):
-    qs, scope = _actions_filtered(request)
+    qs, filterset = _actions_filtered(request)
+    scope = filterset.data["scope"]
     page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
     log_list(request, page, PlanAction)
     return render(
         request,
         "plans/action_list.html",
         {
+            "filter": filterset,
             "page_obj": page,
             "querystring_without_page": _querystring(request),
             "scope": scope,

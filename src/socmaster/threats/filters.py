@@ -2,11 +2,40 @@
 
 import django_filters
 from django.db.models import Q
+from django_filters.constants import EMPTY_VALUES
 
 from socmaster.organisations.models import Organisation
 
 from .choices import Category, ModerationStatus, Soc, ThreatType, Tier
 from .models import CrimeType, Identifier, Nominal, NominalAlias, Phase, Threat, ThreatMember
+
+
+def organisation_named(value):
+    """The organisation with this key, or this name, short name or alias; None if there is none."""
+    org = Organisation.objects.filter(key=value).first()
+    if org is None:
+        try:
+            org = Organisation.objects.resolve(value)
+        except Organisation.DoesNotExist:
+            return None
+    return org
+
+
+class VisibleThreatFilter(django_filters.CharFilter):
+    """A threat reference, resolved only among the threats the requesting user may see: a hidden
+    threat gives the same empty result as a missing one. ``field_name`` is the path to the threat
+    (``threat``, ``plan__threat``)."""
+
+    def __init__(self, field_name="threat", **kwargs):
+        kwargs.setdefault("label", "Threat reference")
+        super().__init__(field_name=field_name, **kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        user = getattr(self.parent.request, "user", None) if self.parent else None
+        threats = Threat.objects.visible_to(user).filter(reference=value.strip())
+        return qs.filter(**{f"{self.field_name}__in": threats.values("pk")})
 
 
 class ThreatFilter(django_filters.FilterSet):
@@ -71,13 +100,7 @@ class ThreatFilter(django_filters.FilterSet):
         )
 
     def _org(self, value):
-        org = Organisation.objects.filter(key=value).first()
-        if org is None:
-            try:
-                org = Organisation.objects.resolve(value)
-            except Organisation.DoesNotExist:
-                return None
-        return org
+        return organisation_named(value)
 
     def by_owner(self, queryset, name, value):
         org = self._org(value)

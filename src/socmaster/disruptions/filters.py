@@ -1,0 +1,45 @@
+"""One filter definition for the disruptions list page and the API."""
+
+import django_filters
+from django import forms
+
+from socmaster.threats.filters import VisibleThreatFilter, organisation_named
+
+from .choices import Category, DisruptionStatus, DisruptionType, FourP
+from .models import Disruption
+
+
+class DisruptionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DisruptionStatus.choices)
+    four_p = django_filters.ChoiceFilter(choices=FourP.choices, label="4P")
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    disruption_type = django_filters.ChoiceFilter(
+        choices=DisruptionType.choices, label="Lead or support"
+    )
+    threat = VisibleThreatFilter()
+    recording_organisation = django_filters.CharFilter(
+        method="by_recording_organisation", label="Recorded by (name, short name or key)"
+    )
+    event_date_from = django_filters.DateFilter(
+        field_name="event_date",
+        lookup_expr="gte",
+        label="Event from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    event_date_to = django_filters.DateFilter(
+        field_name="event_date",
+        lookup_expr="lte",
+        label="Event to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("event_date", "event_date"), ("record_date", "record_date")),
+    )
+
+    class Meta:
+        model = Disruption
+        fields = []
+
+    def by_recording_organisation(self, queryset, name, value):
+        org = organisation_named(value.strip())
+        return queryset.filter(recording_organisation=org) if org else queryset.none()
