@@ -32,8 +32,6 @@ SECTION_FIELDS = {
 class PlanActionSerializer(ListSummaryMixin, serializers.ModelSerializer):
     plan = VisibleRelatedField(Plan, slug_field="id")
     threat = serializers.CharField(source="plan.threat.reference", read_only=True)
-    # Any user name resolves here; the service answers "No such user." for anyone who may not
-    # hold actions on this plan, exactly as for a user name nobody has.
     owner_user = serializers.SlugRelatedField(
         slug_field="username",
         queryset=User.objects.filter(is_active=True),

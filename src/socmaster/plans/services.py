@@ -501,9 +501,6 @@ def _validate_action(values: dict, plan: Plan, disruptions) -> None:
     person, organisation = values.get("owner_user"), values.get("owner_organisation")
     if person is not None and not person.is_active:
         add("owner_user", f"{person} is not an active user.")
-    elif person is not None and not possible_holders(plan).filter(pk=person.pk).exists():
-        # The same answer as a user name nobody has: the API tells nothing about who exists.
-        add("owner_user", "No such user.")
     if organisation is not None and not organisation.active:
         add("owner_organisation", f"{organisation} is no longer active.")
     wrong = [d.reference for d in disruptions if d.threat_id != plan.threat_id]
@@ -518,8 +515,9 @@ def _validate_action(values: dict, plan: Plan, disruptions) -> None:
 
 
 def possible_holders(plan: Plan):
-    """People who may own an action: active members of the owning organisation and of the
-    organisations of its region (partners included)."""
+    """The people offered as an action's owner: active members of the owning organisation and of
+    the organisations of its region (partners included). The API may name anyone active, for
+    actions held in another region."""
     owner = plan.threat.owner
     orgs = Organisation.objects.filter(
         Q(pk=owner.pk) | Q(region_id=owner.region_id) if owner.region_id else Q(pk=owner.pk)
