@@ -78,7 +78,9 @@ class ProtectedCase:
     ``make(handling, people)`` builds one record whose protection (its own or its parent's) has
     that handling level, owned by ``OWNER`` and shared with ``SHARED_WITH``. ``api`` and ``page``
     give its addresses (None where it has none); ``missing_api`` and ``missing_page`` the address
-    of a record that does not exist, whose answer a hidden record must equal.
+    of a record that does not exist, whose answer a hidden record must equal. ``patch`` is a
+    change that ``CHANGES`` may make through the API (200); anyone else who sees the record gets
+    403 and anyone who does not, 404.
     """
 
     name: str
@@ -90,6 +92,8 @@ class ProtectedCase:
     page: Callable | None = None
     missing_api: str | None = None
     missing_page: str | None = None
+    #: A harmless change sent by PATCH to the API detail address: (field, value).
+    patch: tuple[str, object] | None = None
 
 
 _CSRF = re.compile(rb"[A-Za-z0-9]{64}")

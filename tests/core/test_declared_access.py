@@ -1,7 +1,7 @@
 """Every protected model, owning or inheriting its protection, through the declared-access base.
 
 Each case in CASES builds a record under each handling level; every member of the shared cast
-then reads it through the policy (object and queryset forms), the API (detail, list) and its page,
+then reads it through the policy (object and queryset forms), the API (detail, list, PATCH) and its page,
 and the answers must match the hand-written tables in tests/access.py: visible or not; a
 restricted record asks for a reason and is a summary in lists; a hidden record answers exactly
 like a missing one (same status, same body). New protected models add a case here.
@@ -285,6 +285,17 @@ def _check_api(case, obj, handling, people, api) -> list[str]:
     return failures
 
 
+def _check_patch(case, obj, handling, people, api) -> list[str]:
+    failures = []
+    field, value = case.patch
+    for member, user in people.items():
+        want = 200 if member in CHANGES else 403 if sees(member, handling) else 404
+        response = api(user).patch(case.api(obj), {field: value}, format="json")
+        if response.status_code != want:
+            failures.append(f"PATCH {member} {handling}: {response.status_code}, want {want}")
+    return failures
+
+
 def _check_page(case, obj, handling, people, client) -> list[str]:
     failures = []
     url = case.page(obj)
@@ -323,6 +334,8 @@ def test_declared_access(case, make_user, api, client):
         failures += _check_policy(case, obj, handling, people)
         if case.api:
             failures += _check_api(case, obj, handling, people, api)
+        if case.patch:
+            failures += _check_patch(case, obj, handling, people, api)
         if case.page:
             failures += _check_page(case, obj, handling, people, client)
     assert not failures, "\n".join(failures)
