@@ -188,3 +188,19 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.last_seq}"
+
+
+class ReferenceCounter(models.Model):
+    """The last automatic number given for a reference prefix (``SOC``, ``NOM``, ``DIS``).
+
+    Writers lock the row (``select_for_update``) inside the creating transaction, so two
+    simultaneous creations never get the same number; a reference a user chose never moves it.
+    """
+
+    protection = REFERENCE_DATA
+
+    prefix = models.CharField(max_length=16, unique=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.last:06d}"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
+from socmaster.core.references import next_reference
 from socmaster.core.services import audited_update, refuse_unknown
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
@@ -152,14 +153,7 @@ def may_moderate(user, disruption: Disruption) -> bool:
 
 
 def _next_reference() -> str:
-    last = (
-        Disruption.objects.filter(reference__startswith="DIS-")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
-    return f"DIS-{number:06d}"
+    return next_reference("DIS", Disruption.objects.all())
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction, Handling
+from socmaster.core.references import next_reference
 from socmaster.core.services import audited_update, m2m_snapshot, refuse_unknown, require
 
 from .models import Identifier, LinkedEntity, Nominal, NominalAlias, Threat, ThreatMember
@@ -81,14 +82,7 @@ def _check_officers_see(threat: Threat) -> None:
 
 
 def _next_reference() -> str:
-    last = (
-        Threat.objects.filter(reference__startswith="SOC-")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
-    return f"SOC-{number:06d}"
+    return next_reference("SOC", Threat.objects.all())
 
 
 def _assessment_values(fields: dict, assessment_source: str, current: Threat | None) -> dict:
@@ -221,14 +215,7 @@ NOMINAL_FIELDS = (
 
 
 def _next_nominal_reference() -> str:
-    last = (
-        Nominal.objects.filter(reference__startswith="NOM-")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
-    return f"NOM-{number:06d}"
+    return next_reference("NOM", Nominal.objects.all())
 
 
 def _validate_nominal(nominal: Nominal, shared_with=None) -> None:
