@@ -17,7 +17,7 @@ from . import policy
 from .choices import Action
 from .filters import AuditFilter
 from .models import AuditEntry
-from .reasons import current_reason, record_key
+from .reasons import current_reason, is_enough, record_key
 from .services import record_search, record_view
 
 
@@ -38,8 +38,8 @@ def exception_handler(exc, context):
 class ReasonRequired(exceptions.PermissionDenied):
     default_detail = {
         "reason": [
-            "A reason is required to open a record with restricted handling. "
-            "Send it in the X-Reason header or the 'reason' query parameter."
+            "A reason of at least 5 characters is required to open a record with restricted "
+            "handling. Send it in the X-Reason header or the 'reason' query parameter."
         ]
     }
     default_code = "reason_required"
@@ -52,7 +52,7 @@ def record_opening(request, obj) -> None:
     reason = (request.headers.get("X-Reason") or request.query_params.get("reason") or "").strip()
     if policy.is_restricted(obj):
         reason = reason or current_reason(request, record_key(policy.root_of(obj)))
-        if not reason:
+        if not is_enough(reason):
             raise ReasonRequired()
     record_view(request.user, obj, reason)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from . import audit, policy
 from .choices import Action, AuditAction
+from .reasons import REASON_TOO_SHORT, is_enough
 
 
 def require(user, action: str, obj) -> None:
@@ -50,8 +51,8 @@ def record_search(user, model, *, params, count: int, where: str = "") -> None:
 
 
 def record_export(user, *, record_type: str, reason: str, count: int, filters: dict) -> None:
-    if not reason.strip():
-        raise PermissionDenied("A reason is required to export.")
+    if not is_enough(reason):
+        raise ValidationError({"reason": [REASON_TOO_SHORT]})
     audit.record(
         AuditAction.EXPORT,
         user=user,

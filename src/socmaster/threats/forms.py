@@ -2,6 +2,7 @@ from django import forms
 from django.db.models import Q
 
 from socmaster.core import policy
+from socmaster.core.reasons import MIN_REASON_LENGTH
 from socmaster.organisations.models import Organisation, User
 
 from .choices import AliasType, IdentifierType, LinkType, MemberRole
@@ -73,7 +74,7 @@ class ThreatForm(forms.ModelForm):
 class DeleteForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        min_length=5,
+        min_length=MIN_REASON_LENGTH,
         help_text="Deletions are recorded with their reason.",
     )
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction, Handling
+from socmaster.core.reasons import MIN_REASON_LENGTH, is_enough
 from socmaster.core.references import next_reference
 from socmaster.core.services import audited_update, m2m_snapshot, refuse_unknown, require
 
@@ -192,8 +193,15 @@ def update_threat(
 def delete_threat(user, threat: Threat, *, reason: str) -> None:
     """Delete a threat (administrators of the owning organisation); a reason is required."""
     require(user, Action.DELETE, threat)
-    if not reason.strip():
-        raise ValidationError({"reason": ["Give the reason for deleting this threat."]})
+    if not is_enough(reason):
+        raise ValidationError(
+            {
+                "reason": [
+                    f"Give the reason for deleting this threat (at least {MIN_REASON_LENGTH} "
+                    "characters)."
+                ]
+            }
+        )
     before = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
     audit.record(
         AuditAction.DELETE, threat, user=user, reason=reason.strip(), changes={"before": before}
