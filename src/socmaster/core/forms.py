@@ -23,5 +23,8 @@ def style_form(form: forms.Form) -> forms.Form:
 
 def add_service_errors(form: forms.Form, exc) -> None:
     """Put a service's ValidationError back onto the form, field by field."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from socmaster.core import audit, policy
@@ -189,10 +190,39 @@ def update_threat(
     return threat
 
 
+#: Records that may go with a deleted threat; they are recorded whole in the deletion's entry.
+DELETED_WITH_THREAT = {"links": LinkedEntity}
+HAS_HISTORY = (
+    "{reference} has history ({history}) and cannot be deleted: close it instead (give a "
+    "closing date and reason), so its record stays on the master list."
+)
+
+
+def _history(threat: Threat) -> list[str]:
+    """What refers to ``threat`` beyond what may be deleted with it, as "2 assessments" phrases.
+
+    Found from the model's relations, so records other apps add (assessments, disruptions,
+    plans) count without this app naming them.
+    """
+    found = []
+    for relation in threat._meta.related_objects:
+        if not relation.one_to_many or relation.related_model in DELETED_WITH_THREAT.values():
+            continue
+        count = relation.related_model._base_manager.filter(**{relation.field.name: threat}).count()
+        if count:
+            meta = relation.related_model._meta
+            noun = meta.verbose_name if count == 1 else meta.verbose_name_plural
+            found.append(f"{count} {noun}")
+    return sorted(found)
+
+
 @transaction.atomic
 def delete_threat(user, threat: Threat, *, reason: str) -> None:
-    """Delete a threat (administrators of the owning organisation); a reason is required."""
+    """Delete a threat that has no history (administrators of the owning organisation); a reason
+    is required. A threat with assessments, disruptions, plans or members is closed, never
+    deleted; its links go with it and are recorded whole in the audit entry."""
     require(user, Action.DELETE, threat)
+    threat = Threat.objects.select_for_update().get(pk=threat.pk)
     if not is_enough(reason):
         raise ValidationError(
             {
@@ -202,11 +232,23 @@ def delete_threat(user, threat: Threat, *, reason: str) -> None:
                 ]
             }
         )
+    history = _history(threat)
+    if history:
+        raise ValidationError(
+            HAS_HISTORY.format(reference=threat.reference, history=", ".join(history))
+        )
     before = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
+    for name, model in DELETED_WITH_THREAT.items():
+        before[name] = [audit.snapshot(o) for o in model.objects.filter(threat=threat)]
     audit.record(
         AuditAction.DELETE, threat, user=user, reason=reason.strip(), changes={"before": before}
     )
-    threat.delete()
+    try:
+        threat.delete()
+    except ProtectedError as exc:  # a relation added since: refuse rather than fail
+        raise ValidationError(
+            HAS_HISTORY.format(reference=threat.reference, history="protected records")
+        ) from exc
 
 
 # --- Nominals and memberships -----------------------------------------------------------------
