@@ -115,6 +115,17 @@ class ProtectedModel(models.Model):
         return self.handling in RESTRICTED_HANDLING
 
 
+class Versioned(models.Model):
+    """A changeable record's version: every audited update adds one, and an update that started
+    from an older version is refused (``core.services.check_version``), so nobody silently
+    overwrites someone else's change. The API sends it as the ETag and honours If-Match."""
+
+    lock_version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("The audit log is append-only.")

@@ -70,8 +70,38 @@ def refuse_unknown(values, allowed, message: str = "This field cannot be changed
         raise ValidationError({name: [message] for name in sorted(unknown)})
 
 
+class VersionConflict(Exception):
+    """Someone else changed the record since the version the user started from was read."""
+
+    def __init__(self, obj: models.Model, expected: int):
+        self.obj, self.expected, self.current_version = obj, expected, obj.lock_version
+        super().__init__(
+            f"Someone else changed {obj} since you opened it (you started from version "
+            f"{expected}; it is now version {obj.lock_version}). Nothing was saved: check what is "
+            "stored now and make your change again."
+        )
+
+
+def check_version(obj: models.Model, expected_version) -> None:
+    """Refuse the change if ``obj`` (locked) is no longer at ``expected_version``; None skips."""
+    if expected_version in (None, ""):
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError({"lock_version": ["The version must be a whole number."]}) from None
+    if expected != obj.lock_version:
+        raise VersionConflict(obj, expected)
+
+
 def audited_update(
-    user, obj: models.Model, values: dict, *, m2m: dict | None = None, validate=None
+    user,
+    obj: models.Model,
+    values: dict,
+    *,
+    m2m: dict | None = None,
+    validate=None,
+    expected_version=None,
 ):
     """Apply ``values`` (and ``m2m`` name -> new objects) to a locked ``obj`` and record the change.
 
@@ -79,7 +109,12 @@ def audited_update(
     raise a ValidationError or adjust derived fields), ``full_clean``, snapshot after, diff;
     nothing is written when nothing changed, else one save and one audit entry with before and
     after values. Returns the changes (empty when nothing changed).
+
+    A record with a ``lock_version`` is checked against ``expected_version`` (the version the
+    user started from; None skips the check) and its version goes up by one with each change.
     """
+    if hasattr(obj, "lock_version"):
+        check_version(obj, expected_version)
     m2m = {name: value for name, value in (m2m or {}).items() if value is not None}
     m2m_names = [f.name for f in obj._meta.many_to_many]
     before = audit.snapshot(obj) | m2m_snapshot(obj, *m2m_names)
@@ -96,6 +131,8 @@ def audited_update(
         return {}
     if hasattr(obj, "updated_at"):
         obj.updated_at = timezone.now()
+    if hasattr(obj, "lock_version"):
+        obj.lock_version += 1
     obj.save()
     for name, value in m2m.items():
         getattr(obj, name).set(value)

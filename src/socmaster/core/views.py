@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from . import policy
 from .filters import AuditFilter
-from .forms import add_service_errors, style_form
+from .forms import add_conflict_errors, add_service_errors, style_form
 from .models import AuditEntry
 from .reasons import (
     MIN_REASON_LENGTH,
@@ -29,7 +29,7 @@ from .reasons import (
     record_key,
     remember_reason,
 )
-from .services import record_export, record_search, record_view
+from .services import VersionConflict, record_export, record_search, record_view
 
 EXPORT_COLUMNS = [
     "seq",
@@ -214,4 +214,7 @@ def form_page(request, form: forms.Form, save, *, template: str, context: dict |
             return save(form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except VersionConflict as exc:
+            add_conflict_errors(form, exc)
+            return render(request, template, {"form": form, **(context or {})}, status=409)
     return render(request, template, {"form": form, **(context or {})})

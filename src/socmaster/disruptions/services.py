@@ -222,7 +222,9 @@ def _check_nominals(user, nominals) -> None:
 
 
 @transaction.atomic
-def update_disruption(user, disruption: Disruption, *, nominals=None, **values) -> Disruption:
+def update_disruption(
+    user, disruption: Disruption, *, nominals=None, expected_version=None, **values
+) -> Disruption:
     disruption = (
         Disruption.objects.select_for_update().select_related("threat").get(pk=disruption.pk)
     )
@@ -244,7 +246,9 @@ def update_disruption(user, disruption: Disruption, *, nominals=None, **values) 
     merged = {name: values.get(name, getattr(disruption, name)) for name in FIELDS}
     merged["recording_organisation"] = disruption.recording_organisation
     _validate(merged, disruption.threat, disruption.standard)
-    audited_update(user, disruption, values, m2m={"nominals": nominals})
+    audited_update(
+        user, disruption, values, m2m={"nominals": nominals}, expected_version=expected_version
+    )
     return disruption
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.db.models import Q
 
 from socmaster.core import policy
+from socmaster.core.forms import VersionField
 from socmaster.core.reasons import MIN_REASON_LENGTH
 from socmaster.organisations.models import Organisation, User
 
@@ -65,6 +66,7 @@ class ThreatForm(forms.ModelForm):
         if self.instance.pk:
             self.fields.pop("owner")
             self.fields["reference"].disabled = True
+            self.fields["lock_version"] = VersionField(initial=self.instance.lock_version)
             if not policy.can_share(user, self.instance):
                 # Handling and sharing are the owning organisation's decisions.
                 self.fields.pop("handling")

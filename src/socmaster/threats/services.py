@@ -158,9 +158,13 @@ def update_threat(
     shared_with=None,
     areas=None,
     assessment_source: str = "",
+    expected_version=None,
     **fields,
 ) -> Threat:
-    """Change a threat's fields; records before and after values of what changed."""
+    """Change a threat's fields; records before and after values of what changed.
+
+    ``expected_version`` is the version the user started from: if someone has changed the
+    threat since, nothing is saved and ``VersionConflict`` is raised."""
     require(user, Action.CHANGE, threat)
     threat = Threat.objects.select_for_update().get(pk=threat.pk)
     imported = _assessment_values(fields, assessment_source, threat)
@@ -184,6 +188,7 @@ def update_threat(
         fields,
         m2m={"crime_types": crime_types, "shared_with": shared_with, "areas": areas},
         validate=validate,
+        expected_version=expected_version,
     )
     if changes:
         _check_officers_see(threat)
@@ -324,7 +329,9 @@ def create_nominal(
 
 
 @transaction.atomic
-def update_nominal(user, nominal: Nominal, *, shared_with=None, **fields) -> Nominal:
+def update_nominal(
+    user, nominal: Nominal, *, shared_with=None, expected_version=None, **fields
+) -> Nominal:
     require(user, Action.CHANGE, nominal)
     refuse_unknown(fields, NOMINAL_FIELDS)
     nominal = Nominal.objects.select_for_update().get(pk=nominal.pk)
@@ -343,6 +350,7 @@ def update_nominal(user, nominal: Nominal, *, shared_with=None, **fields) -> Nom
         validate=lambda obj: _validate_nominal(
             obj, shared_with if shared_with is not None else obj.shared_with.all()
         ),
+        expected_version=expected_version,
     )
     return nominal
 

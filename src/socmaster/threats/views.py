@@ -116,6 +116,7 @@ def threat_edit(request, reference):
         updated = services.update_threat(
             request.user,
             Threat.objects.get(pk=threat.pk),
+            expected_version=data.pop("lock_version", None),
             crime_types=data.pop("crime_types"),
             shared_with=data.pop("shared_with", None),
             areas=data.pop("areas"),
