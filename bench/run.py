@@ -359,6 +359,45 @@ def plan_quality() -> dict:
     return result
 
 
+def sqlite_durability() -> dict:
+    """Threat creations through the service on SQLite in WAL mode with synchronous=NORMAL and with
+    FULL (the setting), in the same run: the cost of making every commit survive a power cut."""
+    var_dir = Path(tempfile.mkdtemp(prefix="socmaster-bench-sync-"))
+    setup_django(var_dir)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from socmaster.organisations.models import Membership, Organisation, User
+    from socmaster.threats import services
+
+    call_command("migrate", verbosity=0)
+    owner = Organisation.objects.get(key="force-durham")
+    user = User.objects.create_user(username="bench-sync", home_organisation=owner)
+    Membership.objects.create(user=user, organisation=owner, role="analyst")
+    creations = int(os.environ.get("SOCMASTER_BENCH_CREATIONS", "200"))
+
+    def timed(mode: str) -> float:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous={mode}")
+        start = time.perf_counter()
+        for i in range(creations):
+            services.create_threat(user, owner=owner, name=f"Bench {mode} {i}")
+        return (time.perf_counter() - start) / creations * 1000
+
+    def once():
+        normal, full = timed("NORMAL"), timed("FULL")
+        return {
+            "normal_ms_per_create": normal,
+            "full_ms_per_create": full,
+            "full_over_normal": full / normal,
+        }
+
+    try:
+        return run("sqlite_durability", once, repeat=3)
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
 BENCHMARKS = {
     f.__name__: f
     for f in (
@@ -368,6 +407,7 @@ BENCHMARKS = {
         masterlist_extract,
         disruption_figures,
         plan_quality,
+        sqlite_durability,
     )
 }
 

@@ -118,8 +118,10 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers carry on while one writer writes; IMMEDIATE avoids lock upgrades.
+        # synchronous=FULL: a committed write survives a power cut, not only a crash
+        # (cost measured by `python -m bench.run sqlite_durability`, docs/performance.md).
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
             "PRAGMA busy_timeout=10000;"
         ),
         "transaction_mode": "IMMEDIATE",

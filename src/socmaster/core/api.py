@@ -17,12 +17,18 @@ from . import policy
 from .choices import Action
 from .filters import AuditFilter
 from .models import AuditEntry
-from .reasons import current_reason, record_key
-from .services import record_search, record_view
+from .reasons import current_reason, is_enough, record_key
+from .services import VersionConflict, record_search, record_view
 
 
 def exception_handler(exc, context):
-    """Turn service-layer errors into field-level 400s and 403s."""
+    """Turn service-layer errors into field-level 400s, 403s and 409s."""
+    if isinstance(exc, VersionConflict):
+        return Response(
+            {"detail": str(exc), "current_version": exc.current_version},
+            status=409,
+            headers={"ETag": etag(exc.obj)},
+        )
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -35,11 +41,30 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+def etag(obj) -> str:
+    """A record's version as a strong ETag (``"3"``)."""
+    return f'"{obj.lock_version}"'
+
+
+def if_match_version(request):
+    """The version named by the request's If-Match header (``"3"``, ``W/"3"`` or ``3``); None
+    when there is no header or it is ``*``. Anything else is a 400."""
+    value = (request.headers.get("If-Match") or "").strip()
+    if not value or value == "*":
+        return None
+    tag = value.removeprefix("W/").strip().strip('"')
+    if not tag.isdigit():
+        raise exceptions.ValidationError(
+            {"If-Match": ['Send the ETag of the version you started from, for example "3".']}
+        )
+    return int(tag)
+
+
 class ReasonRequired(exceptions.PermissionDenied):
     default_detail = {
         "reason": [
-            "A reason is required to open a record with restricted handling. "
-            "Send it in the X-Reason header or the 'reason' query parameter."
+            "A reason of at least 5 characters is required to open a record with restricted "
+            "handling. Send it in the X-Reason header or the 'reason' query parameter."
         ]
     }
     default_code = "reason_required"
@@ -52,7 +77,7 @@ def record_opening(request, obj) -> None:
     reason = (request.headers.get("X-Reason") or request.query_params.get("reason") or "").strip()
     if policy.is_restricted(obj):
         reason = reason or current_reason(request, record_key(policy.root_of(obj)))
-        if not reason:
+        if not is_enough(reason):
             raise ReasonRequired()
     record_view(request.user, obj, reason)
 
@@ -173,7 +198,27 @@ class ProtectedViewSet(viewsets.ModelViewSet):
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.get_serializer(self.get_object()).data)
+        obj = self.get_object()
+        response = Response(self.get_serializer(obj).data)
+        if hasattr(obj, "lock_version"):
+            response["ETag"] = etag(obj)
+        return response
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "action", None) in ("update", "partial_update"):
+            context["expected_version"] = if_match_version(self.request)
+        return context
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        instance = getattr(self, "_updated", None)
+        if instance is not None and hasattr(instance, "lock_version"):
+            response["ETag"] = etag(instance)
+        return response
+
+    def perform_update(self, serializer):
+        self._updated = serializer.save()
 
     def allowed(self, action: str, obj) -> bool:
         """May the user change or delete ``obj``? Apps whose services add rules (a recorder

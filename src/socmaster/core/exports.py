@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from .reasons import REASON_TOO_SHORT, is_enough
 from .services import record_export
 
 FORMATS = {"csv", "xlsx"}
@@ -92,14 +93,14 @@ def export_view(
             "Unknown export format; use csv or xlsx.", status=400, content_type="text/plain"
         )
     reason = request.POST.get("reason", "").strip() if request.method == "POST" else ""
-    if not reason:
+    if not is_enough(reason):
         return render(
             request,
             "core/reason.html",
             {
                 "title": f"Why are you exporting {title.lower()}?",
                 "action_label": f"Export {fmt.upper()}",
-                "error": "Enter the reason for this export." if request.method == "POST" else "",
+                "error": REASON_TOO_SHORT if request.method == "POST" else "",
                 "explain": "Exports of personal data are recorded with their reason (Data Protection Act 2018, s.62).",
             },
             status=400 if request.method == "POST" else 200,

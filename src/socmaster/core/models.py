@@ -115,6 +115,17 @@ class ProtectedModel(models.Model):
         return self.handling in RESTRICTED_HANDLING
 
 
+class Versioned(models.Model):
+    """A changeable record's version: every audited update adds one, and an update that started
+    from an older version is refused (``core.services.check_version``), so nobody silently
+    overwrites someone else's change. The API sends it as the ETag and honours If-Match."""
+
+    lock_version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("The audit log is append-only.")
@@ -188,3 +199,19 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.last_seq}"
+
+
+class ReferenceCounter(models.Model):
+    """The last automatic number given for a reference prefix (``SOC``, ``NOM``, ``DIS``).
+
+    Writers lock the row (``select_for_update``) inside the creating transaction, so two
+    simultaneous creations never get the same number; a reference a user chose never moves it.
+    """
+
+    protection = REFERENCE_DATA
+
+    prefix = models.CharField(max_length=16, unique=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.last:06d}"

@@ -1,4 +1,5 @@
-"""Request parsing that refuses text PostgreSQL cannot store (the NUL character)."""
+"""Request parsing that refuses text PostgreSQL cannot store (the NUL character) and JSON nested
+beyond a sane depth."""
 
 from __future__ import annotations
 
@@ -25,9 +26,32 @@ def _refuse_nul(data):
     return data
 
 
+#: No request body the API takes nests deeper than a few levels; beyond this it is refused.
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"JSON must not be nested more than {MAX_JSON_DEPTH} levels deep."
+
+
+def json_depth(value) -> int:
+    """How deeply ``value`` nests lists and objects (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        return _refuse_nul(super().parse(stream, media_type, parser_context))
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(TOO_DEEP) from None
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise ParseError(TOO_DEEP)
+        return _refuse_nul(data)
 
 
 class StrictFormParser(FormParser):

@@ -6,6 +6,16 @@ import time
 
 from django.conf import settings
 
+#: The shortest reason accepted anywhere one is asked for (opening a restricted record, exporting,
+#: deleting), on pages and in the API alike.
+MIN_REASON_LENGTH = 5
+REASON_TOO_SHORT = f"Give a reason of at least {MIN_REASON_LENGTH} characters."
+
+
+def is_enough(reason: str | None) -> bool:
+    """Is ``reason`` (stripped) long enough to be accepted?"""
+    return len((reason or "").strip()) >= MIN_REASON_LENGTH
+
 
 def _ttl() -> int:
     return settings.SOCMASTER["REASON_TTL_MINUTES"] * 60

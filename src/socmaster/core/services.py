@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from . import audit, policy
 from .choices import Action, AuditAction
+from .reasons import REASON_TOO_SHORT, is_enough
 
 
 def require(user, action: str, obj) -> None:
@@ -50,8 +51,8 @@ def record_search(user, model, *, params, count: int, where: str = "") -> None:
 
 
 def record_export(user, *, record_type: str, reason: str, count: int, filters: dict) -> None:
-    if not reason.strip():
-        raise PermissionDenied("A reason is required to export.")
+    if not is_enough(reason):
+        raise ValidationError({"reason": [REASON_TOO_SHORT]})
     audit.record(
         AuditAction.EXPORT,
         user=user,
@@ -69,8 +70,38 @@ def refuse_unknown(values, allowed, message: str = "This field cannot be changed
         raise ValidationError({name: [message] for name in sorted(unknown)})
 
 
+class VersionConflict(Exception):
+    """Someone else changed the record since the version the user started from was read."""
+
+    def __init__(self, obj: models.Model, expected: int):
+        self.obj, self.expected, self.current_version = obj, expected, obj.lock_version
+        super().__init__(
+            f"Someone else changed {obj} since you opened it (you started from version "
+            f"{expected}; it is now version {obj.lock_version}). Nothing was saved: check what is "
+            "stored now and make your change again."
+        )
+
+
+def check_version(obj: models.Model, expected_version) -> None:
+    """Refuse the change if ``obj`` (locked) is no longer at ``expected_version``; None skips."""
+    if expected_version in (None, ""):
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError({"lock_version": ["The version must be a whole number."]}) from None
+    if expected != obj.lock_version:
+        raise VersionConflict(obj, expected)
+
+
 def audited_update(
-    user, obj: models.Model, values: dict, *, m2m: dict | None = None, validate=None
+    user,
+    obj: models.Model,
+    values: dict,
+    *,
+    m2m: dict | None = None,
+    validate=None,
+    expected_version=None,
 ):
     """Apply ``values`` (and ``m2m`` name -> new objects) to a locked ``obj`` and record the change.
 
@@ -78,7 +109,12 @@ def audited_update(
     raise a ValidationError or adjust derived fields), ``full_clean``, snapshot after, diff;
     nothing is written when nothing changed, else one save and one audit entry with before and
     after values. Returns the changes (empty when nothing changed).
+
+    A record with a ``lock_version`` is checked against ``expected_version`` (the version the
+    user started from; None skips the check) and its version goes up by one with each change.
     """
+    if hasattr(obj, "lock_version"):
+        check_version(obj, expected_version)
     m2m = {name: value for name, value in (m2m or {}).items() if value is not None}
     m2m_names = [f.name for f in obj._meta.many_to_many]
     before = audit.snapshot(obj) | m2m_snapshot(obj, *m2m_names)
@@ -95,6 +131,8 @@ def audited_update(
         return {}
     if hasattr(obj, "updated_at"):
         obj.updated_at = timezone.now()
+    if hasattr(obj, "lock_version"):
+        obj.lock_version += 1
     obj.save()
     for name, value in m2m.items():
         getattr(obj, name).set(value)

@@ -19,10 +19,17 @@ from rest_framework.authtoken.models import Token
 
 from . import policy
 from .filters import AuditFilter
-from .forms import add_service_errors, style_form
+from .forms import add_conflict_errors, add_service_errors, style_form
 from .models import AuditEntry
-from .reasons import current_reason, record_key, remember_reason
-from .services import record_export, record_search, record_view
+from .reasons import (
+    MIN_REASON_LENGTH,
+    REASON_TOO_SHORT,
+    current_reason,
+    is_enough,
+    record_key,
+    remember_reason,
+)
+from .services import VersionConflict, record_export, record_search, record_view
 
 EXPORT_COLUMNS = [
     "seq",
@@ -74,14 +81,14 @@ class _Echo:
 def audit_export(request):
     filterset = _filtered(request)
     reason = request.POST.get("reason", "") if request.method == "POST" else ""
-    if request.method != "POST" or not reason.strip():
+    if request.method != "POST" or not is_enough(reason):
         return render(
             request,
             "core/reason.html",
             {
                 "title": "Export the audit log",
                 "action_label": "Export CSV",
-                "error": "Enter the reason for this export." if request.method == "POST" else "",
+                "error": REASON_TOO_SHORT if request.method == "POST" else "",
                 "explain": "Exports are recorded with their reason.",
             },
             status=400 if request.method == "POST" else 200,
@@ -144,8 +151,11 @@ def give_reason(request):
     error = ""
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()
-        if len(reason) < 5:
-            error = "Enter the reason you need to open this record (at least 5 characters)."
+        if not is_enough(reason):
+            error = (
+                "Enter the reason you need to open this record "
+                f"(at least {MIN_REASON_LENGTH} characters)."
+            )
         else:
             remember_reason(request, key, reason)
             return redirect(next_url)
@@ -204,4 +214,7 @@ def form_page(request, form: forms.Form, save, *, template: str, context: dict |
             return save(form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except VersionConflict as exc:
+            add_conflict_errors(form, exc)
+            return render(request, template, {"form": form, **(context or {})}, status=409)
     return render(request, template, {"form": form, **(context or {})})

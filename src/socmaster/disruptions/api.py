@@ -76,7 +76,12 @@ class DisruptionSerializer(ListSummaryMixin, serializers.ModelSerializer):
         for fixed in ("threat", "recording_organisation"):
             if fixed in validated_data and validated_data.pop(fixed) != getattr(instance, fixed):
                 raise serializers.ValidationError({fixed: ["This cannot be changed."]})
-        return services.update_disruption(self.context["request"].user, instance, **validated_data)
+        return services.update_disruption(
+            self.context["request"].user,
+            instance,
+            expected_version=self.context.get("expected_version"),
+            **validated_data,
+        )
 
 
 class DisruptionViewSet(ProtectedViewSet):

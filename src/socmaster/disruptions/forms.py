@@ -1,5 +1,6 @@
 from django import forms
 
+from socmaster.core.forms import VersionField
 from socmaster.organisations.models import Organisation
 
 from .choices import DisruptionType
@@ -35,6 +36,8 @@ class DisruptionForm(forms.ModelForm):
 
     def __init__(self, *args, user, threat, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["lock_version"] = VersionField(initial=self.instance.lock_version)
         self.fields["recording_organisation"].queryset = Organisation.objects.filter(
             pk__in=user.organisation_ids
         )

@@ -7,7 +7,13 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from socmaster.core.models import REFERENCE_DATA, InheritedProtection, ProtectedQuerySet, inherits
+from socmaster.core.models import (
+    REFERENCE_DATA,
+    InheritedProtection,
+    ProtectedQuerySet,
+    Versioned,
+    inherits,
+)
 from socmaster.threats.models import Nominal, Threat
 
 from .choices import Category, DisruptionStatus, DisruptionType, FourP
@@ -63,7 +69,7 @@ class DisruptionQuerySet(ProtectedQuerySet):
         return self.filter(status=DisruptionStatus.APPROVED)
 
 
-class Disruption(InheritedProtection, models.Model):
+class Disruption(Versioned, InheritedProtection, models.Model):
     protection = inherits("threat")
 
     reference = models.CharField(max_length=40, unique=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
+from socmaster.core.references import next_reference
 from socmaster.core.services import audited_update, refuse_unknown
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
@@ -152,14 +153,7 @@ def may_moderate(user, disruption: Disruption) -> bool:
 
 
 def _next_reference() -> str:
-    last = (
-        Disruption.objects.filter(reference__startswith="DIS-")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
-    return f"DIS-{number:06d}"
+    return next_reference("DIS", Disruption.objects.all())
 
 
 @transaction.atomic
@@ -228,7 +222,9 @@ def _check_nominals(user, nominals) -> None:
 
 
 @transaction.atomic
-def update_disruption(user, disruption: Disruption, *, nominals=None, **values) -> Disruption:
+def update_disruption(
+    user, disruption: Disruption, *, nominals=None, expected_version=None, **values
+) -> Disruption:
     disruption = (
         Disruption.objects.select_for_update().select_related("threat").get(pk=disruption.pk)
     )
@@ -250,7 +246,9 @@ def update_disruption(user, disruption: Disruption, *, nominals=None, **values) 
     merged = {name: values.get(name, getattr(disruption, name)) for name in FIELDS}
     merged["recording_organisation"] = disruption.recording_organisation
     _validate(merged, disruption.threat, disruption.standard)
-    audited_update(user, disruption, values, m2m={"nominals": nominals})
+    audited_update(
+        user, disruption, values, m2m={"nominals": nominals}, expected_version=expected_version
+    )
     return disruption
 
 

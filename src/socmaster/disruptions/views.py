@@ -110,7 +110,10 @@ def disruption_edit(request, reference):
     disruption = _get(request, reference)
 
     def save(data):
-        updated = services.update_disruption(request.user, disruption, **data)
+        expected = data.pop("lock_version", None)
+        updated = services.update_disruption(
+            request.user, disruption, expected_version=expected, **data
+        )
         messages.success(request, "Your changes have been saved.")
         return redirect(updated.get_absolute_url())
 

@@ -20,6 +20,7 @@ from socmaster.core.choices import AuditAction
 from socmaster.core.exports import export_view
 from socmaster.core.forms import style_form
 from socmaster.core.models import AuditEntry
+from socmaster.core.reasons import REASON_TOO_SHORT, is_enough
 from socmaster.core.views import form_page, log_list, open_record
 from socmaster.organisations.models import Organisation
 from socmaster.threats.choices import ThreatType
@@ -580,14 +581,14 @@ def plan_pdf(request, reference):
     """The plan on a page as a PDF. A reason is asked for: the file leaves the system."""
     plan = _plan(request, reference)
     reason = request.POST.get("reason", "").strip() if request.method == "POST" else ""
-    if not reason:
+    if not is_enough(reason):
         return render(
             request,
             "core/reason.html",
             {
                 "title": f"Why are you downloading the plan for {plan.threat.reference}?",
                 "action_label": "Download PDF",
-                "error": "Enter the reason for this download." if request.method == "POST" else "",
+                "error": REASON_TOO_SHORT if request.method == "POST" else "",
                 "explain": "Plans on a page are shared with partners; each download is recorded with its reason.",
             },
             status=400 if request.method == "POST" else 200,

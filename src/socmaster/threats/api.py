@@ -95,6 +95,7 @@ class ThreatSerializer(ListSummaryMixin, serializers.ModelSerializer):
             crime_types=validated_data.pop("crime_types", None),
             shared_with=validated_data.pop("shared_with", None),
             areas=validated_data.pop("areas", None),
+            expected_version=self.context.get("expected_version"),
             **validated_data,
         )
 
@@ -188,6 +189,7 @@ class NominalSerializer(ListSummaryMixin, serializers.ModelSerializer):
             self.context["request"].user,
             instance,
             shared_with=validated_data.pop("shared_with", None),
+            expected_version=self.context.get("expected_version"),
             **validated_data,
         )
 

@@ -2,6 +2,8 @@ from django import forms
 from django.db.models import Q
 
 from socmaster.core import policy
+from socmaster.core.forms import VersionField
+from socmaster.core.reasons import MIN_REASON_LENGTH
 from socmaster.organisations.models import Organisation, User
 
 from .choices import AliasType, IdentifierType, LinkType, MemberRole
@@ -64,6 +66,7 @@ class ThreatForm(forms.ModelForm):
         if self.instance.pk:
             self.fields.pop("owner")
             self.fields["reference"].disabled = True
+            self.fields["lock_version"] = VersionField(initial=self.instance.lock_version)
             if not policy.can_share(user, self.instance):
                 # Handling and sharing are the owning organisation's decisions.
                 self.fields.pop("handling")
@@ -73,7 +76,7 @@ class ThreatForm(forms.ModelForm):
 class DeleteForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        min_length=5,
+        min_length=MIN_REASON_LENGTH,
         help_text="Deletions are recorded with their reason.",
     )
 

@@ -11,6 +11,7 @@ from socmaster.core.models import (
     InheritedProtection,
     ProtectedModel,
     ProtectedQuerySet,
+    Versioned,
     inherits,
 )
 
@@ -67,7 +68,7 @@ class ThreatQuerySet(ProtectedQuerySet):
         ).prefetch_related("crime_types")
 
 
-class Threat(ProtectedModel):
+class Threat(Versioned, ProtectedModel):
     reference = models.CharField(
         max_length=40, unique=True, help_text="Unique master-list reference."
     )
@@ -152,7 +153,7 @@ def normalise_identifier(kind: str, value: str) -> str:
     return "".join(ch for ch in value if ch.isalnum())
 
 
-class Nominal(ProtectedModel):
+class Nominal(Versioned, ProtectedModel):
     """A person of interest. May be a member of several threats."""
 
     reference = models.CharField(max_length=40, unique=True)

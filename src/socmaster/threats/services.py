@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction, Handling
+from socmaster.core.reasons import MIN_REASON_LENGTH, is_enough
+from socmaster.core.references import next_reference
 from socmaster.core.services import audited_update, m2m_snapshot, refuse_unknown, require
 
 from .models import Identifier, LinkedEntity, Nominal, NominalAlias, Threat, ThreatMember
@@ -81,14 +84,7 @@ def _check_officers_see(threat: Threat) -> None:
 
 
 def _next_reference() -> str:
-    last = (
-        Threat.objects.filter(reference__startswith="SOC-")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
-    return f"SOC-{number:06d}"
+    return next_reference("SOC", Threat.objects.all())
 
 
 def _assessment_values(fields: dict, assessment_source: str, current: Threat | None) -> dict:
@@ -162,9 +158,13 @@ def update_threat(
     shared_with=None,
     areas=None,
     assessment_source: str = "",
+    expected_version=None,
     **fields,
 ) -> Threat:
-    """Change a threat's fields; records before and after values of what changed."""
+    """Change a threat's fields; records before and after values of what changed.
+
+    ``expected_version`` is the version the user started from: if someone has changed the
+    threat since, nothing is saved and ``VersionConflict`` is raised."""
     require(user, Action.CHANGE, threat)
     threat = Threat.objects.select_for_update().get(pk=threat.pk)
     imported = _assessment_values(fields, assessment_source, threat)
@@ -188,23 +188,72 @@ def update_threat(
         fields,
         m2m={"crime_types": crime_types, "shared_with": shared_with, "areas": areas},
         validate=validate,
+        expected_version=expected_version,
     )
     if changes:
         _check_officers_see(threat)
     return threat
 
 
+#: Records that may go with a deleted threat; they are recorded whole in the deletion's entry.
+DELETED_WITH_THREAT = {"links": LinkedEntity}
+HAS_HISTORY = (
+    "{reference} has history ({history}) and cannot be deleted: close it instead (give a "
+    "closing date and reason), so its record stays on the master list."
+)
+
+
+def _history(threat: Threat) -> list[str]:
+    """What refers to ``threat`` beyond what may be deleted with it, as "2 assessments" phrases.
+
+    Found from the model's relations, so records other apps add (assessments, disruptions,
+    plans) count without this app naming them.
+    """
+    found = []
+    for relation in threat._meta.related_objects:
+        if not relation.one_to_many or relation.related_model in DELETED_WITH_THREAT.values():
+            continue
+        count = relation.related_model._base_manager.filter(**{relation.field.name: threat}).count()
+        if count:
+            meta = relation.related_model._meta
+            noun = meta.verbose_name if count == 1 else meta.verbose_name_plural
+            found.append(f"{count} {noun}")
+    return sorted(found)
+
+
 @transaction.atomic
 def delete_threat(user, threat: Threat, *, reason: str) -> None:
-    """Delete a threat (administrators of the owning organisation); a reason is required."""
+    """Delete a threat that has no history (administrators of the owning organisation); a reason
+    is required. A threat with assessments, disruptions, plans or members is closed, never
+    deleted; its links go with it and are recorded whole in the audit entry."""
     require(user, Action.DELETE, threat)
-    if not reason.strip():
-        raise ValidationError({"reason": ["Give the reason for deleting this threat."]})
+    threat = Threat.objects.select_for_update().get(pk=threat.pk)
+    if not is_enough(reason):
+        raise ValidationError(
+            {
+                "reason": [
+                    f"Give the reason for deleting this threat (at least {MIN_REASON_LENGTH} "
+                    "characters)."
+                ]
+            }
+        )
+    history = _history(threat)
+    if history:
+        raise ValidationError(
+            HAS_HISTORY.format(reference=threat.reference, history=", ".join(history))
+        )
     before = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
+    for name, model in DELETED_WITH_THREAT.items():
+        before[name] = [audit.snapshot(o) for o in model.objects.filter(threat=threat)]
     audit.record(
         AuditAction.DELETE, threat, user=user, reason=reason.strip(), changes={"before": before}
     )
-    threat.delete()
+    try:
+        threat.delete()
+    except ProtectedError as exc:  # a relation added since: refuse rather than fail
+        raise ValidationError(
+            HAS_HISTORY.format(reference=threat.reference, history="protected records")
+        ) from exc
 
 
 # --- Nominals and memberships -----------------------------------------------------------------
@@ -221,14 +270,7 @@ NOMINAL_FIELDS = (
 
 
 def _next_nominal_reference() -> str:
-    last = (
-        Nominal.objects.filter(reference__startswith="NOM-")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
-    return f"NOM-{number:06d}"
+    return next_reference("NOM", Nominal.objects.all())
 
 
 def _validate_nominal(nominal: Nominal, shared_with=None) -> None:
@@ -287,7 +329,9 @@ def create_nominal(
 
 
 @transaction.atomic
-def update_nominal(user, nominal: Nominal, *, shared_with=None, **fields) -> Nominal:
+def update_nominal(
+    user, nominal: Nominal, *, shared_with=None, expected_version=None, **fields
+) -> Nominal:
     require(user, Action.CHANGE, nominal)
     refuse_unknown(fields, NOMINAL_FIELDS)
     nominal = Nominal.objects.select_for_update().get(pk=nominal.pk)
@@ -306,6 +350,7 @@ def update_nominal(user, nominal: Nominal, *, shared_with=None, **fields) -> Nom
         validate=lambda obj: _validate_nominal(
             obj, shared_with if shared_with is not None else obj.shared_with.all()
         ),
+        expected_version=expected_version,
     )
     return nominal
 

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from socmaster.core import policy, registry
 from socmaster.core.choices import Action
 from socmaster.core.exports import export_view
-from socmaster.core.forms import style_form
+from socmaster.core.forms import add_service_errors, style_form
 from socmaster.core.views import form_page, log_list, open_record
 
 from . import services
@@ -116,6 +116,7 @@ def threat_edit(request, reference):
         updated = services.update_threat(
             request.user,
             Threat.objects.get(pk=threat.pk),
+            expected_version=data.pop("lock_version", None),
             crime_types=data.pop("crime_types"),
             shared_with=data.pop("shared_with", None),
             areas=data.pop("areas"),
@@ -141,10 +142,15 @@ def threat_delete(request, reference):
         raise PermissionDenied("Only the owning organisation's administrators may delete a threat.")
     form = style_form(DeleteForm(request.POST or None))
     if request.method == "POST" and form.is_valid():
-        services.delete_threat(request.user, threat, reason=form.cleaned_data["reason"])
-        messages.success(request, f"{reference} has been deleted.")
-        return redirect("threats:list")
-    return render(request, "threats/delete.html", {"form": form, "threat": threat})
+        try:
+            services.delete_threat(request.user, threat, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{reference} has been deleted.")
+            return redirect("threats:list")
+    status = 400 if form.errors else 200
+    return render(request, "threats/delete.html", {"form": form, "threat": threat}, status=status)
 
 
 EXPORT_COLUMNS = [
