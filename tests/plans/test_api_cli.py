@@ -116,7 +116,7 @@ def test_partner_sees_trimmed_plan_and_updates_only_its_action(api, people, plan
         {"status": "complete", "result": "Licence suspended."},
         format="json",
     )
-    assert ok.status_code == 200 and ok.json()["completed_on"] == TODAY.isoformat()
+    assert ok.status_code == 200 and ok.json()["completed_on"] == dt.date.today().isoformat()
     refused = client.patch(
         f"/api/plan-actions/{mine.pk}/", {"due_date": "2030-01-01"}, format="json"
     )
