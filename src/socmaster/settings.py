@@ -148,6 +148,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Audit chain keys and anchors -----------------------------------------------------------
+# The chain is keyed with HMAC-SHA256; keys live outside the database (docs/operations.md).
+# SOCMASTER_AUDIT_KEY is the current key; otherwise the first line of the key file, which is
+# created (mode 0600) on first use unless SOCMASTER_PRODUCTION=1. SOCMASTER_AUDIT_KEYS lists
+# retired keys (comma-separated) still needed to verify older entries; later lines of the key
+# file are retired keys too. Checkpoints are appended to the anchor file.
+AUDIT_KEY = os.environ.get("SOCMASTER_AUDIT_KEY", "")
+AUDIT_KEYS = env_list("SOCMASTER_AUDIT_KEYS", "")
+AUDIT_KEY_FILE = Path(os.environ.get("SOCMASTER_AUDIT_KEY_FILE", VAR_DIR / "audit.key"))
+AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("SOCMASTER_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
+)
+
 # Repeated failed log-ins are throttled per user name and address.
 AXES_FAILURE_LIMIT = int(os.environ.get("SOCMASTER_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SOCMASTER_LOGIN_COOLOFF_MINUTES", "15")))
