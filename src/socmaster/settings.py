@@ -161,10 +161,11 @@ AUDIT_ANCHOR_FILE = Path(
     os.environ.get("SOCMASTER_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
 )
 
-# Repeated failed log-ins are throttled per user name and address.
+# Repeated failed log-ins (pages and API tokens) are throttled per user name and address, and
+# per address whatever the user name, so guessing across many names is throttled too.
 AXES_FAILURE_LIMIT = int(os.environ.get("SOCMASTER_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SOCMASTER_LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
