@@ -21,6 +21,15 @@ def _fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _audit_key_and_anchors(settings, tmp_path_factory):
+    # A fixed audit key and a fresh anchor file for each test, outside the checkout.
+    settings.AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789abcdef"
+    settings.AUDIT_KEYS = []
+    settings.AUDIT_KEY_FILE = tmp_path_factory.getbasetemp() / "no-audit.key"
+    settings.AUDIT_ANCHOR_FILE = tmp_path_factory.mktemp("anchors") / "audit-anchors.jsonl"
+
+
+@pytest.fixture(autouse=True)
 def _reset_axes(settings):
     settings.AXES_ENABLED = True
     yield

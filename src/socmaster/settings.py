@@ -152,10 +152,24 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Repeated failed log-ins are throttled per user name and address.
+# --- Audit chain keys and anchors -----------------------------------------------------------
+# The chain is keyed with HMAC-SHA256; keys live outside the database (docs/operations.md).
+# SOCMASTER_AUDIT_KEY is the current key; otherwise the first line of the key file, which is
+# created (mode 0600) on first use unless SOCMASTER_PRODUCTION=1. SOCMASTER_AUDIT_KEYS lists
+# retired keys (comma-separated) still needed to verify older entries; later lines of the key
+# file are retired keys too. Checkpoints are appended to the anchor file.
+AUDIT_KEY = os.environ.get("SOCMASTER_AUDIT_KEY", "")
+AUDIT_KEYS = env_list("SOCMASTER_AUDIT_KEYS", "")
+AUDIT_KEY_FILE = Path(os.environ.get("SOCMASTER_AUDIT_KEY_FILE", VAR_DIR / "audit.key"))
+AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("SOCMASTER_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
+)
+
+# Repeated failed log-ins (pages and API tokens) are throttled per user name and address, and
+# per address whatever the user name, so guessing across many names is throttled too.
 AXES_FAILURE_LIMIT = int(os.environ.get("SOCMASTER_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SOCMASTER_LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

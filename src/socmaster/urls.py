@@ -3,12 +3,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from socmaster.assessments.api import AssessmentViewSet, SchemeVersionViewSet
 from socmaster.core import views as core_views
-from socmaster.core.api import AuditEntryViewSet
+from socmaster.core.api import AuditEntryViewSet, obtain_auth_token
 from socmaster.disruptions.api import DisruptionViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
 from socmaster.plans.api import (

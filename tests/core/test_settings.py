@@ -52,6 +52,7 @@ def test_production_profile_passes_check_deploy(tmp_path):
             "SOCMASTER_SECRET_KEY": "x" * 30 + "a-long-random-production-secret-9876543210",
             "SOCMASTER_ALLOWED_HOSTS": "socmaster.example.police.uk",
             "SOCMASTER_VAR_DIR": str(tmp_path),
+            "SOCMASTER_AUDIT_KEY": "an-audit-key-held-outside-the-database-0123456789",
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr

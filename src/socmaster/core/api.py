@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
-from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -272,3 +274,21 @@ class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "Only administrators and inspectors may read the audit log."
             )
         return policy.audit_scope(AuditEntry.objects.all(), self.request.user).order_by("-seq")
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """``POST /api/token/``: DRF's token log-in, refused with 429 while django-axes has the user
+    name or the address locked out (the axes middleware cannot see a lock-out raised inside a
+    DRF request)."""
+
+    def post(self, request, *args, **kwargs):
+        credentials = {"username": str(request.data.get("username", ""))[:150]}
+        if AxesProxyHandler.is_locked(request._request, credentials):
+            return Response(
+                {"detail": "Too many failed sign-in attempts. Try again later."},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        return super().post(request, *args, **kwargs)
+
+
+obtain_auth_token = ThrottledObtainAuthToken.as_view()

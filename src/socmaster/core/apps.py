@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core: access policy and audit"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects log-in auditing)
+        from . import checks, signals  # noqa: F401  (audit key check; log-in auditing)
         from .policy import can_view_audit
         from .registry import NavItem, register_nav_item
 

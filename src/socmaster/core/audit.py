@@ -2,6 +2,13 @@
 
 Every service calls :func:`record` inside the same transaction as its change, so a change is
 never made without its entry: if the entry cannot be written, the transaction rolls back.
+
+Each entry's hash is an HMAC-SHA256, under a key held outside the database, of its fields and the
+previous entry's hash; the entry records the key's id (a fingerprint) so keys can be rotated.
+Entries written before the chain was keyed have no key id and a plain SHA-256 hash; they are
+accepted only at the start of the chain. :func:`checkpoint` appends the head (sequence number,
+hash, time) to an anchor file outside the database; :func:`verify_chain` checks every entry, the
+head row and every checkpoint.
 """
 
 from __future__ import annotations
@@ -9,10 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -26,6 +38,90 @@ _VALID_ACTIONS = frozenset(AuditAction.values)
 
 class AuditError(Exception):
     pass
+
+
+# Fields never written into an entry: password hashes, API tokens and other secrets.
+SECRET_FIELD_NAMES = frozenset({"password", "secret", "api_key", "token", "token_key"})
+_SECRET_FIELDS_BY_MODEL = {"authtoken.token": {"key"}, "authtoken.tokenproxy": {"key"}}
+
+
+def _scrub(value):
+    """``value`` with every dict key naming a secret removed, at any depth."""
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items() if str(k).lower() not in SECRET_FIELD_NAMES}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+# --- Keys ----------------------------------------------------------------------------------------
+
+
+def key_id_of(key: bytes) -> str:
+    """A short public fingerprint of a key (not the key: an HMAC of a fixed label)."""
+    return hmac.new(key, b"socmaster-audit-key-id", hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    current_id: str
+    keys: dict  # key id -> key bytes
+
+    @property
+    def current(self) -> bytes:
+        return self.keys[self.current_id]
+
+
+def _read_key_file(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def _create_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+
+
+_ring_cache: dict = {}
+
+
+def key_ring() -> KeyRing:
+    """The configured keys: the current one signs new entries; all of them verify.
+
+    ``SOCMASTER_AUDIT_KEY`` is the current key if set; otherwise the first line of the key file
+    (``SOCMASTER_AUDIT_KEY_FILE``), created with mode 0600 on first use outside production.
+    Retired keys: ``SOCMASTER_AUDIT_KEYS`` (comma-separated) and the key file's later lines.
+    """
+    env_key = getattr(settings, "AUDIT_KEY", "") or ""
+    retired = list(getattr(settings, "AUDIT_KEYS", []) or [])
+    path = Path(settings.AUDIT_KEY_FILE)
+    if not env_key and not path.exists():
+        if settings.PRODUCTION:
+            raise AuditError(
+                "No audit key: set SOCMASTER_AUDIT_KEY or SOCMASTER_AUDIT_KEY_FILE "
+                "(a missing key is only generated outside production)."
+            )
+        _create_key_file(path)
+    file_keys = _read_key_file(path) if path.exists() else []
+    stamp = (env_key, tuple(retired), str(path), tuple(file_keys))
+    cached = _ring_cache.get("ring")
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    ordered = ([env_key] if env_key else []) + file_keys + retired
+    if not ordered:
+        raise AuditError(f"The audit key file {path} holds no key.")
+    keys = {}
+    for text in ordered:
+        raw = text.encode("utf-8")
+        keys.setdefault(key_id_of(raw), raw)
+    ring = KeyRing(key_id_of(ordered[0].encode("utf-8")), keys)
+    _ring_cache["ring"] = (stamp, ring)
+    return ring
 
 
 def _jsonable(value):
@@ -49,10 +145,11 @@ def _jsonable(value):
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
     """A JSON-ready picture of a record's concrete fields (foreign keys as ids)."""
     result = {}
+    secret = _SECRET_FIELDS_BY_MODEL.get(obj._meta.label_lower, set())
     for field in obj._meta.concrete_fields:
         if fields is not None and field.name not in fields:
             continue
-        if field.name in {"password"}:
+        if field.name.lower() in SECRET_FIELD_NAMES or field.name in secret:
             continue
         result[field.attname] = _jsonable(getattr(obj, field.attname))
     return result
@@ -69,7 +166,7 @@ def diff(before: dict, after: dict) -> dict:
 
 
 def _entry_payload(entry: AuditEntry) -> dict:
-    return {
+    payload = {
         "seq": entry.seq,
         "timestamp": entry.timestamp.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "user_id": entry.user_id,
@@ -85,13 +182,24 @@ def _entry_payload(entry: AuditEntry) -> dict:
         "ip_address": entry.ip_address,
         "prev_hash": entry.prev_hash,
     }
+    if entry.key_id:
+        payload["key_id"] = entry.key_id
+    return payload
 
 
-def compute_hash(entry: AuditEntry) -> str:
+def compute_hash(entry: AuditEntry, ring: KeyRing | None = None) -> str:
+    """HMAC-SHA256 of the entry under the key named by its key id; plain SHA-256 (the form
+    written before the chain was keyed) for an entry without a key id."""
     canonical = json.dumps(
         _entry_payload(entry), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    ).encode()
+    if not entry.key_id:
+        return hashlib.sha256(canonical).hexdigest()
+    ring = ring or key_ring()
+    key = ring.keys.get(entry.key_id)
+    if key is None:
+        raise KeyError(entry.key_id)
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
 
 
 def record_type_of(obj_or_model) -> str:
@@ -138,6 +246,7 @@ def record(
     ip = ""
     if request is not None:
         ip = request.META.get("REMOTE_ADDR", "")[:64]
+    ring = key_ring()
 
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
@@ -152,12 +261,13 @@ def record(
             record_type=record_type,
             record_id=record_id,
             record_repr=record_repr,
-            changes=_jsonable(changes or {}),
+            changes=_scrub(_jsonable(changes or {})),
             reason=reason or "",
             ip_address=ip,
             prev_hash=head.last_hash,
+            key_id=ring.current_id,
         )
-        entry.entry_hash = compute_hash(entry)
+        entry.entry_hash = compute_hash(entry, ring)
         entry.save()
         AuditHead.objects.filter(id=1).update(last_seq=entry.seq, last_hash=entry.entry_hash)
     return entry
@@ -174,16 +284,6 @@ class Break:
         return f"{where}: {self.problem}"
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    checked: int
-    first_break: Break | None
-
-    @property
-    def ok(self) -> bool:
-        return self.first_break is None
-
-
 def iter_entries(batch: int = 2000) -> Iterator[AuditEntry]:
     last_id = 0
     while True:
@@ -194,55 +294,210 @@ def iter_entries(batch: int = 2000) -> Iterator[AuditEntry]:
         last_id = chunk[-1].id
 
 
+# --- Anchors -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    hash: str
+    time: str
+    unkeyed_until: int = 0
+
+    def line(self) -> str:
+        return json.dumps(
+            {
+                "seq": self.seq,
+                "hash": self.hash,
+                "time": self.time,
+                "unkeyed_until": self.unkeyed_until,
+            },
+            sort_keys=True,
+        )
+
+
+class AnchorError(AuditError):
+    pass
+
+
+def anchor_path() -> Path:
+    return Path(settings.AUDIT_ANCHOR_FILE)
+
+
+def read_checkpoints(path: Path | None = None) -> list[Checkpoint]:
+    """Every checkpoint in the anchor file (none if there is no file yet)."""
+    path = path or anchor_path()
+    if not path.exists():
+        return []
+    found = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            found.append(
+                Checkpoint(
+                    int(data["seq"]),
+                    str(data["hash"]),
+                    str(data["time"]),
+                    int(data.get("unkeyed_until", 0)),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AnchorError(f"line {number} of the anchor file {path} is unreadable") from exc
+    return found
+
+
+def checkpoint() -> Checkpoint:
+    """Verify the chain, then append its head (seq, hash, time) to the anchor file.
+
+    Refuses (AuditError) when the chain is broken, so a tampered log is never anchored. The
+    returned checkpoint's ``line()`` is what an external witness should keep.
+    """
+    result = verify_chain()
+    if not result.ok:
+        raise AuditError(f"Audit chain broken at {result.first_break}; no checkpoint written.")
+    cp = Checkpoint(
+        result.last_seq,
+        result.last_hash,
+        timezone.now().astimezone(dt.UTC).isoformat(timespec="seconds"),
+        result.unkeyed_until,
+    )
+    path = anchor_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(cp.line() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return cp
+
+
+# --- Verification --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    first_break: Break | None
+    last_seq: int = 0
+    last_hash: str = GENESIS_HASH
+    unkeyed_until: int = 0
+    checkpoints: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
 def verify_chain(progress=None) -> VerifyResult:
     """Walk the chain in the order entries were written and report the first break.
 
-    Detects a changed entry (its hash no longer matches), a deleted entry (a gap in the
-    sequence or a broken link), an inserted entry (a broken link), a reordering (sequence
-    out of order or broken link) and a chain cut short (the head points past the last entry).
+    Detects a changed entry (its keyed hash no longer matches, also when recomputed without the
+    key), a deleted entry (a gap in the sequence or a broken link), an inserted entry (a broken
+    link), a reordering (sequence out of order or broken link), a head row missing, moved or not
+    pointing at the last entry, and, against every checkpoint in the anchor file, a log cut short
+    or rewritten before the checkpoint.
     """
+    try:
+        ring = key_ring()
+        checkpoints = read_checkpoints()
+    except AuditError as exc:
+        return VerifyResult(0, Break(None, None, str(exc)))
+    by_seq = {}
+    for cp in checkpoints:
+        by_seq.setdefault(cp.seq, []).append(cp)
+    # Unkeyed (legacy) entries are accepted only at the start of the chain, and never past what
+    # the first checkpoint saw.
+    unkeyed_limit = min((cp.unkeyed_until for cp in checkpoints), default=None)
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
+    unkeyed_until = 0
+    seen_keyed = False
+
+    def broken(entry, problem):
+        return VerifyResult(
+            checked, Break(entry.seq, entry.id, problem), checkpoints=len(checkpoints)
+        )
+
     for entry in iter_entries():
         checked += 1
         if progress:
             progress(checked)
         if entry.seq != expected_seq:
-            return VerifyResult(
-                checked,
-                Break(
-                    entry.seq,
-                    entry.id,
-                    f"sequence number {entry.seq} found where {expected_seq} was expected (entries deleted, inserted or reordered)",
-                ),
+            return broken(
+                entry,
+                f"sequence number {entry.seq} found where {expected_seq} was expected "
+                "(entries deleted, inserted or reordered)",
             )
         if entry.prev_hash != expected_prev:
-            return VerifyResult(
-                checked,
-                Break(
-                    entry.seq,
-                    entry.id,
-                    "link to the previous entry is broken (an entry before it was changed, deleted, inserted or reordered)",
-                ),
+            return broken(
+                entry,
+                "link to the previous entry is broken (an entry before it was changed, "
+                "deleted, inserted or reordered)",
             )
-        if compute_hash(entry) != entry.entry_hash:
-            return VerifyResult(
-                checked,
-                Break(
-                    entry.seq, entry.id, "contents do not match its hash (the entry was changed)"
-                ),
+        if entry.key_id:
+            seen_keyed = True
+        else:
+            if seen_keyed or (unkeyed_limit is not None and entry.seq > unkeyed_limit):
+                return broken(
+                    entry,
+                    "entry has no key id where keyed entries are required "
+                    "(the chain was recomputed without the key)",
+                )
+            unkeyed_until = entry.seq
+        try:
+            digest = compute_hash(entry, ring)
+        except KeyError:
+            return broken(
+                entry,
+                f"signed with key id {entry.key_id}, which is not configured "
+                "(add the retired key to SOCMASTER_AUDIT_KEYS, or the key id was changed)",
             )
+        if not hmac.compare_digest(digest, entry.entry_hash):
+            return broken(entry, "contents do not match its hash (the entry was changed)")
+        for cp in by_seq.get(entry.seq, ()):
+            if cp.hash != entry.entry_hash:
+                return broken(
+                    entry,
+                    f"hash differs from the checkpoint of {cp.time} "
+                    "(the log was rewritten since that checkpoint)",
+                )
         expected_prev = entry.entry_hash
         expected_seq += 1
-    head = AuditHead.objects.filter(id=1).first()
-    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
-        return VerifyResult(
-            checked,
-            Break(
-                expected_seq,
-                None,
-                f"the log ends at #{expected_seq - 1} but {head.last_seq} entries were written (entries removed from the end)",
-            ),
+    last_seq = expected_seq - 1
+
+    def end_break(problem):
+        return VerifyResult(checked, Break(None, None, problem), checkpoints=len(checkpoints))
+
+    for cp in checkpoints:
+        if cp.seq > last_seq:
+            return end_break(
+                f"the log ends at #{last_seq} but the checkpoint of {cp.time} recorded "
+                f"#{cp.seq} (entries removed from the end, or the whole log deleted)"
+            )
+        if cp.seq == 0 and cp.hash != GENESIS_HASH:
+            return end_break(f"the checkpoint of {cp.time} is malformed (seq 0, not genesis)")
+    heads = list(AuditHead.objects.order_by("id"))
+    moved = [h for h in heads if h.id != 1]
+    if moved:
+        return end_break(
+            f"the audit head row is at id {moved[0].id} where only id 1 is allowed (head moved)"
         )
-    return VerifyResult(checked, None)
+    head = heads[0] if heads else None
+    if head is None:
+        if checked:
+            return end_break(f"the audit head row is missing ({checked} entries in the log)")
+    elif head.last_seq != last_seq:
+        return end_break(
+            f"the log ends at #{last_seq} but {head.last_seq} entries were written "
+            "(entries removed from the end)"
+        )
+    elif head.last_hash != expected_prev:
+        return end_break(
+            f"the head's hash does not match entry #{last_seq} (the head or the last entry "
+            "was changed)"
+        )
+    return VerifyResult(
+        checked, None, last_seq, expected_prev, unkeyed_until, checkpoints=len(checkpoints)
+    )

@@ -168,6 +168,9 @@ class AuditEntry(models.Model):
     ip_address = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
+    # Fingerprint of the HMAC key the entry was signed with; blank on entries written before the
+    # chain was keyed (plain SHA-256, see core.audit).
+    key_id = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     objects = AuditQuerySet.as_manager()
 
