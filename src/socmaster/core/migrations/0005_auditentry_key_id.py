@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_search_action'),
+        ('core', '0004_reference_counter'),
     ]
 
     operations = [
