@@ -184,6 +184,11 @@ def _entry_payload(entry: AuditEntry) -> dict:
     }
     if entry.key_id:
         payload["key_id"] = entry.key_id
+    # Added later: part of the hash whenever set, so entries from before them still verify.
+    if entry.record_owner_id is not None:
+        payload["record_owner_id"] = entry.record_owner_id
+    if entry.membership_id is not None:
+        payload["membership_id"] = entry.membership_id
     return payload
 
 
@@ -219,6 +224,38 @@ def editors_of(obj: models.Model) -> set[int]:
     )
 
 
+def _access_of(user, obj):
+    """The owning organisation of a protected ``obj`` (its own or its parent's) and the membership
+    of ``user`` in force now that gives them access to it: in the owner first, then in an
+    organisation it is shared with, then in the owner's region, then any police membership."""
+    from . import policy
+
+    declared = getattr(type(obj), "protection", None)
+    if declared is None or declared.kind not in ("owns", "inherits"):
+        return None, None
+    root = policy.root_of(obj)
+    owner_id = getattr(root, "owner_id", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return owner_id, None
+    memberships = user.active_memberships
+    if not memberships:
+        return owner_id, None
+    for m in memberships:
+        if m.organisation_id == owner_id:
+            return owner_id, m
+    if root.pk is not None:
+        shared = set(root.shared_with.values_list("pk", flat=True))
+        for m in memberships:
+            if m.organisation_id in shared:
+                return owner_id, m
+    region = getattr(getattr(root, "owner", None), "region_id", None)
+    police = [m for m in memberships if not m.organisation.is_partner]
+    for m in police:
+        if region is not None and m.organisation.region_id == region:
+            return owner_id, m
+    return owner_id, (police or memberships)[0]
+
+
 def record(
     action: str,
     obj: models.Model | None = None,
@@ -237,6 +274,11 @@ def record(
     request = get_current_request()
     if user is None and request is not None and getattr(request, "user", None) is not None:
         user = request.user if request.user.is_authenticated else None
+    record_owner_id, membership = None, None
+    if obj is not None:
+        record_owner_id, membership = _access_of(user, obj)
+    if organisation is None and membership is not None:
+        organisation = membership.organisation
     if organisation is None and user is not None:
         organisation = getattr(user, "primary_organisation", None)
     if obj is not None:
@@ -266,6 +308,8 @@ def record(
             ip_address=ip,
             prev_hash=head.last_hash,
             key_id=ring.current_id,
+            record_owner_id=record_owner_id,
+            membership_id=getattr(membership, "pk", None),
         )
         entry.entry_hash = compute_hash(entry, ring)
         entry.save()

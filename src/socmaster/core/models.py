@@ -171,6 +171,19 @@ class AuditEntry(models.Model):
     # Fingerprint of the HMAC key the entry was signed with; blank on entries written before the
     # chain was keyed (plain SHA-256, see core.audit).
     key_id = models.CharField(max_length=16, blank=True, default="", db_default="")
+    #: The organisation owning the record (its own, or its parent's): its administrators see who
+    #: opened or changed it, whoever they were.
+    record_owner = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    #: The membership in force at the time that gave the access (its organisation is
+    #: ``organisation``): entries are scoped by it, not by memberships held before or since.
+    membership_id = models.BigIntegerField(null=True, blank=True)
 
     objects = AuditQuerySet.as_manager()
 

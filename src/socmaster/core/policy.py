@@ -316,12 +316,15 @@ def can_view_audit(user) -> bool:
 
 
 def audit_scope(queryset: QuerySet, user) -> QuerySet:
-    """Administrators see the audit entries of their own organisations; inspectors see all."""
+    """Administrators see the entries made through a membership of an organisation they
+    administer (the membership in force at the time, not those held before or since), and every
+    entry about a record their organisation owns, whoever opened or changed it. Inspectors see
+    all."""
     if is_reader_of_everything(user):
         return queryset
     administered = administered_organisation_ids(user)
-    if not administered:
+    if not administered or is_read_only(user):
         return queryset.none()
     return queryset.filter(
-        Q(organisation_id__in=administered) | Q(user__memberships__organisation_id__in=administered)
-    ).distinct()
+        Q(organisation_id__in=administered) | Q(record_owner_id__in=administered)
+    )
