@@ -139,10 +139,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
+        "OPTIONS": {"min_length": int(os.environ.get("SOCMASTER_PASSWORD_MIN_LENGTH", "12"))},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # An offline strength check (zxcvbn) catches keyboard runs and repeats.
+    {
+        "NAME": "socmaster.core.passwords.StrengthValidator",
+        "OPTIONS": {"min_score": int(os.environ.get("SOCMASTER_PASSWORD_MIN_SCORE", "3"))},
+    },
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
