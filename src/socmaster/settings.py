@@ -164,6 +164,8 @@ AXES_VERBOSE = False
 # Sessions end after a period of inactivity: IdleSessionMiddleware pushes the expiry on (at most
 # once a minute, so a page view does not always write to the database).
 SESSION_COOKIE_AGE = int(os.environ.get("SOCMASTER_SESSION_IDLE_MINUTES", "30")) * 60
+# However active, a session ends this long after it began (IdleSessionMiddleware).
+SESSION_MAX_SECONDS = int(float(os.environ.get("SOCMASTER_SESSION_MAX_HOURS", "12")) * 3600)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -24,10 +24,12 @@ class CurrentRequestMiddleware:
 
 
 class IdleSessionMiddleware:
-    """Sessions end after SESSION_COOKIE_AGE of inactivity.
+    """Sessions end after SESSION_COOKIE_AGE of inactivity, and SESSION_MAX_SECONDS after they began.
 
     Instead of saving the session on every request, the expiry is pushed on at most once a minute,
     which keeps the idle timeout (to within a minute) without a database write per page view.
+    The absolute lifetime is counted from the first signed-in request of the session; past it the
+    session is ended (flushed) however active it is, and the user signs in again.
     """
 
     REFRESH_SECONDS = 60
@@ -44,7 +46,14 @@ class IdleSessionMiddleware:
             and getattr(request, "user", None) is not None
             and request.user.is_authenticated
         ):
+            from django.conf import settings
+            from django.contrib.auth import logout
+
             now = int(time.time())
+            started = int(session.setdefault("_started", now))
+            if now - started >= settings.SESSION_MAX_SECONDS:
+                logout(request)  # flushes the session and makes the request anonymous
+                return self.get_response(request)
             if now - int(session.get("_touched", 0)) >= self.REFRESH_SECONDS:
                 session["_touched"] = (
                     now  # marks the session modified, so it is saved with a new expiry
