@@ -77,3 +77,25 @@ class RejectNulMiddleware:
                 "The query must not contain the NUL character.", content_type="text/plain"
             )
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response for a signed-in user, and on every download.
+
+    Pages, API answers and exports for a signed-in user hold personal data and must not be kept
+    by the browser or a proxy. Static files are answered by WhiteNoise before this point and stay
+    cacheable.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils.cache import add_never_cache_headers
+
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or response.has_header("Content-Disposition"):
+            add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private
+        return response
