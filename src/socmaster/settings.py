@@ -202,7 +202,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "socmaster.core.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -310,4 +310,6 @@ SOCMASTER = {
     "PLAN_STALE_DAYS": int(os.environ.get("SOCMASTER_PLAN_STALE_DAYS", "60")),
     "PLAN_COPY_SIMILARITY": float(os.environ.get("SOCMASTER_PLAN_COPY_SIMILARITY", "0.7")),
     "PLAN_COPY_MIN_WORDS": int(os.environ.get("SOCMASTER_PLAN_COPY_MIN_WORDS", "25")),
+    # API tokens are refused this many hours after they were issued (core/tokens.py).
+    "API_TOKEN_HOURS": float(os.environ.get("SOCMASTER_API_TOKEN_HOURS", "24")),
 }

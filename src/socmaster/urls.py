@@ -9,12 +9,12 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from socmaster.assessments.api import AssessmentViewSet, SchemeVersionViewSet
 from socmaster.core import views as core_views
 from socmaster.core.api import AuditEntryViewSet
+from socmaster.core.tokens import ObtainExpiringToken
 from socmaster.disruptions.api import DisruptionViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
 from socmaster.plans.api import (
@@ -63,7 +63,7 @@ urlpatterns = [
     path("reports/", include("socmaster.reporting.urls")),
     path("", include("socmaster.organisations.urls")),
     path("api/", include(router.urls)),
-    path("api/token/", obtain_auth_token, name="api-obtain-token"),
+    path("api/token/", ObtainExpiringToken.as_view(), name="api-obtain-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file, so the CSP needs no exception.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

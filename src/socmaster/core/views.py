@@ -23,6 +23,7 @@ from .forms import add_service_errors, style_form
 from .models import AuditEntry
 from .reasons import current_reason, record_key, remember_reason
 from .services import record_export, record_search, record_view
+from .tokens import expires_at, issue_api_token
 
 EXPORT_COLUMNS = [
     "seq",
@@ -125,11 +126,11 @@ def audit_export(request):
 @login_required
 def api_token(request):
     if request.method == "POST":
-        with transaction.atomic():
-            Token.objects.filter(user=request.user).delete()
-            token = Token.objects.create(user=request.user)
+        token = issue_api_token(request.user, via="web")
         messages.success(request, "A new API token has been issued; the old one no longer works.")
-        return render(request, "core/token.html", {"token": token.key})
+        return render(
+            request, "core/token.html", {"token": token.key, "expires": expires_at(token)}
+        )
     has_token = Token.objects.filter(user=request.user).exists()
     return render(request, "core/token.html", {"token": None, "has_token": has_token})
 
