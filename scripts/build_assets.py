@@ -3,6 +3,10 @@
 The product serves every asset itself: nothing is loaded from a CDN at run time. The GDS
 Transport font and the crown belong to GOV.UK services only, so their @font-face rules are
 removed (text falls back to Arial, as the Design System intends off GOV.UK).
+
+Source maps are not shipped, so the ``sourceMappingURL`` comments that point at them are removed:
+the production storage (WhiteNoise's CompressedManifestStaticFilesStorage) follows every such
+reference when it runs ``collectstatic`` and fails on a missing one.
 """
 
 from __future__ import annotations
@@ -16,6 +20,19 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "node_modules"
 OUT = ROOT / "src" / "socmaster" / "web" / "static" / "vendor"
 
+SOURCE_MAP = re.compile(
+    r"\n?(?://[#@] ?sourceMappingURL=[^\n]*|/\*[#@] ?sourceMappingURL=[^*]*\*/)\s*$"
+)
+
+
+def without_source_map(text: str) -> str:
+    """The text without its trailing sourceMappingURL comment (JS or CSS form)."""
+    return SOURCE_MAP.sub("\n", text)
+
+
+def copy_script(source: Path, target: Path) -> None:
+    target.write_text(without_source_map(source.read_text(encoding="utf-8")), encoding="utf-8")
+
 
 def main() -> int:
     govuk = NODE / "govuk-frontend" / "dist" / "govuk"
@@ -28,11 +45,12 @@ def main() -> int:
     css = (govuk / "govuk-frontend.min.css").read_text(encoding="utf-8")
     css = re.sub(r"@font-face\{[^}]*\}", "", css)
     css = css.replace("url(/assets/", "url(assets/")
+    css = without_source_map(css)
     (OUT / "govuk" / "govuk-frontend.min.css").write_text(css, encoding="utf-8")
-    shutil.copy(govuk / "govuk-frontend.min.js", OUT / "govuk" / "govuk-frontend.min.js")
+    copy_script(govuk / "govuk-frontend.min.js", OUT / "govuk" / "govuk-frontend.min.js")
     shutil.copytree(govuk / "assets" / "images", OUT / "govuk" / "assets" / "images")
-    shutil.copy(NODE / "htmx.org" / "dist" / "htmx.min.js", OUT / "htmx.min.js")
-    shutil.copy(NODE / "chart.js" / "dist" / "chart.umd.js", OUT / "chart.umd.js")
+    copy_script(NODE / "htmx.org" / "dist" / "htmx.min.js", OUT / "htmx.min.js")
+    copy_script(NODE / "chart.js" / "dist" / "chart.umd.js", OUT / "chart.umd.js")
     print(f"assets copied to {OUT.relative_to(ROOT)}")
     return 0
 

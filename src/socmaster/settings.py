@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "csp",
     "socmaster.organisations",
     "socmaster.threats",
     "socmaster.assessments",
@@ -78,6 +80,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "socmaster.core.middleware.RejectNulMiddleware",
@@ -88,6 +92,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "socmaster.core.middleware.CurrentRequestMiddleware",
     "socmaster.core.middleware.IdleSessionMiddleware",
+    "socmaster.core.middleware.NoStoreMiddleware",
     # Axes must be last: it turns a lock-out into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -143,10 +148,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
+        "OPTIONS": {"min_length": int(os.environ.get("SOCMASTER_PASSWORD_MIN_LENGTH", "12"))},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # An offline strength check (zxcvbn) catches keyboard runs and repeats.
+    {
+        "NAME": "socmaster.core.passwords.StrengthValidator",
+        "OPTIONS": {"min_score": int(os.environ.get("SOCMASTER_PASSWORD_MIN_SCORE", "3"))},
+    },
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -177,6 +187,8 @@ AXES_VERBOSE = False
 # Sessions end after a period of inactivity: IdleSessionMiddleware pushes the expiry on (at most
 # once a minute, so a page view does not always write to the database).
 SESSION_COOKIE_AGE = int(os.environ.get("SOCMASTER_SESSION_IDLE_MINUTES", "30")) * 60
+# However active, a session ends this long after it began (IdleSessionMiddleware).
+SESSION_MAX_SECONDS = int(float(os.environ.get("SOCMASTER_SESSION_MAX_HOURS", "12")) * 3600)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -208,7 +220,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "socmaster.core.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -260,6 +272,41 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# --- Response headers: Content-Security-Policy, Permissions-Policy (no-store: NoStoreMiddleware) --
+# No inline script or style anywhere: scripts and styles come from our own static files; the one
+# <style> block (the printable plan) carries django-csp's per-response nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# The browser features the product never uses are switched off for every page.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -281,4 +328,6 @@ SOCMASTER = {
     "PLAN_STALE_DAYS": int(os.environ.get("SOCMASTER_PLAN_STALE_DAYS", "60")),
     "PLAN_COPY_SIMILARITY": float(os.environ.get("SOCMASTER_PLAN_COPY_SIMILARITY", "0.7")),
     "PLAN_COPY_MIN_WORDS": int(os.environ.get("SOCMASTER_PLAN_COPY_MIN_WORDS", "25")),
+    # API tokens are refused this many hours after they were issued (core/tokens.py).
+    "API_TOKEN_HOURS": float(os.environ.get("SOCMASTER_API_TOKEN_HOURS", "24")),
 }

@@ -1,13 +1,20 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import DefaultRouter
 
 from socmaster.assessments.api import AssessmentViewSet, SchemeVersionViewSet
 from socmaster.core import views as core_views
-from socmaster.core.api import AuditEntryViewSet, obtain_auth_token
+from socmaster.core.api import AuditEntryViewSet
+from socmaster.core.tokens import ObtainExpiringToken
 from socmaster.disruptions.api import DisruptionViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
 from socmaster.plans.api import (
@@ -56,9 +63,17 @@ urlpatterns = [
     path("reports/", include("socmaster.reporting.urls")),
     path("", include("socmaster.organisations.urls")),
     path("api/", include(router.urls)),
-    path("api/token/", obtain_auth_token, name="api-obtain-token"),
+    path("api/token/", ObtainExpiringToken.as_view(), name="api-obtain-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The split view serves Swagger UI's start-up script as a file, so the CSP needs no exception.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    # ReDoc writes its styles at run time and renders in a blob: worker: only this page allows it.
+    path(
+        "api/redoc/",
+        csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="schema")
+        ),
+        name="redoc",
+    ),
     path("admin/", admin.site.urls),
 ]

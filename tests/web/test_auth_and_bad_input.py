@@ -190,3 +190,26 @@ def test_nul_characters_in_form_data_are_refused(api, make_user):
         "/api/disruptions/", {"threat": "A\x00B", "recording_organisation": "x"}, format="multipart"
     )
     assert response.status_code == 400 and "NUL" in response.json()["detail"]
+
+
+def test_a_session_ends_at_its_absolute_lifetime_even_if_active(client, make_user, monkeypatch):
+    import time
+
+    from django.contrib.sessions.models import Session
+
+    assert django_settings.SESSION_MAX_SECONDS == 12 * 3600
+    make_user("force-durham", "analyst", username="busy")
+    client.post("/login/", {"username": "busy", "password": PASSWORD})
+    key = client.cookies["sessionid"].value
+    assert client.get("/").status_code == 200
+    real = time.time
+    # Active all day long: a page view every few minutes keeps the idle clock from running out ...
+    for hours in (2, 6, 11.9):
+        monkeypatch.setattr(time, "time", lambda h=hours: real() + h * 3600)
+        assert client.get("/").status_code == 200
+    # ... but once the session is older than its absolute lifetime it is over.
+    monkeypatch.setattr(time, "time", lambda: real() + 12 * 3600 + 60)
+    response = client.get("/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert not Session.objects.filter(session_key=key).exists()
+    assert client.get("/").status_code == 302

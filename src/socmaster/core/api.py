@@ -282,13 +282,15 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
     DRF request)."""
 
     def post(self, request, *args, **kwargs):
-        credentials = {"username": str(request.data.get("username", ""))[:150]}
-        if AxesProxyHandler.is_locked(request._request, credentials):
-            return Response(
-                {"detail": "Too many failed sign-in attempts. Try again later."},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
-        return super().post(request, *args, **kwargs)
+        return lockout_response(request) or super().post(request, *args, **kwargs)
 
 
-obtain_auth_token = ThrottledObtainAuthToken.as_view()
+def lockout_response(request):
+    """A 429 while django-axes has the user name or the address locked out, else None."""
+    credentials = {"username": str(request.data.get("username", ""))[:150]}
+    if AxesProxyHandler.is_locked(request._request, credentials):
+        return Response(
+            {"detail": "Too many failed sign-in attempts. Try again later."},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+    return None

@@ -30,6 +30,7 @@ from .reasons import (
     remember_reason,
 )
 from .services import VersionConflict, record_export, record_search, record_view
+from .tokens import expires_at, issue_api_token
 
 EXPORT_COLUMNS = [
     "seq",
@@ -132,11 +133,11 @@ def audit_export(request):
 @login_required
 def api_token(request):
     if request.method == "POST":
-        with transaction.atomic():
-            Token.objects.filter(user=request.user).delete()
-            token = Token.objects.create(user=request.user)
+        token = issue_api_token(request.user, via="web")
         messages.success(request, "A new API token has been issued; the old one no longer works.")
-        return render(request, "core/token.html", {"token": token.key})
+        return render(
+            request, "core/token.html", {"token": token.key, "expires": expires_at(token)}
+        )
     has_token = Token.objects.filter(user=request.user).exists()
     return render(request, "core/token.html", {"token": None, "has_token": has_token})
 
