@@ -33,6 +33,7 @@ FORMATS = {"csv", "xlsx"}
 #: Rows built before a streamed CSV export is recorded and its response starts.
 CSV_FIRST_ROWS = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 #: Text that is only a number (``-12``, ``+3.5``) is not a formula; it stays as it is.
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 EXPORT_FAILED = (
@@ -50,10 +51,15 @@ def safe_cell(value):
     """One cell made safe for a spreadsheet (see the module's description)."""
     if value is None:
         return ""
-    if isinstance(value, bool | int | float | Decimal | dt.date | dt.time):
+    if type(value) is str:
+        text = value
+    elif isinstance(value, bool | int | float | Decimal | dt.date | dt.time):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", value if isinstance(value, str) else str(value))
-    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+    else:
+        text = str(value)
+    if not text.isprintable():  # a fast test first: most text has no control character
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if text[:1] in _FORMULA_FIRST and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 
@@ -92,23 +98,15 @@ def csv_response(
 def xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence], title: str) -> bytes:
     """A one-sheet workbook; text cells are stored as text (type 's'), never as formulas."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=ILLEGAL_CHARACTERS_RE.sub("", title)[:31])
 
-    def cells(values):
-        out = []
-        for value in safe_row(values):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            out.append(cell)
-        return out
-
-    sheet.append(cells(columns))
+    # openpyxl stores a str as a formula only when it starts with "="; safe_cell never lets one
+    # through (it becomes "'="), so every text cell is stored as text (type "s").
+    sheet.append(safe_row(columns))
     for row in rows:
-        sheet.append(cells(row))
+        sheet.append(safe_row(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
