@@ -11,6 +11,7 @@ from django.utils import timezone
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
 from socmaster.core.services import audited_update, refuse_unknown
+from socmaster.core.validators import check_reference, check_text
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
 from socmaster.threats.choices import ThreatType
@@ -190,6 +191,9 @@ def record_disruption(
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(Disruption, values)
+    if (reference or "").strip():
+        check_reference(reference.strip())
     standard = current_standard()
     _validate(values | {"recording_organisation": recording_organisation}, threat, standard)
     _check_nominals(user, nominals)
