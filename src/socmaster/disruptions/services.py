@@ -191,11 +191,21 @@ def record_disruption(
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-    check_text(Disruption, values)
-    if (reference or "").strip():
-        check_reference(reference.strip())
     standard = current_standard()
-    _validate(values | {"recording_organisation": recording_organisation}, threat, standard)
+    errors: dict[str, list[str]] = {}
+    try:
+        _validate(values | {"recording_organisation": recording_organisation}, threat, standard)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:  # a field the standard already refuses (a team of only spaces and tabs) keeps that error
+        check_text(Disruption, values)
+        if (reference or "").strip():
+            check_reference(reference.strip())
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, messages)
+    if errors:
+        raise ValidationError(errors)
     _check_nominals(user, nominals)
     disruption = Disruption.objects.create(
         reference=(reference or "").strip() or _next_reference(),
