@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
+from socmaster.core.validators import check_text
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
 from socmaster.threats.choices import ModerationStatus
@@ -147,6 +148,10 @@ def _score(scheme: SchemeVersion, answers: dict):
 
 def _validate(fields: dict, threat: Threat) -> None:
     errors: dict[str, list[str]] = {}
+    try:
+        check_text(Assessment, fields)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     start, end, review = (
         fields.get("evidence_from"),
         fields.get("evidence_to"),
@@ -314,6 +319,10 @@ def return_assessment(user, assessment: Assessment, *, reason: str) -> Assessmen
         )
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Say why the assessment is being returned."]})
+    try:
+        check_text(Assessment, {"return_reason": reason})
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.message_dict["return_reason"]}) from exc
     return _transition(user, assessment, "return", moderator=user, return_reason=reason.strip())
 
 

@@ -58,11 +58,36 @@ def read_csv(data: bytes | str, columns: list[str]) -> tuple[list[str], list[dic
 
 
 def rejects_csv(result: ImportResult, columns: list[str]) -> str:
+    """The rejected rows and their errors as CSV, cells made safe for a spreadsheet."""
+    from .exports import safe_cell
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[*columns, "Error"], extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(result.rejected)
+    writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in result.rejected)
     return buffer.getvalue()
+
+
+def check_cells(
+    raw: dict, columns: list[str], number: int, errors: list[RowError], multiline=()
+) -> None:
+    """A row error for each cell holding a control character; cells of ``multiline`` columns
+    may hold tab and line breaks."""
+    from .validators import control_character, control_message
+
+    for column in columns:
+        value = raw.get(column)
+        multi = column in multiline
+        if isinstance(value, str) and (char := control_character(value, multiline=multi)):
+            errors.append(RowError(number, column, control_message(char)))
+
+
+def check_reference_cell(value: str, column: str, number: int, errors: list[RowError]) -> None:
+    """A row error if a reference given in a file is not one a person may choose."""
+    from .validators import reference_error
+
+    if value and (message := reference_error(value)):
+        errors.append(RowError(number, column, message))
 
 
 def run_import_command(command, options: dict, import_fn, rejects_fn) -> None:

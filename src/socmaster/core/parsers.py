@@ -3,7 +3,7 @@ beyond a sane depth."""
 
 from __future__ import annotations
 
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 
@@ -22,7 +22,12 @@ def _refuse_nul(data):
     if hasattr(items, "lists"):
         items = {k: v for k, v in items.lists()}
     if contains_nul(items):
-        raise ParseError("Text must not contain the NUL character (\\u0000).")
+        message = "Text must not contain the NUL character (\\u0000)."
+        if isinstance(items, dict):  # name the field, as the services do for other controls
+            bad = [str(k) for k, v in items.items() if not contains_nul(k) and contains_nul(v)]
+            if bad and len(bad) == sum(1 for k, v in items.items() if contains_nul((k, v))):
+                raise ValidationError({name: [message] for name in bad})
+        raise ParseError(message)
     return data
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from . import audit, policy
 from .choices import Action, AuditAction
 from .reasons import REASON_TOO_SHORT, is_enough
+from .validators import check_text
 
 
 def require(user, action: str, obj) -> None:
@@ -105,7 +106,7 @@ def audited_update(
 ):
     """Apply ``values`` (and ``m2m`` name -> new objects) to a locked ``obj`` and record the change.
 
-    The one sequence every update follows: snapshot before, set, validate (``validate(obj)`` may
+    The one sequence every update follows: refuse control characters in text, snapshot before, set, validate (``validate(obj)`` may
     raise a ValidationError or adjust derived fields), ``full_clean``, snapshot after, diff;
     nothing is written when nothing changed, else one save and one audit entry with before and
     after values. Returns the changes (empty when nothing changed).
@@ -115,6 +116,7 @@ def audited_update(
     """
     if hasattr(obj, "lock_version"):
         check_version(obj, expected_version)
+    check_text(type(obj), values)
     m2m = {name: value for name, value in (m2m or {}).items() if value is not None}
     m2m_names = [f.name for f in obj._meta.many_to_many]
     before = audit.snapshot(obj) | m2m_snapshot(obj, *m2m_names)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django import forms
@@ -11,13 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.authtoken.models import Token
 
 from . import policy
+from .exports import csv_response, export_failed
 from .filters import AuditFilter
 from .forms import add_conflict_errors, add_service_errors, style_form
 from .models import AuditEntry
@@ -73,11 +72,6 @@ def audit_list(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def audit_export(request):
     filterset = _filtered(request)
@@ -95,39 +89,39 @@ def audit_export(request):
             status=400 if request.method == "POST" else 200,
         )
     rows = filterset.qs.order_by("seq")
-    with transaction.atomic():
-        record_export(
-            request.user,
-            record_type="core.auditentry",
-            reason=reason,
-            count=rows.count(),
-            filters={k: v for k, v in request.GET.items() if v},
+    try:
+        count = rows.count()
+
+        def record():
+            with transaction.atomic():
+                record_export(
+                    request.user,
+                    record_type="core.auditentry",
+                    reason=reason,
+                    count=count,
+                    filters={k: v for k, v in request.GET.items() if v},
+                )
+
+        data = (
+            [
+                e.seq,
+                e.timestamp.isoformat(),
+                e.username,
+                e.organisation_name,
+                e.action,
+                e.record_type,
+                e.record_id,
+                e.record_repr,
+                e.reason,
+                e.ip_address,
+                e.changes,
+                e.entry_hash,
+            ]
+            for e in rows.iterator(chunk_size=2000)
         )
-    writer = csv.writer(_Echo())
-
-    def stream():
-        yield writer.writerow(EXPORT_COLUMNS)
-        for e in rows.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    e.seq,
-                    e.timestamp.isoformat(),
-                    e.username,
-                    e.organisation_name,
-                    e.action,
-                    e.record_type,
-                    e.record_id,
-                    e.record_repr,
-                    e.reason,
-                    e.ip_address,
-                    e.changes,
-                    e.entry_hash,
-                ]
-            )
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="audit.csv"'
-    return response
+        return csv_response(EXPORT_COLUMNS, data, "audit", on_ready=record)
+    except Exception as exc:
+        return export_failed(exc)
 
 
 @login_required

@@ -15,6 +15,8 @@ from socmaster.core.choices import AuditAction
 from socmaster.core.importing import (
     ImportResult,
     RowError,
+    check_cells,
+    check_reference_cell,
     key,
     parse_date,
     read_csv,
@@ -62,6 +64,8 @@ def _parse(raw: dict, number: int, look: dict, errors: list[RowError], standard)
     for column in COLUMNS:
         if column not in ("Team", "Tactic") and not get[column]:
             err(column, "is required")
+    check_cells(raw, COLUMNS, number, errors)
+    check_reference_cell(get["Reference"], "Reference", number, errors)
     out = {"reference": get["Reference"], "team": get["Team"]}
     threat = look["threats"].get(get["Threat reference"]) if get["Threat reference"] else None
     if get["Threat reference"] and threat is None:

@@ -12,6 +12,7 @@ from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
 from socmaster.core.references import next_reference
 from socmaster.core.services import audited_update, refuse_unknown
+from socmaster.core.validators import check_reference, check_text
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
 from socmaster.threats.choices import ThreatType
@@ -185,7 +186,20 @@ def record_disruption(
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     standard = current_standard()
-    _validate(values | {"recording_organisation": recording_organisation}, threat, standard)
+    errors: dict[str, list[str]] = {}
+    try:
+        _validate(values | {"recording_organisation": recording_organisation}, threat, standard)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:  # a field the standard already refuses (a team of only spaces and tabs) keeps that error
+        check_text(Disruption, values)
+        if (reference or "").strip():
+            check_reference(reference.strip())
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, messages)
+    if errors:
+        raise ValidationError(errors)
     _check_nominals(user, nominals)
     disruption = Disruption.objects.create(
         reference=(reference or "").strip() or _next_reference(),

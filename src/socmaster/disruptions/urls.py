@@ -1,5 +1,7 @@
 from django.urls import path
 
+from socmaster.core import converters  # noqa: F401  (registers the "ref" converter)
+
 from . import views
 
 app_name = "disruptions"
@@ -11,8 +13,8 @@ urlpatterns = [
     path("extract/", views.extract, name="extract"),
     path("extract.csv", views.extract_csv, name="extract-csv"),
     path("recording-audit/", views.recording_audit, name="recording-audit"),
-    path("new/<str:reference>/", views.disruption_create, name="create"),
-    path("<str:reference>/", views.disruption_detail, name="detail"),
-    path("<str:reference>/edit/", views.disruption_edit, name="edit"),
-    path("<str:reference>/<str:action>/", views.disruption_transition, name="transition"),
+    path("new/<ref:reference>/", views.disruption_create, name="create"),
+    path("<ref:reference>/", views.disruption_detail, name="detail"),
+    path("<ref:reference>/edit/", views.disruption_edit, name="edit"),
+    path("<ref:reference>/<str:action>/", views.disruption_transition, name="transition"),
 ]

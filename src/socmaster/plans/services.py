@@ -13,6 +13,7 @@ from django.utils import timezone
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
 from socmaster.core.services import m2m_snapshot
+from socmaster.core.validators import check_text
 from socmaster.organisations.choices import Role
 from socmaster.organisations.models import Organisation, User
 from socmaster.threats.models import Threat
@@ -214,6 +215,7 @@ def save_template(user, *, organisation, threat_type: str, **values) -> PlanTemp
     unknown = set(values) - set(TEMPLATE_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(PlanTemplate, values)
     template = (
         PlanTemplate.objects.select_for_update()
         .filter(organisation=organisation, threat_type=threat_type)
@@ -327,6 +329,7 @@ def create_plan(user, threat: Threat, *, add_suggested_actions: bool = False, **
     unknown = set(values) - set(PLAN_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(Plan, values)
     threat = Threat.objects.select_for_update().get(pk=threat.pk)
     if threat.plans.filter(status=PlanStatus.CURRENT).exists():
         raise ValidationError(
@@ -417,6 +420,7 @@ def update_plan(user, plan: Plan, **values) -> Plan:
         raise ValidationError(
             {name: ["This field cannot be changed here."] for name in sorted(unknown)}
         )
+    check_text(Plan, values)
     values = _clean_plan_values(values)
     _validate_plan({name: values.get(name, getattr(plan, name)) for name in PLAN_FIELDS})
     before = audit.snapshot(plan, fields=PLAN_FIELDS)
@@ -550,6 +554,7 @@ def add_action(user, plan: Plan, *, disruptions=(), **values) -> PlanAction:
     unknown = set(values) - set(ACTION_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(PlanAction, values)
     values = _clean_plan_values({"status": ActionStatus.NOT_STARTED, "result": "", **values})
     disruptions = list(disruptions)
     _validate_action(values, plan, disruptions)
@@ -591,6 +596,7 @@ def update_action(user, action: PlanAction, *, disruptions=None, **values) -> Pl
     unknown = set(values) - set(ACTION_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(PlanAction, values)
     refused = sorted(
         name for name in values if name not in allowed and values[name] != getattr(action, name)
     ) + (["disruptions"] if disruptions is not None and "four_p" not in allowed else [])
@@ -643,6 +649,7 @@ def record_review(user, plan: Plan, **values) -> PlanReview:
     unknown = set(values) - set(REVIEW_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(PlanReview, values)
     values = _clean_plan_values({"reviewed_on": timezone.localdate(), **values})
     errors: dict[str, list[str]] = {}
     if values["reviewed_on"] is None or values["reviewed_on"] > timezone.localdate():

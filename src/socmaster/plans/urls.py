@@ -1,5 +1,7 @@
 from django.urls import path
 
+from socmaster.core import converters  # noqa: F401  (registers the "ref" converter)
+
 from . import views
 
 app_name = "plans"
@@ -13,15 +15,15 @@ urlpatterns = [
     path("actions/<int:pk>/", views.action_detail, name="action"),
     path("templates/", views.template_list, name="templates"),
     path("templates/<slug:org_key>/<str:threat_type>/", views.template_edit, name="template-edit"),
-    path("<str:reference>/", views.plan_detail, name="detail"),
-    path("<str:reference>/new/", views.plan_create, name="create"),
-    path("<str:reference>/edit/", views.plan_edit, name="edit"),
-    path("<str:reference>/new-version/", views.plan_new_version, name="new-version"),
-    path("<str:reference>/actions/new/", views.action_add, name="action-add"),
+    path("<ref:reference>/", views.plan_detail, name="detail"),
+    path("<ref:reference>/new/", views.plan_create, name="create"),
+    path("<ref:reference>/edit/", views.plan_edit, name="edit"),
+    path("<ref:reference>/new-version/", views.plan_new_version, name="new-version"),
+    path("<ref:reference>/actions/new/", views.action_add, name="action-add"),
     path(
-        "<str:reference>/actions.<str:fmt>", views.plan_actions_export, name="actions-export-plan"
+        "<ref:reference>/actions.<str:fmt>", views.plan_actions_export, name="actions-export-plan"
     ),
-    path("<str:reference>/reviews/new/", views.review_add, name="review-add"),
-    path("<str:reference>/print/", views.plan_print, name="print"),
-    path("<str:reference>/plan.pdf", views.plan_pdf, name="pdf"),
+    path("<ref:reference>/reviews/new/", views.review_add, name="review-add"),
+    path("<ref:reference>/print/", views.plan_print, name="print"),
+    path("<ref:reference>/plan.pdf", views.plan_pdf, name="pdf"),
 ]

@@ -20,6 +20,8 @@ from socmaster.core.choices import Action
 from socmaster.core.importing import (
     ImportResult,
     RowError,
+    check_cells,
+    check_reference_cell,
     parse_date,
     read_csv,
     rejects_csv,
@@ -101,6 +103,8 @@ def parse_row(raw: dict, number: int, look: _Lookups, errors: list[RowError]) ->
     for column in sorted(REQUIRED, key=COLUMNS.index):
         if not get[column]:
             err(column, "is required")
+    check_cells(raw, COLUMNS, number, errors)
+    check_reference_cell(get["Reference"], "Reference", number, errors)
     out: dict = {"reference": get["Reference"], "name": get["Name"]}
     if get["Threat type"] and (value := THREAT_TYPES.get(_key(get["Threat type"]))) is None:
         err(

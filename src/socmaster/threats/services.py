@@ -12,6 +12,7 @@ from socmaster.core.choices import Action, AuditAction, Handling
 from socmaster.core.reasons import MIN_REASON_LENGTH, is_enough
 from socmaster.core.references import next_reference
 from socmaster.core.services import audited_update, m2m_snapshot, refuse_unknown, require
+from socmaster.core.validators import check_reference, check_text
 
 from .models import Identifier, LinkedEntity, Nominal, NominalAlias, Threat, ThreatMember
 
@@ -131,6 +132,9 @@ def create_threat(
         raise PermissionDenied(f"You may not create records for {owner}.")
     imported = _assessment_values(fields, assessment_source, None)
     refuse_unknown(fields, EDITABLE_FIELDS, "Unknown field.")
+    check_text(Threat, fields)
+    if (reference or "").strip():
+        check_reference(reference.strip())
     reference = (reference or "").strip() or _next_reference()
     if Threat.objects.filter(reference=reference).exists():
         raise ValidationError({"reference": [REFERENCE_TAKEN.format(reference=reference)]})
@@ -295,6 +299,20 @@ def create_nominal(
     if not policy.can_create_for(user, owner):
         raise PermissionDenied(f"You may not create records for {owner}.")
     refuse_unknown(fields, NOMINAL_FIELDS, "Unknown field.")
+    check_text(Nominal, fields)
+    if (reference or "").strip():
+        check_reference(reference.strip())
+    for given, family, _alias_type in aliases:
+        try:
+            check_text(NominalAlias, {"given_names": given, "family_name": family})
+        except ValidationError as exc:
+            messages = [m for ms in exc.message_dict.values() for m in ms]
+            raise ValidationError({"aliases": messages}) from exc
+    for _kind, value in identifiers:
+        try:
+            check_text(Identifier, {"value": str(value)})
+        except ValidationError as exc:
+            raise ValidationError({"identifiers": exc.message_dict["value"]}) from exc
     nominal = Nominal(
         owner=owner, reference=(reference or "").strip() or _next_nominal_reference(), **fields
     )
@@ -380,6 +398,7 @@ def add_member(
         errors["nominal"] = [f"{nominal} is already a current member of {threat.reference}."]
     if errors:
         raise ValidationError(errors)
+    check_text(ThreatMember, {"notes": notes})
     member = ThreatMember(
         threat=threat, nominal=nominal, role=role, from_date=from_date, to_date=to_date, notes=notes
     )
@@ -408,6 +427,7 @@ def end_member(user, member: ThreatMember, *, to_date) -> ThreatMember:
 def add_link(user, threat: Threat, *, kind: str, name: str, detail: str = "") -> LinkedEntity:
     """Link a business, place, vehicle, phone or account to a threat."""
     require(user, Action.CHANGE, threat)
+    check_text(LinkedEntity, {"name": name, "detail": detail})
     link = LinkedEntity(threat=threat, kind=kind, name=name.strip(), detail=detail.strip())
     link.full_clean()
     link.save()

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from socmaster.core import converters  # noqa: F401  (registers the "ref" converter)
+
 from . import views
 
 app_name = "threats"
@@ -10,10 +12,10 @@ urlpatterns = [
     path("exceptions/", views.exceptions_report, name="exceptions"),
     path("nominals/", views.nominal_list, name="nominals"),
     path("nominals/new/", views.nominal_create, name="nominal_create"),
-    path("nominals/<str:reference>/", views.nominal_detail, name="nominal"),
-    path("<str:reference>/", views.threat_detail, name="detail"),
-    path("<str:reference>/edit/", views.threat_edit, name="edit"),
-    path("<str:reference>/delete/", views.threat_delete, name="delete"),
-    path("<str:reference>/members/new/", views.member_add, name="member_add"),
-    path("<str:reference>/links/new/", views.link_add, name="link_add"),
+    path("nominals/<ref:reference>/", views.nominal_detail, name="nominal"),
+    path("<ref:reference>/", views.threat_detail, name="detail"),
+    path("<ref:reference>/edit/", views.threat_edit, name="edit"),
+    path("<ref:reference>/delete/", views.threat_delete, name="delete"),
+    path("<ref:reference>/members/new/", views.member_add, name="member_add"),
+    path("<ref:reference>/links/new/", views.link_add, name="link_add"),
 ]
