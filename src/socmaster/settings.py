@@ -215,7 +215,11 @@ STORAGES = {
         )
     },
 }
+from whitenoise.compress import Compressor as _WhitenoiseCompressor  # noqa: E402
+
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Source maps are for developers' tools: not worth compressing twice at every collectstatic.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*_WhitenoiseCompressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -106,3 +106,63 @@ def test_edit_form_says_someone_else_changed_the_record(web, analyst, threat):
     again = client.post(f"/threats/{threat.reference}/edit/", opened | {"lock_version": "2"})
     assert again.status_code == 302
     assert Threat.objects.get(pk=threat.pk).name == "My name"
+
+
+# --- The other changeable records: one If-Match rule through the same API base ------------------
+
+
+@pytest.fixture
+def records(analyst, org):
+    """A disruption, an assessment, a plan and a plan action of one Durham threat."""
+    import datetime as dt
+
+    from socmaster.assessments import services as assessments
+    from socmaster.disruptions import services as disruptions
+    from socmaster.disruptions.models import Tactic
+    from socmaster.plans import services as plans
+
+    today = dt.date.today()
+    threat = services.create_threat(
+        analyst, owner=org("force-durham"), name="Versions", threat_type="ocg", lro=analyst
+    )
+    disruption = disruptions.record_disruption(
+        analyst,
+        threat,
+        recording_organisation=org("force-durham"),
+        event_date=today,
+        team="Op V",
+        four_p="pursue",
+        category="major",
+        tactic=Tactic.objects.get(code="arrest"),
+        narrative="Arrests.",
+        evidence="Ref 1",
+    )
+    scheme = assessments.current_scheme().engine_scheme()
+    assessment = assessments.create_assessment(
+        analyst,
+        threat,
+        answers={f.key: f.answers[0].key for f in scheme.factors},
+        evidence_from=today.replace(year=today.year - 1),
+        evidence_to=today,
+        review_due=today.replace(year=today.year + 1),
+    )
+    plan = plans.create_plan(analyst, threat, aim="Dismantle")
+    action = plans.add_action(analyst, plan, four_p="pursue", description="Arrest", due_date=today)
+    return {
+        f"/api/disruptions/{disruption.reference}/": ("team", "Op W"),
+        f"/api/assessments/{assessment.pk}/": ("summary", "Changed"),
+        f"/api/plans/{plan.pk}/": ("aim", "Disrupt"),
+        f"/api/plan-actions/{action.pk}/": ("description", "Arrest and charge"),
+    }
+
+
+def test_every_changeable_record_honours_if_match(api, analyst, records):
+    client = api(analyst)
+    for url, (field, value) in records.items():
+        got = client.get(url)
+        assert got.status_code == 200 and got["ETag"] == '"1"', url
+        first = client.patch(url, {field: value}, format="json", HTTP_IF_MATCH='"1"')
+        assert first.status_code == 200 and first["ETag"] == '"2"', (url, first.content)
+        stale = client.patch(url, {field: value + " again"}, format="json", HTTP_IF_MATCH='"1"')
+        assert stale.status_code == 409, url
+        assert client.get(url).json()[field] == value, url

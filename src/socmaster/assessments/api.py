@@ -89,7 +89,12 @@ class AssessmentSerializer(ListSummaryMixin, serializers.ModelSerializer):
     def update(self, instance, validated_data):
         validated_data.pop("threat", None)
         validated_data.pop("scheme", None)
-        return services.update_assessment(self.context["request"].user, instance, **validated_data)
+        return services.update_assessment(
+            self.context["request"].user,
+            instance,
+            expected_version=self.context.get("expected_version"),
+            **validated_data,
+        )
 
 
 class AssessmentViewSet(ProtectedViewSet):

@@ -7,7 +7,13 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from socmaster.core.models import REFERENCE_DATA, InheritedProtection, ProtectedQuerySet, inherits
+from socmaster.core.models import (
+    REFERENCE_DATA,
+    InheritedProtection,
+    ProtectedQuerySet,
+    Versioned,
+    inherits,
+)
 from socmaster.threats.models import Threat
 
 from .choices import AssessmentStatus
@@ -44,7 +50,7 @@ class AssessmentQuerySet(ProtectedQuerySet):
     """Assessments follow the access policy of their threat (declared below)."""
 
 
-class Assessment(InheritedProtection, models.Model):
+class Assessment(InheritedProtection, Versioned, models.Model):
     protection = inherits("threat")
 
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="assessments")

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
+from socmaster.core.services import audited_update, refuse_unknown
 from socmaster.core.validators import check_text
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
@@ -237,7 +238,9 @@ def create_assessment(
 
 
 @transaction.atomic
-def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
+def update_assessment(
+    user, assessment: Assessment, *, expected_version=None, **fields
+) -> Assessment:
     """Change a draft or returned assessment (re-scored). Submitted and moderated ones cannot change."""
     assessment = (
         Assessment.objects.select_for_update()
@@ -259,22 +262,14 @@ def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
                 ]
             }
         )
-    unknown = set(fields) - set(EDITABLE)
-    if unknown:
-        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    before = audit.snapshot(assessment)
+    refuse_unknown(fields, EDITABLE, "This field cannot be changed.")
     merged = {name: fields.get(name, getattr(assessment, name)) for name in EDITABLE}
     _validate(merged, assessment.threat)
-    for name, value in merged.items():
-        setattr(assessment, name, value)
-    assessment.result, assessment.score, assessment.tier = _score(
-        assessment.scheme, assessment.answers
-    )
-    changes = audit.diff(before, audit.snapshot(assessment))
-    if changes:
-        assessment.updated_at = timezone.now()
-        assessment.save()
-        audit.record(AuditAction.UPDATE, assessment, user=user, changes=changes)
+
+    def rescore(obj):
+        obj.result, obj.score, obj.tier = _score(obj.scheme, obj.answers)
+
+    audited_update(user, assessment, merged, validate=rescore, expected_version=expected_version)
     return assessment
 
 

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelatedField
+from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelatedField, etag
 from socmaster.disruptions.models import Disruption
 from socmaster.organisations.api import OrganisationField
 from socmaster.organisations.models import User
@@ -81,6 +81,7 @@ class PlanActionSerializer(ListSummaryMixin, serializers.ModelSerializer):
         return services.update_action(
             self.context["request"].user,
             instance,
+            expected_version=self.context.get("expected_version"),
             disruptions=validated_data.pop("disruptions", None),
             **validated_data,
         )
@@ -190,7 +191,12 @@ class PlanSerializer(ListSummaryMixin, serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         validated_data.pop("add_suggested_actions", None)
-        return services.update_plan(self.context["request"].user, instance, **validated_data)
+        return services.update_plan(
+            self.context["request"].user,
+            instance,
+            expected_version=self.context.get("expected_version"),
+            **validated_data,
+        )
 
 
 class PlanApiBase(ProtectedViewSet):
@@ -230,7 +236,7 @@ class PlanViewSet(PlanApiBase):
                     {"check": f.key, "title": f.title, "reason": f.reason} for f in result.failures
                 ],
             }
-        return Response(data)
+        return Response(data, headers={"ETag": etag(plan)})
 
     @extend_schema(request=None, responses=PlanSerializer)
     @action(detail=True, methods=["post"], url_path="new-version")

@@ -11,7 +11,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from socmaster.core.models import REFERENCE_DATA, InheritedProtection, ProtectedQuerySet, inherits
+from socmaster.core.models import (
+    REFERENCE_DATA,
+    InheritedProtection,
+    ProtectedQuerySet,
+    Versioned,
+    inherits,
+)
 from socmaster.threats.choices import ThreatType
 from socmaster.threats.models import Threat
 
@@ -108,7 +114,7 @@ class PlanQuerySet(ProtectedQuerySet):
         ]
 
 
-class Plan(InheritedProtection, models.Model):
+class Plan(InheritedProtection, Versioned, models.Model):
     protection = inherits("threat")
 
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="plans")
@@ -254,7 +260,7 @@ class PlanActionQuerySet(ProtectedQuerySet):
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today or timezone.localdate())
 
 
-class PlanAction(InheritedProtection, models.Model):
+class PlanAction(InheritedProtection, Versioned, models.Model):
     protection = inherits("plan__threat")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="actions")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
-from socmaster.core.services import m2m_snapshot
+from socmaster.core.services import check_version, m2m_snapshot
 from socmaster.core.validators import check_text
 from socmaster.organisations.choices import Role
 from socmaster.organisations.models import Organisation, User
@@ -411,10 +411,11 @@ def _lock_current(user, plan: Plan, refusal: str, allowed=None) -> Plan:
 
 
 @transaction.atomic
-def update_plan(user, plan: Plan, **values) -> Plan:
+def update_plan(user, plan: Plan, *, expected_version=None, **values) -> Plan:
     plan = _lock_current(
         user, plan, "Only the threat's LRO and its owning organisation may change its plan."
     )
+    check_version(plan, expected_version)
     unknown = set(values) - set(PLAN_FIELDS)
     if unknown:
         raise ValidationError(
@@ -429,6 +430,7 @@ def update_plan(user, plan: Plan, **values) -> Plan:
     changes = audit.diff(before, audit.snapshot(plan, fields=PLAN_FIELDS))
     if changes:
         plan.updated_at, plan.updated_by = timezone.now(), user
+        plan.lock_version += 1
         plan.full_clean(exclude=PLAN_CLEAN_EXCLUDE)
         plan.save()
         refresh_fingerprint(plan)
@@ -573,7 +575,9 @@ def add_action(user, plan: Plan, *, disruptions=(), **values) -> PlanAction:
 
 
 @transaction.atomic
-def update_action(user, action: PlanAction, *, disruptions=None, **values) -> PlanAction:
+def update_action(
+    user, action: PlanAction, *, disruptions=None, expected_version=None, **values
+) -> PlanAction:
     """Change an action. The plan's owners may change anything; the person or organisation holding
     the action (a partner, say) may change its status, result and start date."""
     if not PlanAction.objects.visible_to(user).filter(pk=action.pk).exists():
@@ -588,6 +592,7 @@ def update_action(user, action: PlanAction, *, disruptions=None, **values) -> Pl
         raise ValidationError(
             {"status": [f"Version {plan.version} has been superseded and cannot be changed."]}
         )
+    check_version(action, expected_version)
     allowed = action_rights(user, action)
     if not allowed:
         raise PermissionDenied(
@@ -623,6 +628,7 @@ def update_action(user, action: PlanAction, *, disruptions=None, **values) -> Pl
     changes = audit.diff(before, _action_snapshot(action))
     if changes:
         action.updated_at, action.updated_by = timezone.now(), user
+        action.lock_version += 1
         action.full_clean(exclude=ACTION_CLEAN_EXCLUDE)
         action.save()
         _touch(plan, user)
