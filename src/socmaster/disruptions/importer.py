@@ -23,6 +23,7 @@ from socmaster.core.importing import (
     rejects_csv,
     write_rows,
 )
+from socmaster.core.services import audited_update
 from socmaster.organisations.models import Organisation
 from socmaster.threats.importer import importer_account
 from socmaster.threats.models import Threat
@@ -210,6 +211,8 @@ def _write(values: dict, standard) -> str:
     recorder = importer_account(values["recording_organisation"])
     fields = {**values, "lead": lead}
     if existing is None:
+        # Imported history is stored as the force recorded it (already moderated, possibly outside
+        # today's time limits), so it does not go through record_disruption's checks.
         disruption = Disruption.objects.create(
             reference=reference, standard=standard, recorder=recorder, **fields
         )
@@ -220,16 +223,9 @@ def _write(values: dict, standard) -> str:
             changes={"after": audit.snapshot(disruption)},
         )
         return "created"
-    before = audit.snapshot(existing)
-    for name, value in fields.items():
-        setattr(existing, name, value)
-    changes = audit.diff(before, audit.snapshot(existing))
-    if not changes:
-        return "unchanged"
-    existing.updated_at = timezone.now()
-    existing.save()
-    audit.record(AuditAction.UPDATE, existing, user=recorder, changes=changes)
-    return "updated"
+    # The shared update sequence: snapshot, validate, diff, version, one audit entry.
+    changes = audited_update(recorder, existing, fields)
+    return "updated" if changes else "unchanged"
 
 
 def disruption_rejects(result: ImportResult) -> str:

@@ -28,3 +28,24 @@ def record_new_users(command: str, before_ids: set[int]) -> None:
                 reason=f"{command} at the command line",
                 changes={"after": audit.snapshot(user)},
             )
+
+
+def audited_axes_reset(axes_command, name: str):
+    """An ``axes_reset*`` command that records which lock-outs it reset."""
+
+    class Command(axes_command):
+        help = axes_command.help + " The reset is recorded in the audit log."
+
+        def handle(self, *args, **options):
+            super().handle(*args, **options)
+            given = [
+                f"{k}={v}" for k, v in sorted(options.items()) if k in ("ip", "username") and v
+            ]
+            command_entry(
+                name,
+                record_type="axes.accessattempt",
+                record_repr="log-in lock-outs reset",
+                changes={"arguments": [str(a) for a in args] + given},
+            )
+
+    return Command
