@@ -30,8 +30,8 @@ PAYLOADS = [
     "+1+cmd|' /C calc'!A0",
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)*cmd|' /C calc'!A0",
-    "\t=1+1",
-    "\r=1+1",
+    "\t=1+1+1",  # long enough to be an export reason (five characters) once trimmed
+    "\r=1+1+1",
 ]
 TODAY = dt.date.today()
 
@@ -203,10 +203,12 @@ def test_reports_extracts_and_commands_neutralise_every_payload(web, org, make_u
         ):
             rows = _csv(client.post(url, {"reason": "Return"}))
             found.setdefault(url, []).extend(r[rows[0].index("organisation")] for r in rows[1:])
-        call_command("report", "plan-quality")
+        call_command("report", "plan-quality", "--reason", "Safe export test")
         call_command(
             "extract",
             "disruptions",
+            "--reason",
+            "Safe export test",
             "--from",
             str(TODAY - dt.timedelta(days=30)),
             "--to",
