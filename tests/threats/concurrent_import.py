@@ -88,9 +88,9 @@ def main(csv_path: str, writer_username: str, delay: float = 0.0, batch_size: in
     if delay:
         real = importer._apply
 
-        def slow(user, values):
+        def slow(user, values, *rest):
             time.sleep(delay)
-            return real(user, values)
+            return real(user, values, *rest)
 
         importer._apply = slow
     outcome: dict = {}

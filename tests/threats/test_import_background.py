@@ -45,13 +45,13 @@ def _failing_after(monkeypatch, calls: int, effect=None):
     real = importer._apply
     count = {"n": 0}
 
-    def apply(user, values):
+    def apply(user, values, *rest):
         count["n"] += 1
         if count["n"] > calls:
             if effect is None:
                 raise RuntimeError("disk on fire")
             effect()
-        return real(user, values)
+        return real(user, values, *rest)
 
     monkeypatch.setattr(importer, "_apply", apply)
 
@@ -83,12 +83,12 @@ def test_a_bad_row_found_only_at_writing_undoes_the_earlier_batches(monkeypatch)
     before = _state()
     real = importer._apply
 
-    def apply(user, values):
+    def apply(user, values, *rest):
         if values["reference"] == "IMP-14":
             from django.core.exceptions import ValidationError
 
             raise ValidationError({"Reference": ["taken meanwhile"]})
-        return real(user, values)
+        return real(user, values, *rest)
 
     monkeypatch.setattr(importer, "_apply", apply)
     result = import_masterlist(make_csv(_more_rows(8)), batch_size=2)

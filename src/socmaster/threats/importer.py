@@ -240,13 +240,20 @@ def importer_account(owner: Organisation) -> User:
     return user
 
 
-def _apply(user, values: dict) -> tuple[str, tuple[int, dict | None] | None]:
+def _apply(
+    user, values: dict, actors: dict | None = None
+) -> tuple[str, tuple[int, dict | None] | None]:
     """Create or update one threat; returns 'created', 'updated' or 'unchanged' and what undoes
     it: (threat id, None) for a new threat, (threat id, before-image) for a changed one."""
     values = dict(values)
     owner, crime_types = values.pop("owner"), values.pop("crime_types")
     reference = values.pop("reference")
-    actor = user or importer_account(owner)
+    if user is not None:
+        actor = user
+    elif actors is not None:  # one account (and its memberships, loaded once) per owner
+        actor = actors.get(owner.pk) or actors.setdefault(owner.pk, importer_account(owner))
+    else:
+        actor = importer_account(owner)
     existing = Threat.objects.filter(reference=reference).first()
     if existing is None:
         threat = services.create_threat(
@@ -410,10 +417,12 @@ def _import(
                 values["assessment_source"] = f"{source[:250]}, row {index}"
             yield index, raw, values
 
+    actors: dict = {}
+
     def write_one(values):
         if "_errors" in values:
             raise ValidationError({e.field: [e.message] for e in values["_errors"]})
-        return _apply(user, values)
+        return _apply(user, values, actors)
 
     def journal(entries):
         ImportUndo.objects.bulk_create(
