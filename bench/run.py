@@ -398,6 +398,168 @@ def sqlite_durability() -> dict:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
+#: socmaster.threats.importer.COLUMNS (not imported: the bench process does not set up Django).
+IMPORT_COLUMNS = [
+    "Reference",
+    "Name",
+    "Threat type",
+    "Owner",
+    "Type",
+    "Moderation status",
+    "SOC",
+    "Tier",
+    "Phase",
+    "Crime types",
+    "LRO",
+    "Assessment date",
+    "Score",
+]
+#: Owners of the synthetic master-list rows (reference organisations from the migrations).
+IMPORT_OWNERS = ["Durham Police", "Cleveland Police", "Northumbria Police", "NERSOU"]
+IMPORT_PHASES = ["Identified", "Developing intelligence", "Active investigation"]
+IMPORT_CRIMES = ["Illegal drugs", "fraud", "firearms", "county lines; Money laundering"]
+
+
+def write_masterlist_csv(path: Path, rows: int, *, bad_last: bool = False) -> Path:
+    """A synthetic master-list extract of ``rows`` rows (seeded, no real data)."""
+    import csv
+    import random
+
+    rng = random.Random(SEED)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(IMPORT_COLUMNS)
+        for i in range(rows):
+            owner = IMPORT_OWNERS[i % len(IMPORT_OWNERS)]
+            if bad_last and i == rows - 1:
+                owner = "No such force"
+            writer.writerow(
+                [
+                    f"BENCH-{i:07d}",
+                    f"Synthetic network {i} " + "x" * rng.randint(0, 60),
+                    rng.choice(["OCG", "Priority individual", "Vulnerability"]),
+                    owner,
+                    rng.choice(["Tactical", "Strategic"]),
+                    rng.choice(["Draft", "Moderated"]),
+                    "SOC",
+                    f"Tier {rng.randint(1, 5)}",
+                    rng.choice(IMPORT_PHASES),
+                    rng.choice(IMPORT_CRIMES),
+                    "",
+                    f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                    f"{rng.uniform(0, 400):.2f}",
+                ]
+            )
+    return path
+
+
+def masterlist_import() -> dict:
+    """A 100,000-row master-list import on SQLite (target ≤ 60 s) while another user keeps writing
+    (every one of their writes must succeed)."""
+    import json
+
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socmaster.settings")
+
+    def once():
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            env = {**_env(tmp), "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+            subprocess.run([*SOCMASTER, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    *SOCMASTER,
+                    "createuser",
+                    "bench-writer",
+                    "--organisation",
+                    "Durham Police",
+                    "--role",
+                    "analyst",
+                ],
+                env={**env, "SOCMASTER_NEW_PASSWORD": "bench-password-1"},
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            data = write_masterlist_csv(tmp / "masterlist.csv", 100_000)
+            run_ = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.threats.concurrent_import",
+                    str(data),
+                    "bench-writer",
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            outcome = json.loads(run_.stdout.strip().splitlines()[-1])
+        if not outcome.get("written"):
+            raise SystemExit(f"masterlist_import: the import failed: {outcome}")
+        return {
+            "seconds": outcome["import_seconds"],
+            "rows_per_second": 100_000 / outcome["import_seconds"],
+            "writer_ok": outcome["writer_ok"],
+            "writer_failed": outcome["writer_failed"],
+            "writer_wait_max_s": outcome["writer_wait_max"],
+            "writer_wait_p95_s": outcome["writer_wait_p95"],
+            "peak_memory_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        }
+
+    result = run("masterlist_import", once, repeat=1, targets={"seconds": 60, "writer_failed": 0})
+    if result["figures"]["writer_failed"]["max"]:
+        raise SystemExit("masterlist_import: another user's writes failed during the import")
+    return result
+
+
+_PARSE_NEW = """
+import os, resource, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socmaster.settings")
+import django; django.setup()
+from pathlib import Path
+from socmaster.threats.importer import import_masterlist
+start = time.perf_counter()
+result = import_masterlist(Path(sys.argv[1]))
+assert not result.written and len(result.errors) == 1, result.errors[:3]
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+_PARSE_OLD = """
+import csv, io, resource, sys, time
+start = time.perf_counter()
+rows = list(csv.DictReader(io.StringIO(open(sys.argv[1], "rb").read().decode("utf-8-sig"))))
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def import_parse_memory() -> dict:
+    """Checking a 45 MB master-list file: seconds and peak memory, streamed (the importer) against
+    loading every row at once (as the importer used to)."""
+    sys.path.insert(0, str(ROOT / "src"))
+
+    def once():
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            env = _env(tmp)
+            subprocess.run([*SOCMASTER, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+            data = write_masterlist_csv(tmp / "big.csv", 430_000, bad_last=True)
+            figures = {"file_mib": data.stat().st_size / 2**20}
+            for name, script in (("streamed", _PARSE_NEW), ("all_rows_loaded", _PARSE_OLD)):
+                out = subprocess.run(
+                    [sys.executable, "-c", script, str(data)],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
+                figures[f"{name}_seconds"] = float(out[0])
+                figures[f"{name}_peak_mib"] = float(out[1])
+        return figures
+
+    return run("import_parse_memory", once, repeat=1, targets={"streamed_peak_mib": 300})
+
+
 BENCHMARKS = {
     f.__name__: f
     for f in (
@@ -408,6 +570,8 @@ BENCHMARKS = {
         disruption_figures,
         plan_quality,
         sqlite_durability,
+        masterlist_import,
+        import_parse_memory,
     )
 }
 

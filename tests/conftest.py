@@ -30,6 +30,13 @@ def _audit_key_and_anchors(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _immediate_tasks(settings, tmp_path):
+    # Background tasks run as they are enqueued, so tests are deterministic; uploads go to tmp.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SOCMASTER = {**settings.SOCMASTER, "IMPORT_DIR": str(tmp_path / "imports")}
+
+
+@pytest.fixture(autouse=True)
 def _reset_axes(settings):
     settings.AXES_ENABLED = True
     yield

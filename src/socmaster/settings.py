@@ -263,6 +263,20 @@ SPECTACULAR_SETTINGS = {
 # --- Background tasks -----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- Imports in the background (master-list uploads run as tasks; see docs/operations.md) ---
+# Uploaded files wait here for the worker; rejects files are written here too.
+IMPORT_DIR = Path(os.environ.get("SOCMASTER_IMPORT_DIR", VAR_DIR / "imports"))
+# Rows per write transaction: others can write between batches.
+IMPORT_BATCH_SIZE = max(1, int(os.environ.get("SOCMASTER_IMPORT_BATCH_SIZE", "500")))
+# Pause between batches, so that a waiting writer gets SQLite's one write lock (SQLite's busy
+# handler polls; PostgreSQL queues waiters fairly and needs no pause).
+IMPORT_PAUSE_MS = int(
+    os.environ.get(
+        "SOCMASTER_IMPORT_PAUSE_MS",
+        "100" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else "0",
+    )
+)
+
 # --- Security -------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -334,4 +348,8 @@ SOCMASTER = {
     "PLAN_COPY_MIN_WORDS": int(os.environ.get("SOCMASTER_PLAN_COPY_MIN_WORDS", "25")),
     # API tokens are refused this many hours after they were issued (core/tokens.py).
     "API_TOKEN_HOURS": float(os.environ.get("SOCMASTER_API_TOKEN_HOURS", "24")),
+    # Background imports (set above).
+    "IMPORT_DIR": str(IMPORT_DIR),
+    "IMPORT_BATCH_SIZE": IMPORT_BATCH_SIZE,
+    "IMPORT_PAUSE_MS": IMPORT_PAUSE_MS,
 }

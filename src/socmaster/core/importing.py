@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -57,6 +59,37 @@ def read_csv(data: bytes | str, columns: list[str]) -> tuple[list[str], list[dic
     return reader.fieldnames, list(reader)
 
 
+class CsvSource:
+    """A CSV file that can be read more than once, row by row, without holding its rows in memory.
+
+    ``data`` is the file's bytes or text, or the path of a file on disk (the background import
+    reads the stored upload from disk, so a large file is never loaded whole).
+    """
+
+    def __init__(self, data: bytes | str | Path):
+        self.data = data
+
+    def open(self):
+        if isinstance(self.data, Path):
+            return open(self.data, encoding="utf-8-sig", newline="")
+        text = self.data.decode("utf-8-sig") if isinstance(self.data, bytes) else self.data
+        return io.StringIO(text, newline="")
+
+    def rows(self, columns: list[str]) -> tuple[list[str], Iterator[dict]]:
+        """The canonical headers and an iterator over the rows (the file closes when it ends)."""
+        stream = self.open()
+        reader = csv.DictReader(stream)
+        headers = [h.strip() for h in (reader.fieldnames or [])]
+        by_lower = {h.lower(): h for h in columns}
+        reader.fieldnames = [by_lower.get(h.lower(), h) for h in headers]
+
+        def iterate():
+            with stream:
+                yield from reader
+
+        return reader.fieldnames, iterate()
+
+
 def rejects_csv(result: ImportResult, columns: list[str]) -> str:
     """The rejected rows and their errors as CSV, cells made safe for a spreadsheet."""
     from .exports import safe_cell
@@ -90,8 +123,17 @@ def check_reference_cell(value: str, column: str, number: int, errors: list[RowE
         errors.append(RowError(number, column, message))
 
 
-def run_import_command(command, options: dict, import_fn, rejects_fn) -> None:
-    """The body of an ``import-*`` management command: progress bar, errors, rejects file, summary."""
+def write_rejects(path: Path, rejected: Iterable[dict], columns: list[str]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*columns, "Error"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rejected)
+
+
+def run_import_command(command, options: dict, import_fn, rejects_fn, *, stream=False) -> None:
+    """The body of an ``import-*`` management command: progress bar, errors, rejects file, summary.
+
+    With ``stream`` the importer is given the file's path and reads it as a stream."""
     from pathlib import Path
 
     from django.core.management.base import CommandError
@@ -108,7 +150,7 @@ def run_import_command(command, options: dict, import_fn, rejects_fn) -> None:
     ) as bar:
         task = bar.add_task("import", total=None)
         result = import_fn(
-            path.read_bytes(),
+            path if stream else path.read_bytes(),
             skip_bad=options["skip_bad"],
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
@@ -174,5 +216,90 @@ def write_rows(
             setattr(result, outcome, getattr(result, outcome) + 1)
             if progress:
                 progress(done, len(parsed))
+    result.written = True
+    return result
+
+
+class ImportCancelled(Exception):
+    """Raised between batches when someone cancels the import."""
+
+
+def write_in_batches(
+    rows: Iterable[tuple[int, dict, dict]],
+    result: ImportResult,
+    write_one: Callable[[dict], tuple[str, object]],
+    *,
+    skip_bad: bool,
+    batch_size: int,
+    journal: Callable[[list], None],
+    undo: Callable[[], None],
+    after_batch: Callable[[int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ImportResult:
+    """Write checked rows in short transactions of ``batch_size`` rows, so that others can write
+    between them, and leave nothing half-written.
+
+    ``write_one(values)`` returns ``(outcome, entry)``: the outcome is 'created', 'updated' or
+    'unchanged' (or it raises ValidationError for the row) and ``entry`` (None when nothing
+    changed) is what undoes the change. ``journal(entries)`` stores a batch's entries in the same
+    transaction as the batch. If a row fails (without ``skip_bad``), ``cancelled()`` turns true, or
+    anything else goes wrong, ``undo()`` reverses every committed batch and the result is marked
+    not written (ImportCancelled and unexpected errors are raised again after the undo).
+    """
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    written = 0
+    iterator = iter(rows)
+    try:
+        while True:
+            if cancelled is not None and cancelled():
+                raise ImportCancelled
+            batch = []
+            for item in iterator:
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    break
+            if not batch:
+                break
+            failed = False
+            with transaction.atomic():
+                entries = []
+                for number, raw, values in batch:
+                    try:
+                        with transaction.atomic():
+                            outcome, entry = write_one(values)
+                    except ValidationError as exc:
+                        messages = (
+                            exc.message_dict
+                            if hasattr(exc, "error_dict")
+                            else {"row": exc.messages}
+                        )
+                        row_errors = [RowError(number, f, " ".join(m)) for f, m in messages.items()]
+                        result.errors.extend(row_errors)
+                        result.rejected.append(
+                            {**raw, "Error": "; ".join(str(e) for e in row_errors)}
+                        )
+                        if not skip_bad:
+                            failed = True
+                            transaction.set_rollback(True)
+                            break
+                        continue
+                    setattr(result, outcome, getattr(result, outcome) + 1)
+                    if entry is not None:
+                        entries.append(entry)
+                if not failed and entries:
+                    journal(entries)
+            if failed:
+                undo()
+                result.created = result.updated = result.unchanged = 0
+                return result
+            written += len(batch)
+            if after_batch is not None:
+                after_batch(written)
+    except BaseException:
+        undo()
+        result.created = result.updated = result.unchanged = 0
+        raise
     result.written = True
     return result

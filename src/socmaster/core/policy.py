@@ -315,6 +315,16 @@ def can_view_audit(user) -> bool:
     )
 
 
+def import_jobs_scope(queryset: QuerySet, user) -> QuerySet:
+    """Import records a user may see: their own, and those started in an organisation they
+    administer. Inspectors see none (they import nothing)."""
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    return queryset.filter(
+        Q(created_by_id=user.pk) | Q(organisation_id__in=administered_organisation_ids(user))
+    )
+
+
 def audit_scope(queryset: QuerySet, user) -> QuerySet:
     """Administrators see the entries made through a membership of an organisation they
     administer (the membership in force at the time, not those held before or since), and every

@@ -104,3 +104,11 @@ class LinkType(models.TextChoices):
     PHONE = "phone", "Phone"
     ACCOUNT = "account", "Financial account"
     ONLINE = "online", "Online identity"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"

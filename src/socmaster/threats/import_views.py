@@ -1,15 +1,24 @@
-"""The master-list upload page."""
+"""The master-list upload page, and the status page of each import running in the background."""
+
+import codecs
+import uuid
+from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from socmaster.core import policy
 from socmaster.core.forms import style_form
+from socmaster.core.services import record_export
 
-from .importer import import_masterlist, masterlist_rejects
+from . import services
+from .models import ImportJob
+from .tasks import run_masterlist_import
 
 
 class UploadForm(forms.Form):
@@ -31,35 +40,109 @@ class UploadForm(forms.Form):
         return upload
 
 
+def _may_import(user) -> bool:
+    return not policy.is_read_only(user) and any(
+        m.role in policy.WRITE_ROLES for m in user.active_memberships
+    )
+
+
+def _store(upload) -> Path | None:
+    """Copy the upload to the import folder, checking as it goes that it is UTF-8 text."""
+    folder = Path(settings.SOCMASTER["IMPORT_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"upload-{uuid.uuid4().hex}.csv"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "wb") as out:
+            for chunk in upload.chunks():
+                decoder.decode(chunk)
+                out.write(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        path.unlink(missing_ok=True)
+        return None
+    return path
+
+
+def _visible_jobs(user):
+    return policy.import_jobs_scope(ImportJob.objects.select_related("created_by"), user)
+
+
+def _job_or_404(user, pk) -> ImportJob:
+    job = _visible_jobs(user).filter(pk=pk).first()
+    if job is None:
+        raise Http404("No such import.")
+    return job
+
+
 @login_required
 def upload(request):
-    if policy.is_read_only(request.user) or not any(
-        m.role in policy.WRITE_ROLES for m in request.user.active_memberships
-    ):
+    if not _may_import(request.user):
         raise PermissionDenied("You may not import into the master list.")
     form = style_form(UploadForm(request.POST or None, request.FILES or None))
-    result = None
     if request.method == "POST" and form.is_valid():
-        try:
-            data = form.cleaned_data["file"].read().decode("utf-8-sig")
-        except UnicodeDecodeError:
+        upload_file = form.cleaned_data["file"]
+        path = _store(upload_file)
+        if path is None:
             form.add_error(
                 "file", "The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again."
             )
         else:
-            result = import_masterlist(
-                data,
-                user=request.user,
+            job = services.start_import(
+                request.user,
+                source_name=upload_file.name,
+                stored_file=str(path),
                 skip_bad=form.cleaned_data["skip_bad"],
-                source=f"master-list upload {form.cleaned_data['file'].name}",
             )
-            if result.rejected and request.POST.get("download_rejects"):
-                response = HttpResponse(masterlist_rejects(result), content_type="text/csv")
-                response["Content-Disposition"] = 'attachment; filename="rejects.csv"'
-                return response
+            run_masterlist_import.enqueue(job.pk)
+            return redirect(job)
     return render(
         request,
         "threats/import.html",
-        {"form": form, "result": result},
-        status=400 if result is not None and not result.written else 200,
+        {"form": form, "jobs": _visible_jobs(request.user)[:20]},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def status(request, pk: int):
+    job = _job_or_404(request.user, pk)
+    template = "threats/_import_status.html" if request.htmx else "threats/import_status.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+@require_POST
+def cancel(request, pk: int):
+    job = _job_or_404(request.user, pk)
+    try:
+        services.cancel_import(request.user, job)
+    except ValidationError as exc:
+        job.refresh_from_db()
+        return render(
+            request,
+            "threats/import_status.html",
+            {"job": job, "problem": " ".join(exc.messages)},
+            status=400,
+        )
+    return redirect(job)
+
+
+@login_required
+def rejects(request, pk: int):
+    job = _job_or_404(request.user, pk)
+    if not job.rejects_file or not Path(job.rejects_file).is_file():
+        raise Http404("This import has no rejected rows.")
+    record_export(
+        request.user,
+        record_type="threats.importjob",
+        reason=f"Rejected rows of import {job.pk}",
+        count=job.error_count,
+        filters={"import": job.pk},
+    )
+    return FileResponse(
+        open(job.rejects_file, "rb"),
+        as_attachment=True,
+        filename=f"import-{job.pk}-rejects.csv",
+        content_type="text/csv",
     )

@@ -5,27 +5,40 @@ Nothing is written unless the whole file is valid, unless ``skip_bad`` is set, i
 rows are written and the bad ones returned for a rejects file. References are keys, so importing the
 same file twice changes nothing. Writes go through the threat services, so each created or changed
 threat has its own audit entry.
+
+The file is read as a stream twice (once to check, once to write), so its rows are never all in
+memory. Writes go in short transactions of ``SOCMASTER["IMPORT_BATCH_SIZE"]`` rows so that others
+can write in between; each batch stores, in the same transaction, the before-image of every threat
+it created or changed (:class:`ImportUndo`). If the import fails or is cancelled part-way, those
+before-images are applied in reverse through ``services.undo_import_change`` (each audited), so
+nothing is left half-written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from socmaster.core import policy
+from socmaster.core import audit, policy
 from socmaster.core.choices import Action
 from socmaster.core.importing import (
+    CsvSource,
+    ImportCancelled,
     ImportResult,
     RowError,
     check_cells,
     check_reference_cell,
     parse_date,
-    read_csv,
     rejects_csv,
-    write_rows,
+    write_in_batches,
+    write_rejects,
 )
 from socmaster.core.importing import key as _key
 from socmaster.organisations.choices import Role
@@ -33,8 +46,8 @@ from socmaster.organisations.models import Organisation, User
 from socmaster.organisations.services import create_user
 
 from . import services
-from .choices import Category, ModerationStatus, Soc, ThreatType
-from .models import CrimeType, Phase, Threat
+from .choices import Category, ImportStatus, ModerationStatus, Soc, ThreatType
+from .models import CrimeType, ImportJob, ImportUndo, Phase, Threat
 
 COLUMNS = [
     "Reference",
@@ -66,15 +79,49 @@ SOC_VALUES = {"soc": Soc.SOC, "non-soc": Soc.NON_SOC, "non soc": Soc.NON_SOC}
 STATUSES = {s.label.lower(): s.value for s in ModerationStatus}
 
 
+class ReferenceResolver:
+    """Resolve a file's name for a reference value (crime type, phase) leniently: by code, name or
+    alias (ignoring case, spaces and dash styles), or by a leading part of the name that only one
+    value has ("Illegal drugs"). Anything else is one error listing the known values."""
+
+    def __init__(self, noun: str, items: list[tuple[object, str, list[str]]]):
+        self.noun = noun
+        self.exact: dict[str, object] = {}
+        self.names: list[tuple[str, str, object]] = []
+        for obj, name, others in items:
+            self.names.append((_key(name), name, obj))
+            for text in (name, *others):
+                self.exact.setdefault(_key(text), obj)
+
+    def resolve(self, text: str) -> tuple[object | None, str]:
+        wanted = _key(text)
+        if wanted in self.exact:
+            return self.exact[wanted], ""
+        matches = [(name, obj) for folded, name, obj in self.names if folded.startswith(wanted)]
+        if len(wanted) >= 3 and len(matches) == 1:
+            return matches[0][1], ""
+        if len(wanted) >= 3 and matches:
+            return None, f"'{text}' could be any of: {', '.join(n for n, _ in matches)}"
+        known = ", ".join(name for _, name, _ in self.names)
+        return None, f"unknown {self.noun} '{text}'; known values: {known}"
+
+
+def crime_type_resolver() -> ReferenceResolver:
+    return ReferenceResolver(
+        "crime type", [(c, c.label, [c.code, *c.aliases]) for c in CrimeType.objects.all()]
+    )
+
+
+def phase_resolver() -> ReferenceResolver:
+    return ReferenceResolver("phase", [(p, p.name, list(p.aliases)) for p in Phase.objects.all()])
+
+
 class _Lookups:
     """Reference data loaded once per import, so checking a row costs no queries."""
 
     def __init__(self):
-        self.phases = {_key(p.name): p for p in Phase.objects.all()}
-        self.crime_types = {}
-        for c in CrimeType.objects.all():
-            self.crime_types[_key(c.code)] = c
-            self.crime_types[_key(c.label)] = c
+        self.phases = phase_resolver()
+        self.crime_types = crime_type_resolver()
         self.orgs: dict[str, Organisation | None] = {}
         self.users: dict[str, User | None] = {}
 
@@ -141,15 +188,15 @@ def parse_row(raw: dict, number: int, look: _Lookups, errors: list[RowError]) ->
             out["tier"] = int(tier)
     out["phase"] = None
     if get["Phase"]:
-        phase = look.phases.get(_key(get["Phase"]))
+        phase, problem = look.phases.resolve(get["Phase"])
         if phase is None:
-            err("Phase", f"unknown phase '{get['Phase']}'")
+            err("Phase", problem)
         out["phase"] = phase
     crime_types = []
     for part in filter(None, (p.strip() for p in get["Crime types"].split(";"))):
-        crime = look.crime_types.get(_key(part))
+        crime, problem = look.crime_types.resolve(part)
         if crime is None:
-            err("Crime types", f"unknown crime type '{part}'")
+            err("Crime types", problem)
         else:
             crime_types.append(crime)
     out["crime_types"] = crime_types
@@ -197,84 +244,243 @@ def importer_account(owner: Organisation) -> User:
     return user
 
 
-def _apply(user, values: dict) -> str:
-    """Create or update one threat; returns 'created', 'updated' or 'unchanged'."""
+def _apply(
+    user, values: dict, actors: dict | None = None
+) -> tuple[str, tuple[int, dict | None] | None]:
+    """Create or update one threat; returns 'created', 'updated' or 'unchanged' and what undoes
+    it: (threat id, None) for a new threat, (threat id, before-image) for a changed one."""
     values = dict(values)
     owner, crime_types = values.pop("owner"), values.pop("crime_types")
     reference = values.pop("reference")
-    actor = user or importer_account(owner)
+    if user is not None:
+        actor = user
+    elif actors is not None:  # one account (and its memberships, loaded once) per owner
+        actor = actors.get(owner.pk) or actors.setdefault(owner.pk, importer_account(owner))
+    else:
+        actor = importer_account(owner)
     existing = Threat.objects.filter(reference=reference).first()
     if existing is None:
-        services.create_threat(
+        threat = services.create_threat(
             actor, owner=owner, reference=reference, crime_types=crime_types, **values
         )
-        return "created"
+        return "created", (threat.pk, None)
     if existing.owner_id != owner.pk or not policy.can(actor, Action.CHANGE, existing):
         # The same answer whoever owns it, so an import tells nothing about others' records.
         raise ValidationError({"Reference": [services.REFERENCE_TAKEN.format(reference=reference)]})
     if existing.closed_on and values.get("closed_on"):  # keep the date it was first closed
         values["closed_on"], values["closed_reason"] = existing.closed_on, existing.closed_reason
     before = existing.updated_at
+    image = audit.snapshot(existing) | services.m2m_snapshot(existing, *services.M2M_FIELDS)
     updated = services.update_threat(actor, existing, crime_types=crime_types, **values)
-    return "unchanged" if updated.updated_at == before else "updated"
+    if updated.updated_at == before:
+        return "unchanged", None
+    return "updated", (existing.pk, image)
+
+
+def _update_job(job: ImportJob | None, **fields) -> None:
+    if job is not None:
+        ImportJob.objects.filter(pk=job.pk).update(**fields)
+
+
+def _undo(job: ImportJob) -> None:
+    """Reverse, newest first, every change the job committed."""
+    for undo in job.undo.order_by("-pk").iterator(chunk_size=500):
+        services.undo_import_change(job, undo)
 
 
 def import_masterlist(
-    data: bytes | str,
+    data: bytes | str | Path,
     *,
     user=None,
     skip_bad: bool = False,
     progress: Callable[[int, int], None] | None = None,
     source: str = "",
+    job: ImportJob | None = None,
+    batch_size: int | None = None,
 ) -> ImportResult:
     """Check and import a master-list CSV. ``user`` None means an operator at the command line.
 
     ``source`` names the file; each threat whose assessment figures the import sets records it
-    (with the row) as where its figures came from.
+    (with the row) as where its figures came from. ``job`` is the import record that shows its
+    progress and may be cancelled; one is made if none is given. When it ends the job says how:
+    done, failed (problems found, or an error: nothing written) or cancelled (nothing written).
     """
     source = (source or "").strip() or "master-list import"
+    if job is None:
+        job = ImportJob.objects.create(
+            created_by=user,
+            organisation=getattr(user, "primary_organisation", None) if user else None,
+            source_name=source[:255],
+            skip_bad=skip_bad,
+        )
+    try:
+        result = _import(data, user, skip_bad, progress, source, job, batch_size)
+    except ImportCancelled:
+        result = ImportResult()
+        _finish(job, result, ImportStatus.CANCELLED, "Cancelled: nothing was written.")
+        return result
+    except Exception as exc:
+        _finish(
+            job,
+            ImportResult(),
+            ImportStatus.FAILED,
+            f"The import stopped: {exc!r}. Nothing was written.",
+        )
+        raise
+    if result.written:
+        _finish(job, result, ImportStatus.DONE, "")
+    else:
+        _finish(
+            job,
+            result,
+            ImportStatus.FAILED,
+            f"Nothing was imported: {len(result.errors)} problem(s) found.",
+        )
+    return result
+
+
+def _finish(job: ImportJob, result: ImportResult, status: str, message: str) -> None:
+    rejects = ""
+    if result.rejected:
+        folder = Path(settings.SOCMASTER["IMPORT_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        rejects = str(folder / f"import-{job.pk}.rejects.csv")
+        write_rejects(Path(rejects), result.rejected, COLUMNS)
+    _update_job(
+        job,
+        status=status,
+        finished_at=timezone.now(),
+        message=message,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        error_count=len(result.errors),
+        errors=[[e.row, e.field, e.message] for e in result.errors[:500]],
+        rejects_file=rejects,
+    )
+    job.refresh_from_db()
+    if job.stored_file:  # the upload is not kept once the import has ended
+        Path(job.stored_file).unlink(missing_ok=True)
+
+
+def _import(
+    data: bytes | str | Path,
+    user,
+    skip_bad: bool,
+    progress,
+    source: str,
+    job: ImportJob,
+    batch_size: int | None,
+) -> ImportResult:
+    batch_size = batch_size or settings.SOCMASTER["IMPORT_BATCH_SIZE"]
+    _update_job(job, status=ImportStatus.RUNNING, started_at=timezone.now())
+
+    def cancelled() -> bool:
+        return ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
 
     result = ImportResult()
-    headers, rows = read_csv(data, COLUMNS)
+    csv_source = CsvSource(data)
+    headers, rows = csv_source.rows(COLUMNS)
     missing = [c for c in COLUMNS if c not in headers]
     if missing:
         result.errors.append(RowError(1, "header", f"missing column(s): {', '.join(missing)}"))
         return result
     look = _Lookups()
-    parsed: list[tuple[int, dict, dict]] = []
+    # First pass: check every row; keep only the problems and the references seen.
     seen: dict[str, int] = {}
+    bad: set[int] = set()
+    checked = 0
     for index, raw in enumerate(rows, start=2):
         row_errors: list[RowError] = []
-        values = parse_row(raw, index, look, row_errors)
-        ref = (raw.get("Reference") or "").strip()
-        if ref and ref in seen:
-            row_errors.append(
-                RowError(index, "Reference", f"{ref} appears again (first on row {seen[ref]})")
-            )
-            values = None
-        seen.setdefault(ref, index)
-        if (
-            values is not None
-            and user is not None
-            and not policy.can_create_for(user, values["owner"])
-        ):
-            row_errors.append(
-                RowError(index, "Owner", f"you may not import records for {values['owner']}")
-            )
-            values = None
+        _check_row(raw, index, look, row_errors, seen, user)
         if row_errors:
+            bad.add(index)
             result.errors.extend(row_errors)
             result.rejected.append(
                 {**raw, "Error": "; ".join(f"{e.field}: {e.message}" for e in row_errors)}
             )
-        else:
-            values["assessment_source"] = f"{source[:250]}, row {index}"
-            parsed.append((index, raw, values))
+        checked += 1
+        if checked % batch_size == 0:
+            if cancelled():
+                raise ImportCancelled
+            _update_job(job, rows_checked=checked, error_count=len(result.errors))
+    _update_job(job, rows_checked=checked, total_rows=checked, error_count=len(result.errors))
     if result.errors and not skip_bad:
         return result
-    return write_rows(
-        parsed, result, lambda values: _apply(user, values), skip_bad=skip_bad, progress=progress
+
+    # Second pass: read the file again and write the good rows in batches.
+    def good_rows():
+        for index, raw in enumerate(csv_source.rows(COLUMNS)[1], start=2):
+            if index in bad:
+                continue
+            row_errors: list[RowError] = []
+            values = parse_row(raw, index, look, row_errors)
+            if values is None:  # the reference data changed since the check
+                values = {"_errors": row_errors}
+            else:
+                values["assessment_source"] = f"{source[:250]}, row {index}"
+            yield index, raw, values
+
+    actors: dict = {}
+
+    def write_one(values):
+        if "_errors" in values:
+            raise ValidationError({e.field: [e.message] for e in values["_errors"]})
+        return _apply(user, values, actors)
+
+    def journal(entries):
+        ImportUndo.objects.bulk_create(
+            ImportUndo(job=job, threat_id=pk, before=image) for pk, image in entries
+        )
+
+    good = checked - len(bad)
+    pause = settings.SOCMASTER.get("IMPORT_PAUSE_MS", 0) / 1000
+
+    def after_batch(written: int) -> None:
+        _update_job(
+            job,
+            rows_written=written,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            error_count=len(result.errors),
+        )
+        if progress:
+            progress(written, good)
+        if pause:
+            time.sleep(pause)
+
+    result = write_in_batches(
+        good_rows(),
+        result,
+        write_one,
+        skip_bad=skip_bad,
+        batch_size=batch_size,
+        journal=journal,
+        undo=lambda: _undo(job),
+        after_batch=after_batch,
+        cancelled=cancelled,
     )
+    if result.written:  # kept only while the import might still be undone
+        job.undo.all().delete()
+    return result
+
+
+def _check_row(raw, index, look, row_errors, seen, user) -> dict | None:
+    values = parse_row(raw, index, look, row_errors)
+    ref = (raw.get("Reference") or "").strip()
+    if ref and ref in seen:
+        row_errors.append(
+            RowError(index, "Reference", f"{ref} appears again (first on row {seen[ref]})")
+        )
+        values = None
+    seen.setdefault(ref, index)
+    if values is not None and user is not None and not policy.can_create_for(user, values["owner"]):
+        row_errors.append(
+            RowError(index, "Owner", f"you may not import records for {values['owner']}")
+        )
+        values = None
+    return values
 
 
 def masterlist_rejects(result: ImportResult) -> str:

@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 
 from socmaster.core.models import (
+    PEOPLE,
     REFERENCE_DATA,
     InheritedProtection,
     ProtectedModel,
@@ -20,6 +21,7 @@ from .choices import (
     Category,
     Gender,
     IdentifierType,
+    ImportStatus,
     LinkType,
     MemberRole,
     ModerationStatus,
@@ -34,6 +36,8 @@ class CrimeType(models.Model):
 
     code = models.SlugField(max_length=40, unique=True)
     label = models.CharField(max_length=120, unique=True)
+    #: Other names a file may use for it ("drugs", "county lines"), matched like the label.
+    aliases = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["label"]
@@ -49,6 +53,8 @@ class Phase(models.Model):
 
     name = models.CharField(max_length=80, unique=True)
     order = models.PositiveSmallIntegerField(default=0)
+    #: Other names a file may use for it, matched like the name.
+    aliases = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["order", "name"]
@@ -273,3 +279,76 @@ class LinkedEntity(InheritedProtection, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name}"
+
+
+# --- Master-list imports run in the background -------------------------------------------------
+
+
+class ImportJob(models.Model):
+    """One master-list import: who ran it, on what file, how far it has got and how it ended.
+
+    Protected like people's own records: visible to the person who started it and to the
+    administrators of the organisation it was started in (``policy.import_jobs_scope``).
+    """
+
+    protection = PEOPLE
+    FINISHED = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    source_name = models.CharField(max_length=255)
+    stored_file = models.CharField(max_length=500, blank=True)
+    skip_bad = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    cancel_requested = models.BooleanField(default=False)
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    #: The first problems found (row, field, message), at most a few hundred.
+    errors = models.JSONField(default=list, blank=True)
+    rejects_file = models.CharField(max_length=500, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.source_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("threats_import:status", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class ImportUndo(models.Model):
+    """The before-image of one threat an import created or changed, written in the same
+    transaction as the change, so a failed or cancelled import can be undone exactly."""
+
+    protection = PEOPLE
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="undo")
+    threat_id = models.BigIntegerField()
+    #: None when the import created the threat; else its fields and crime types before.
+    before = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Undo of threat {self.threat_id} for import {self.job_id}"

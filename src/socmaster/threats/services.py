@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.http import Http404
 from django.utils import timezone
 
 from socmaster.core import audit, policy
@@ -14,7 +15,19 @@ from socmaster.core.references import next_reference
 from socmaster.core.services import audited_update, m2m_snapshot, refuse_unknown, require
 from socmaster.core.validators import check_reference, check_text
 
-from .models import Identifier, LinkedEntity, Nominal, NominalAlias, Threat, ThreatMember
+from .choices import ImportStatus
+from .models import (
+    CrimeType,
+    Identifier,
+    ImportJob,
+    ImportUndo,
+    LinkedEntity,
+    Nominal,
+    NominalAlias,
+    Phase,
+    Threat,
+    ThreatMember,
+)
 
 EDITABLE_FIELDS = (
     "name",
@@ -433,3 +446,136 @@ def add_link(user, threat: Threat, *, kind: str, name: str, detail: str = "") ->
     link.save()
     audit.record(AuditAction.CREATE, link, user=user, changes={"after": audit.snapshot(link)})
     return link
+
+
+# --- Master-list imports ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_import(user, *, source_name: str, stored_file: str, skip_bad: bool) -> ImportJob:
+    """Record an import waiting to run (the caller enqueues the task after this commits)."""
+    if user is not None and (
+        policy.is_read_only(user)
+        or not any(m.role in policy.WRITE_ROLES for m in user.active_memberships)
+    ):
+        raise PermissionDenied("You may not import into the master list.")
+    job = ImportJob.objects.create(
+        created_by=user,
+        organisation=getattr(user, "primary_organisation", None) if user else None,
+        source_name=source_name[:255],
+        stored_file=stored_file,
+        skip_bad=skip_bad,
+    )
+    audit.record(
+        AuditAction.CREATE,
+        job,
+        user=user,
+        changes={"after": audit.snapshot(job, ["source_name", "skip_bad", "status"])},
+    )
+    return job
+
+
+@transaction.atomic
+def cancel_import(user, job: ImportJob) -> ImportJob:
+    """Cancel a queued import at once, or ask a running one to stop (it then undoes its writes)."""
+    job = policy.import_jobs_scope(ImportJob.objects.select_for_update(), user).filter(pk=job.pk)
+    job = job.first()
+    if job is None:
+        raise Http404
+    if job.is_finished:
+        raise ValidationError({"status": [f"This import has already ended ({job.status})."]})
+    before = job.status
+    if job.status == ImportStatus.QUEUED:
+        job.status, job.finished_at = ImportStatus.CANCELLED, timezone.now()
+        job.message = "Cancelled before it started."
+    job.cancel_requested = True
+    job.save(update_fields=["status", "finished_at", "message", "cancel_requested"])
+    audit.record(
+        AuditAction.UPDATE,
+        job,
+        user=user,
+        reason="Import cancelled",
+        changes={"status": [before, job.status], "cancel_requested": [False, True]},
+    )
+    return job
+
+
+@transaction.atomic
+def undo_import_change(job: ImportJob, undo: ImportUndo) -> None:
+    """Put back one threat as it was before an import that did not finish: delete it if the
+    import created it, else restore its fields and crime types from the before-image."""
+    reason = f"Import {job.pk} ({job.source_name}) did not finish; its change is undone."
+    threat = Threat.objects.select_for_update().filter(pk=undo.threat_id).first()
+    if threat is not None:
+        current = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
+        if undo.before is None:
+            audit.record(
+                AuditAction.DELETE,
+                threat,
+                user=job.created_by,
+                reason=reason,
+                changes={"before": current},
+            )
+            threat.delete()
+        else:
+            by_attname = {f.attname: f for f in Threat._meta.concrete_fields}
+            values = {
+                name: by_attname[name].to_python(value)
+                for name, value in undo.before.items()
+                if name in by_attname and name != "id"
+            }
+            # A queryset update, so that updated_at goes back to what it was too.
+            Threat.objects.filter(pk=threat.pk).update(**values)
+            for name in M2M_FIELDS:
+                if name in undo.before:
+                    getattr(threat, name).set(undo.before[name])
+            threat.refresh_from_db()
+            restored = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
+            audit.record(
+                AuditAction.UPDATE,
+                threat,
+                user=job.created_by,
+                reason=reason,
+                changes=audit.diff(current, restored),
+            )
+    undo.delete()
+
+
+# --- Reference data: phases and crime types ---------------------------------------------------
+
+
+def _clean_aliases(aliases) -> list[str]:
+    if isinstance(aliases, str):
+        aliases = aliases.split(";")
+    return sorted({" ".join(str(a).split()) for a in aliases or () if str(a).strip()})
+
+
+@transaction.atomic
+def add_phase(user, *, name: str, order: int | None = None, aliases=()) -> Phase:
+    """Add a lifecycle phase (national administrators). A name containing "Closed" closes."""
+    if not policy.is_national_administrator(user):
+        raise PermissionDenied("Only administrators of a national agency add phases.")
+    name = " ".join((name or "").split())
+    if order is None:
+        order = (Phase.objects.order_by("-order").values_list("order", flat=True).first() or 0) + 1
+    phase = Phase(name=name, order=order, aliases=_clean_aliases(aliases))
+    phase.full_clean()
+    phase.save()
+    audit.record(AuditAction.CREATE, phase, user=user, changes={"after": audit.snapshot(phase)})
+    return phase
+
+
+@transaction.atomic
+def add_crime_type(user, *, code: str, label: str, aliases=()) -> CrimeType:
+    """Add a crime type (national administrators)."""
+    if not policy.is_national_administrator(user):
+        raise PermissionDenied("Only administrators of a national agency add crime types.")
+    crime = CrimeType(
+        code=(code or "").strip(),
+        label=" ".join((label or "").split()),
+        aliases=_clean_aliases(aliases),
+    )
+    crime.full_clean()
+    crime.save()
+    audit.record(AuditAction.CREATE, crime, user=user, changes={"after": audit.snapshot(crime)})
+    return crime

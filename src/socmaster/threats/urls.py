@@ -2,7 +2,7 @@ from django.urls import path
 
 from socmaster.core import converters  # noqa: F401  (registers the "ref" converter)
 
-from . import views
+from . import reference_views, views
 
 app_name = "threats"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.threat_create, name="create"),
     path("export.<str:fmt>", views.threat_export, name="export"),
     path("exceptions/", views.exceptions_report, name="exceptions"),
+    path("reference-data/", reference_views.reference_data, name="reference_data"),
     path("nominals/", views.nominal_list, name="nominals"),
     path("nominals/new/", views.nominal_create, name="nominal_create"),
     path("nominals/<ref:reference>/", views.nominal_detail, name="nominal"),

@@ -11,4 +11,4 @@ class Command(BaseCommand):
         add_import_arguments(parser)
 
     def handle(self, *args, **options):
-        run_import_command(self, options, import_masterlist, masterlist_rejects)
+        run_import_command(self, options, import_masterlist, masterlist_rejects, stream=True)

@@ -35,4 +35,4 @@ class Command(BaseCommand):
             return
         settings.DEMO_MODE = True
         self.stdout.write(f"Open http://{options['bind']}/ in your browser.")
-        call_command("serve", bind=options["bind"])
+        call_command("serve", bind=options["bind"], worker=True)

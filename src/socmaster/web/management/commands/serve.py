@@ -1,3 +1,6 @@
+import subprocess
+import sys
+from argparse import BooleanOptionalAction
 from pathlib import Path
 
 from django.conf import settings
@@ -46,6 +49,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Run without gunicorn's control socket (by default it is var/run/gunicorn.ctl).",
         )
+        parser.add_argument(
+            "--worker",
+            action=BooleanOptionalAction,
+            default=not settings.PRODUCTION,
+            help="Also run the background-task worker (db_worker) beside the server; on by "
+            "default except in production, where the worker runs as its own service.",
+        )
 
     def handle(self, *args, **options):
         from gunicorn.app.base import BaseApplication
@@ -66,5 +76,17 @@ class Command(BaseCommand):
             self.stdout.write("gunicorn's control socket is off for this server.")
         else:
             self.stdout.write(f"gunicorn's control socket: {config['control_socket']}")
+        worker = None
+        if options["worker"]:
+            # The imports and other long work run here (see docs/operations.md).
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "socmaster.cli", "db_worker", "--no-reload"]
+            )
+            self.stdout.write(f"Background worker started (process {worker.pid}).")
         self.stdout.write(f"socmaster is serving on http://{options['bind']}/ (Ctrl-C to stop)")
-        App().run()
+        try:
+            App().run()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
