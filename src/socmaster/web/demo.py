@@ -228,6 +228,8 @@ def _load_demo_threats(seed: int) -> dict:
             closed_on=opened + dt.timedelta(days=300) if phase.is_closed else None,
             closed_reason="Synthetic closure" if phase.is_closed else "",
             handling=handling,
+            # Invented figures stand in for a moderated assessment and say so.
+            assessment_source="Synthetic demo figures (invented; no real assessment)",
         )
         if creator is None:
             threat = _create_as_system(
