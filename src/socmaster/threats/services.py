@@ -157,11 +157,18 @@ def create_threat(
     _validate(threat, shared_with)
     threat.full_clean(exclude=list(M2M_FIELDS))
     threat.save()
-    threat.crime_types.set(crime_types)
-    threat.shared_with.set(shared_with)
-    threat.areas.set(areas)
+    related = {
+        "crime_types": list(crime_types),
+        "shared_with": list(shared_with),
+        "areas": list(areas),
+    }
+    for name, objects in related.items():
+        if objects:  # a new record has none yet: adding nothing would still cost queries
+            getattr(threat, name).add(*objects)
     _check_officers_see(threat)
-    after = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
+    after = audit.snapshot(threat) | {
+        name: sorted({o.pk for o in objects}) for name, objects in related.items()
+    }
     audit.record(AuditAction.CREATE, threat, user=user, changes={"after": after})
     return threat
 
