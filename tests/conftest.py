@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import pytest
@@ -95,3 +96,22 @@ def web(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def reference_data(db):
+    """Reload the reference data the migrations load, for a transactional test that may follow
+    another one that flushed every table (organisations, phases, crime types and their aliases,
+    tactics and standards, the default scoring scheme). Each loader is idempotent."""
+    import importlib
+
+    from django.apps import apps
+    from django.core.management import call_command
+
+    call_command("load-organisations", stdout=io.StringIO())
+    for module, function in (
+        ("socmaster.threats.migrations.0002_reference_data", "load"),
+        ("socmaster.threats.migrations.0008_import_jobs_and_reference_aliases", "add_aliases"),
+        ("socmaster.disruptions.migrations.0002_reference_data", "load"),
+    ):
+        getattr(importlib.import_module(module), function)(apps, None)
