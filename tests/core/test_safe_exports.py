@@ -110,14 +110,19 @@ def test_master_list_csv_and_xlsx_neutralise_every_payload(web, analyst, legacy_
 
 
 def test_control_characters_in_stored_text_do_not_break_the_xlsx(web, analyst, org):
+    from django.db import connection
+
     Threat.objects.create(reference="BELL-1", name="Bell\x07 group", owner=org("force-durham"))
-    Threat.objects.create(reference="NUL-1", name="Nul\x00 group", owner=org("force-durham"))
+    expected = ["Bell group"]
+    if connection.vendor == "sqlite":  # PostgreSQL cannot store a NUL at all
+        Threat.objects.create(reference="NUL-1", name="Nul\x00 group", owner=org("force-durham"))
+        expected.append("Nul group")
     client = web(analyst)
     sheet = _xlsx(client.post("/threats/export.xlsx", {"reason": "Quarterly return"}))
     names = [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)]
-    assert names == ["Bell group", "Nul group"]
+    assert names == expected
     rows = _csv(client.post("/threats/export.csv", {"reason": "Quarterly return"}))
-    assert [r[1] for r in rows[1:]] == ["Bell group", "Nul group"]
+    assert [r[1] for r in rows[1:]] == expected
 
 
 def test_audit_csv_neutralises_every_payload(web, analyst, make_user, legacy_threats):
