@@ -36,7 +36,9 @@ class SchemeVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 class AssessmentSerializer(ListSummaryMixin, serializers.ModelSerializer):
     threat = VisibleRelatedField(Threat)
     scheme = serializers.PrimaryKeyRelatedField(
-        queryset=SchemeVersion.objects.all(), required=False
+        # Reference data every signed-in user may read: no hidden records to resolve.
+        queryset=SchemeVersion.objects.all(),
+        required=False,
     )
     assessor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     moderator = serializers.SlugRelatedField(slug_field="username", read_only=True)

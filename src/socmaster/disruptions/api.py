@@ -18,7 +18,11 @@ class DisruptionSerializer(ListSummaryMixin, serializers.ModelSerializer):
     recording_organisation = OrganisationField()
     lead = VisibleRelatedField(Disruption, required=False, allow_null=True)
     tactic = serializers.SlugRelatedField(
-        slug_field="code", queryset=Tactic.objects.all(), required=False, allow_null=True
+        # Reference data every signed-in user may read: no hidden records to resolve.
+        slug_field="code",
+        queryset=Tactic.objects.all(),
+        required=False,
+        allow_null=True,
     )
     nominals = VisibleRelatedField(Nominal, many=True, required=False)
     recorder = serializers.SlugRelatedField(slug_field="username", read_only=True)

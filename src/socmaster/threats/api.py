@@ -27,6 +27,7 @@ class ThreatSerializer(ListSummaryMixin, serializers.ModelSerializer):
     areas = OrganisationListField(required=False)
     lro = VisibleUserField(required=False, allow_null=True)
     sro = VisibleUserField(required=False, allow_null=True)
+    # Phases and crime types are reference data every signed-in user may read.
     phase = serializers.SlugRelatedField(
         slug_field="name", queryset=Phase.objects.all(), required=False, allow_null=True
     )

@@ -44,6 +44,7 @@ class ThreatFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices, label="Type")
     soc = django_filters.ChoiceFilter(choices=Soc.choices, label="SOC")
     tier = django_filters.ChoiceFilter(choices=Tier.choices)
+    # Phases and crime types are reference data every signed-in user may read.
     phase = django_filters.ModelChoiceFilter(queryset=Phase.objects.all(), to_field_name="name")
     moderation_status = django_filters.ChoiceFilter(
         choices=ModerationStatus.choices, label="Moderation status"
