@@ -267,7 +267,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Uploaded files wait here for the worker; rejects files are written here too.
 IMPORT_DIR = Path(os.environ.get("SOCMASTER_IMPORT_DIR", VAR_DIR / "imports"))
 # Rows per write transaction: others can write between batches.
-IMPORT_BATCH_SIZE = max(1, int(os.environ.get("SOCMASTER_IMPORT_BATCH_SIZE", "500")))
+IMPORT_BATCH_SIZE = max(1, int(os.environ.get("SOCMASTER_IMPORT_BATCH_SIZE", "1000")))
 # Pause between batches, so that a waiting writer gets SQLite's one write lock (SQLite's busy
 # handler polls; PostgreSQL queues waiters fairly and needs no pause).
 IMPORT_PAUSE_MS = int(

@@ -86,13 +86,13 @@ def main(csv_path: str, writer_username: str, delay: float = 0.0, batch_size: in
     from socmaster.threats import importer
 
     if delay:
-        real = importer._apply
+        real = importer._apply_many
 
-        def slow(user, values, *rest):
-            time.sleep(delay)
-            return real(user, values, *rest)
+        def slow(user, batch, *rest):
+            time.sleep(delay * len(batch))  # as slow as writing each row takes ``delay``
+            return real(user, batch, *rest)
 
-        importer._apply = slow
+        importer._apply_many = slow
     outcome: dict = {}
     started = time.perf_counter()
     try:

@@ -42,18 +42,19 @@ def _more_rows(n, start=10):
 
 
 def _failing_after(monkeypatch, calls: int, effect=None):
-    real = importer._apply
+    """Make the writing fail (or ``effect()`` happen) in the batch holding row ``calls + 1``."""
+    real = importer._apply_many
     count = {"n": 0}
 
-    def apply(user, values, *rest):
-        count["n"] += 1
+    def apply_many(user, batch, *rest):
+        count["n"] += len(batch)
         if count["n"] > calls:
             if effect is None:
                 raise RuntimeError("disk on fire")
             effect()
-        return real(user, values, *rest)
+        return real(user, batch, *rest)
 
-    monkeypatch.setattr(importer, "_apply", apply)
+    monkeypatch.setattr(importer, "_apply_many", apply_many)
 
 
 def test_a_failure_in_the_middle_leaves_the_database_as_before(monkeypatch):
@@ -81,16 +82,18 @@ def test_a_failure_in_the_middle_leaves_the_database_as_before(monkeypatch):
 
 def test_a_bad_row_found_only_at_writing_undoes_the_earlier_batches(monkeypatch):
     before = _state()
-    real = importer._apply
+    real = importer.services.create_threats
 
-    def apply(user, values, *rest):
-        if values["reference"] == "IMP-14":
-            from django.core.exceptions import ValidationError
+    def create_threats(items, **kwargs):
+        from django.core.exceptions import ValidationError
 
-            raise ValidationError({"Reference": ["taken meanwhile"]})
-        return real(user, values, *rest)
+        refused = [i for i, item in enumerate(items) if item["reference"] == "IMP-14"]
+        made = real([item for item in items if item["reference"] != "IMP-14"], **kwargs)
+        for i in refused:
+            made.insert(i, ValidationError({"reference": ["taken meanwhile"]}))
+        return made
 
-    monkeypatch.setattr(importer, "_apply", apply)
+    monkeypatch.setattr(importer.services, "create_threats", create_threats)
     result = import_masterlist(make_csv(_more_rows(8)), batch_size=2)
     assert not result.written and "taken meanwhile" in str(result.errors[0])
     assert _state() == before

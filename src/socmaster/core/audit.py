@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from .bulk import insert_rows
 from .choices import AuditAction
 from .middleware import get_current_request
 from .models import AuditEntry, AuditHead
@@ -45,8 +46,13 @@ SECRET_FIELD_NAMES = frozenset({"password", "secret", "api_key", "token", "token
 _SECRET_FIELDS_BY_MODEL = {"authtoken.token": {"key"}, "authtoken.tokenproxy": {"key"}}
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _scrub(value):
     """``value`` with every dict key naming a secret removed, at any depth."""
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, dict):
         return {k: _scrub(v) for k, v in value.items() if str(k).lower() not in SECRET_FIELD_NAMES}
     if isinstance(value, list):
@@ -125,6 +131,8 @@ def key_ring() -> KeyRing:
 
 
 def _jsonable(value):
+    if isinstance(value, _PLAIN):  # most values: returned as they are, checked first
+        return value
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):
@@ -256,22 +264,22 @@ def _access_of(user, obj):
     return owner_id, (police or memberships)[0]
 
 
-def record(
+def _prepare(
     action: str,
-    obj: models.Model | None = None,
+    obj: models.Model | None,
     *,
-    user=None,
-    reason: str = "",
-    changes: dict | None = None,
-    organisation=None,
-    record_type: str = "",
-    record_id: str = "",
-    record_repr: str = "",
+    user,
+    reason: str,
+    changes: dict | None,
+    organisation,
+    record_type: str,
+    record_id: str,
+    record_repr: str,
+    request,
 ) -> AuditEntry:
-    """Append one entry. Must be called inside the transaction of the change it records."""
+    """An entry with everything but its place in the chain (sequence, previous hash, hash)."""
     if action not in _VALID_ACTIONS:
         raise AuditError(f"'{action}' is not a registered audit action.")
-    request = get_current_request()
     if user is None and request is not None and getattr(request, "user", None) is not None:
         user = request.user if request.user.is_authenticated else None
     record_owner_id, membership = None, None
@@ -288,33 +296,92 @@ def record(
     ip = ""
     if request is not None:
         ip = request.META.get("REMOTE_ADDR", "")[:64]
-    ring = key_ring()
+    return AuditEntry(
+        user=user,
+        username=getattr(user, "username", "") or "",
+        organisation=organisation,
+        organisation_name=getattr(organisation, "name", "") or "",
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        record_repr=record_repr,
+        changes=_scrub(_jsonable(changes or {})),
+        reason=reason or "",
+        ip_address=ip,
+        record_owner_id=record_owner_id,
+        membership_id=getattr(membership, "pk", None),
+    )
 
+
+def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Chain ``entries`` after the head, in order, and store them with one insert."""
+    ring = key_ring()
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
-        entry = AuditEntry(
-            seq=head.last_seq + 1,
-            timestamp=timezone.now(),
+        seq, prev = head.last_seq, head.last_hash
+        now = timezone.now()
+        for entry in entries:
+            seq += 1
+            entry.seq, entry.timestamp, entry.prev_hash = seq, now, prev
+            entry.key_id = ring.current_id
+            entry.entry_hash = prev = compute_hash(entry, ring)
+        if len(entries) == 1:
+            entries[0].save()
+        else:
+            insert_rows(AuditEntry, entries)
+        AuditHead.objects.filter(id=1).update(last_seq=seq, last_hash=prev)
+    return entries
+
+
+def record(
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    user=None,
+    reason: str = "",
+    changes: dict | None = None,
+    organisation=None,
+    record_type: str = "",
+    record_id: str = "",
+    record_repr: str = "",
+) -> AuditEntry:
+    """Append one entry. Must be called inside the transaction of the change it records."""
+    entry = _prepare(
+        action,
+        obj,
+        user=user,
+        reason=reason,
+        changes=changes,
+        organisation=organisation,
+        record_type=record_type,
+        record_id=record_id,
+        record_repr=record_repr,
+        request=get_current_request(),
+    )
+    return _append([entry])[0]
+
+
+def record_many(action: str, items: Iterable[tuple[models.Model, dict]], *, user=None, reason=""):
+    """Append one entry per ``(record, changes)``, as ``record`` would each, in one write: for
+    bulk work (imports) that changes many records in one transaction. Must be called inside
+    that transaction."""
+    request = get_current_request()
+    entries = [
+        _prepare(
+            action,
+            obj,
             user=user,
-            username=getattr(user, "username", "") or "",
-            organisation=organisation,
-            organisation_name=getattr(organisation, "name", "") or "",
-            action=action,
-            record_type=record_type,
-            record_id=record_id,
-            record_repr=record_repr,
-            changes=_scrub(_jsonable(changes or {})),
-            reason=reason or "",
-            ip_address=ip,
-            prev_hash=head.last_hash,
-            key_id=ring.current_id,
-            record_owner_id=record_owner_id,
-            membership_id=getattr(membership, "pk", None),
+            reason=reason,
+            changes=changes,
+            organisation=None,
+            record_type="",
+            record_id="",
+            record_repr="",
+            request=request,
         )
-        entry.entry_hash = compute_hash(entry, ring)
-        entry.save()
-        AuditHead.objects.filter(id=1).update(last_seq=entry.seq, last_hash=entry.entry_hash)
-    return entry
+        for obj, changes in items
+    ]
+    return _append(entries) if entries else []
 
 
 @dataclass(frozen=True)

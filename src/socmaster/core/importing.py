@@ -235,6 +235,7 @@ def write_in_batches(
     undo: Callable[[], None],
     after_batch: Callable[[int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    write_batch: Callable[[list[dict]], list] | None = None,
 ) -> ImportResult:
     """Write checked rows in short transactions of ``batch_size`` rows, so that others can write
     between them, and leave nothing half-written.
@@ -245,6 +246,10 @@ def write_in_batches(
     transaction as the batch. If a row fails (without ``skip_bad``), ``cancelled()`` turns true, or
     anything else goes wrong, ``undo()`` reverses every committed batch and the result is marked
     not written (ImportCancelled and unexpected errors are raised again after the undo).
+
+    ``write_batch(values_list)``, where given, writes a whole batch at once instead of row by row
+    (bulk inserts): it returns, row by row, ``(outcome, entry)`` or the row's ValidationError,
+    and writes nothing for a refused row.
     """
     from django.core.exceptions import ValidationError
     from django.db import transaction
@@ -265,10 +270,16 @@ def write_in_batches(
             failed = False
             with transaction.atomic():
                 entries = []
-                for number, raw, values in batch:
+                outcomes = write_batch([v for _, _, v in batch]) if write_batch else None
+                for index, (number, raw, values) in enumerate(batch):
                     try:
-                        with transaction.atomic():
-                            outcome, entry = write_one(values)
+                        if outcomes is not None:
+                            if isinstance(outcomes[index], ValidationError):
+                                raise outcomes[index]
+                            outcome, entry = outcomes[index]
+                        else:
+                            with transaction.atomic():
+                                outcome, entry = write_one(values)
                     except ValidationError as exc:
                         messages = (
                             exc.message_dict

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from socmaster.core import audit, policy
+from socmaster.core.bulk import insert_rows
 from socmaster.core.choices import Action, AuditAction, Handling
 from socmaster.core.reasons import MIN_REASON_LENGTH, is_enough
 from socmaster.core.references import next_reference
@@ -124,6 +125,32 @@ def _assessment_values(fields: dict, assessment_source: str, current: Threat | N
     return {}
 
 
+def _new_threat(
+    user, owner, reference: str, fields: dict, assessment_source: str, shared_with
+) -> Threat:
+    """A checked, unsaved threat (rights, fields, text, reference pattern, rules); the reference
+    is not checked for being free: the caller does that (one query, or one per batch)."""
+    if not policy.can_create_for(user, owner):
+        raise PermissionDenied(f"You may not create records for {owner}.")
+    fields = dict(fields)
+    imported = _assessment_values(fields, assessment_source, None)
+    refuse_unknown(fields, EDITABLE_FIELDS, "Unknown field.")
+    check_text(Threat, fields)
+    if (reference or "").strip():
+        check_reference(reference.strip())
+    threat = Threat(owner=owner, reference=(reference or "").strip(), **fields, **imported)
+    if any(value not in (None, "") for value in imported.values()):
+        threat.assessment_source = assessment_source.strip()
+    _validate(threat, shared_with)
+    return threat
+
+
+def _created_snapshot(threat: Threat, related: dict) -> dict:
+    return audit.snapshot(threat) | {
+        name: sorted({o.pk for o in objects}) for name, objects in related.items()
+    }
+
+
 @transaction.atomic
 def create_threat(
     user,
@@ -141,20 +168,10 @@ def create_threat(
     Assessment figures (moderation status, score, tier, date) come from assessments; only an
     import passes them, with ``assessment_source`` saying where they came from.
     """
-    if not policy.can_create_for(user, owner):
-        raise PermissionDenied(f"You may not create records for {owner}.")
-    imported = _assessment_values(fields, assessment_source, None)
-    refuse_unknown(fields, EDITABLE_FIELDS, "Unknown field.")
-    check_text(Threat, fields)
-    if (reference or "").strip():
-        check_reference(reference.strip())
-    reference = (reference or "").strip() or _next_reference()
-    if Threat.objects.filter(reference=reference).exists():
-        raise ValidationError({"reference": [REFERENCE_TAKEN.format(reference=reference)]})
-    threat = Threat(owner=owner, reference=reference, **fields, **imported)
-    if any(value not in (None, "") for value in imported.values()):
-        threat.assessment_source = assessment_source.strip()
-    _validate(threat, shared_with)
+    threat = _new_threat(user, owner, reference, fields, assessment_source, shared_with)
+    threat.reference = threat.reference or _next_reference()
+    if Threat.objects.filter(reference=threat.reference).exists():
+        raise ValidationError({"reference": [REFERENCE_TAKEN.format(reference=threat.reference)]})
     threat.full_clean(exclude=list(M2M_FIELDS))
     threat.save()
     related = {
@@ -166,11 +183,101 @@ def create_threat(
         if objects:  # a new record has none yet: adding nothing would still cost queries
             getattr(threat, name).add(*objects)
     _check_officers_see(threat)
-    after = audit.snapshot(threat) | {
-        name: sorted({o.pk for o in objects}) for name, objects in related.items()
-    }
-    audit.record(AuditAction.CREATE, threat, user=user, changes={"after": after})
+    audit.record(
+        AuditAction.CREATE, threat, user=user, changes={"after": _created_snapshot(threat, related)}
+    )
     return threat
+
+
+@transaction.atomic
+def create_threats(items: list[dict], *, assessment_source=None) -> list[Threat | ValidationError]:
+    """Create many threats at once, for imports: each item is ``create_threat``'s arguments (with
+    ``user``, ``owner``, ``reference`` and optionally ``crime_types`` and ``assessment_source``)
+    and is checked by the same rules; the valid ones are written with a few inserts and one
+    audit entry each, as ``create_threat`` writes. Returns, item by item, the new threat or the
+    ValidationError that refused it (nothing is written for a refused item). References must be
+    given (imports key on them); a reference already used, or used twice here, is refused.
+    """
+    results: list[Threat | ValidationError] = []
+    wanted = [(i.get("reference") or "").strip() for i in items]
+    taken = set(
+        Threat.objects.filter(reference__in=[r for r in wanted if r]).values_list(
+            "reference", flat=True
+        )
+    )
+    new: list[tuple[int, Threat, dict, object]] = []
+    sees: dict[tuple, bool] = {}
+    for item in items:
+        item = dict(item)
+        user, owner = item.pop("user"), item.pop("owner")
+        reference = (item.pop("reference", "") or "").strip()
+        crime_types = list(item.pop("crime_types", ()))
+        source = item.pop("assessment_source", "")
+        try:
+            if not reference:
+                raise ValidationError({"reference": ["A reference is required."]})
+            if reference in taken:
+                raise ValidationError({"reference": [REFERENCE_TAKEN.format(reference=reference)]})
+            threat = _new_threat(user, owner, reference, item, source, ())
+            # Checked: the fields given (a default is valid), except references given as records,
+            # which need no query each to prove they exist.
+            threat.full_clean(
+                exclude=[
+                    f.name
+                    for f in Threat._meta.concrete_fields
+                    if f.name not in item or (f.is_relation and f.is_cached(threat))
+                ]
+                + list(M2M_FIELDS),
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            # An officer must see the threat they lead: a new threat shared with nobody is seen
+            # by the same people as any other of its owner's, so one answer per officer and owner.
+            for field in ("lro", "sro"):
+                person = getattr(threat, field)
+                if person is None:
+                    continue
+                answer = sees.get((person.pk, owner.pk, threat.handling))
+                if answer is None:
+                    answer = sees[(person.pk, owner.pk, threat.handling)] = policy.can(
+                        person, Action.VIEW, threat
+                    )
+                if not answer:
+                    _check_officers_see(threat)
+        except ValidationError as exc:
+            results.append(exc)
+            continue
+        except PermissionDenied as exc:
+            results.append(ValidationError({"owner": [str(exc)]}))
+            continue
+        taken.add(reference)
+        results.append(threat)
+        new.append((len(results) - 1, threat, {"crime_types": crime_types}, user))
+    insert_rows(Threat, [t for _, t, _, _ in new])
+    ids = dict(
+        Threat.objects.filter(reference__in=[t.reference for _, t, _, _ in new]).values_list(
+            "reference", "pk"
+        )
+    )
+    for _, threat, _, _ in new:
+        threat.pk = ids[threat.reference]
+        threat._state.adding, threat._state.db = False, Threat.objects.db
+    through = Threat.crime_types.through
+    insert_rows(
+        through,
+        [
+            through(threat_id=t.pk, crimetype_id=c.pk)
+            for _, t, related, _ in new
+            for c in {c.pk: c for c in related["crime_types"]}.values()
+        ],
+    )
+    by_user: dict[int | None, list] = {}
+    for _, threat, related, user in new:
+        related = related | {"shared_with": [], "areas": []}
+        by_user.setdefault(user, []).append((threat, {"after": _created_snapshot(threat, related)}))
+    for user, records in by_user.items():
+        audit.record_many(AuditAction.CREATE, records, user=user)
+    return results
 
 
 @transaction.atomic

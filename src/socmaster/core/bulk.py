@@ -1,0 +1,68 @@
+"""Inserting many rows of one model quickly, for bulk work (imports).
+
+``QuerySet.bulk_create`` builds a placeholder and a conversion for every value of every row in
+Python; for rows whose ids are not needed afterwards (audit entries, undo journals, many-to-many
+links) ``insert_rows`` has Django's own compiler build the INSERT for one row and sends every row
+with it through the driver's ``executemany``, converting each value as ``bulk_create`` would
+(``pre_save`` then ``get_db_prep_save``) except plain strings, numbers and None for fields that
+store them as they are. Signals are not sent and ``save()`` is not called, as with
+``bulk_create``; the caller validates first and writes its own audit entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connections, models, router
+from django.db.models.sql import InsertQuery
+
+_PLAIN = (str, int, float, bool, type(None))
+#: Fields whose database value is the Python value itself when that value is plain.
+_AS_THEY_ARE = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.BooleanField,
+    models.ForeignKey,
+)
+
+
+def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, chunk: int = 2000):
+    """Insert ``objs`` (unsaved, without primary keys); do not rely on their ``pk`` afterwards."""
+    if not objs:
+        return
+    using = router.db_for_write(model)
+    connection = connections[using]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    query = InsertQuery(model)
+    query.insert_values(fields, [objs[0]])
+    [(sql, _)] = query.get_compiler(using=using).as_sql()
+    plain = [isinstance(f, _AS_THEY_ARE) for f in fields]
+
+    def params(obj):
+        row = []
+        for field, as_is in zip(fields, plain, strict=True):
+            value = field.pre_save(obj, add=True)
+            if hasattr(value, "resolve_expression"):  # a database default or expression
+                raise _NeedsCompiler
+            if not (as_is and isinstance(value, _PLAIN)):
+                value = field.get_db_prep_save(value, connection)
+            row.append(value)
+        return row
+
+    try:
+        rows = [params(o) for o in objs]
+    except _NeedsCompiler:
+        model._base_manager.using(using).bulk_create(objs, batch_size=500)
+        return
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            cursor.executemany(sql, rows[start : start + chunk])
+
+
+class _NeedsCompiler(Exception):
+    """A value only the compiler can write (an expression): use ``bulk_create``."""
