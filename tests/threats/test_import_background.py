@@ -340,3 +340,61 @@ def test_the_reference_data_page(web, make_user):
         web(make_user("force-durham", "administrator")).get("/threats/reference-data/").status_code
         == 403
     )
+
+
+class WorkerKilled(BaseException):
+    """Stands for kill -9: nothing after it runs, not even the import's own undo."""
+
+
+def _killed_after(monkeypatch, rows: int):
+    real = importer._apply_many
+    count = {"n": 0}
+
+    def apply_many(user, batch, *rest):
+        count["n"] += len(batch)
+        if count["n"] > rows:
+            raise WorkerKilled
+        return real(user, batch, *rest)
+
+    monkeypatch.setattr(importer, "_apply_many", apply_many)
+    monkeypatch.setattr(importer, "undo_job", lambda job: None)  # a dead worker undoes nothing
+
+
+def test_an_import_whose_worker_died_is_undone_by_recover_imports(monkeypatch):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from socmaster.core import audit
+
+    assert import_masterlist(make_csv(GOOD)).written
+    before = _state()
+    changed = [list(r) for r in GOOD]
+    changed[0][1] = "Renamed network"
+    _killed_after(monkeypatch, 4)
+    with pytest.raises(WorkerKilled):
+        import_masterlist(make_csv(changed + _more_rows(6)), batch_size=2)
+    monkeypatch.undo()
+    job = ImportJob.objects.order_by("-pk").first()
+    assert job.status == ImportStatus.RUNNING and job.undo.exists()  # half-written
+    assert _state() != before
+
+    call_command("recover-imports", stdout=__import__("io").StringIO())  # heartbeat is fresh
+    job.refresh_from_db()
+    assert job.status == ImportStatus.RUNNING, "a live import must not be touched"
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - dt.timedelta(minutes=11)
+    )
+    out = __import__("io").StringIO()
+    call_command("recover-imports", stdout=out)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "undone" in job.message
+    assert job.cancel_requested and not job.undo.exists()
+    assert _state() == before
+    assert "1 stalled import(s) recovered" in out.getvalue()
+    assert AuditEntry.objects.filter(
+        record_type="threats.importjob", record_id=str(job.pk), reason="Stalled import recovered"
+    ).exists()
+    assert audit.verify_chain().ok

@@ -220,6 +220,22 @@ def write_rows(
     return result
 
 
+#: How to undo one journalled import write, by record type ("threats.threat"): each app that
+#: imports registers its own (from its ``registry.py``).
+UNDO_HANDLERS: dict[str, Callable] = {}
+
+
+def register_undo(record_type: str, handler: Callable) -> None:
+    """``handler(job, undo)`` puts back the record an import journalled in ``undo``."""
+    UNDO_HANDLERS[record_type] = handler
+
+
+def undo_job(job) -> None:
+    """Reverse, newest first, every write the import ``job`` committed and journalled."""
+    for undo in job.undo.order_by("-pk").iterator(chunk_size=500):
+        UNDO_HANDLERS[undo.record_type](job, undo)
+
+
 class ImportCancelled(Exception):
     """Raised between batches when someone cancels the import."""
 

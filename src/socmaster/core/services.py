@@ -164,3 +164,46 @@ def audit_cli_export(what: str, options: dict, count: int) -> None:
     }
     with transaction.atomic():
         record_export(None, record_type=what, reason=reason, count=count, filters=filters)
+
+
+def undo_import_write(
+    model: type[models.Model],
+    pk: int,
+    before: dict | None,
+    *,
+    user,
+    reason: str,
+    m2m: tuple[str, ...] = (),
+) -> None:
+    """Put one record back as it was before an import that did not finish, with an audit entry:
+    delete it if the import created it (``before`` None), else restore its fields (and the
+    many-to-many ``m2m`` ids) from the before-image. A record already gone is left alone."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        obj = model._base_manager.select_for_update().filter(pk=pk).first()
+        if obj is None:
+            return
+        current = audit.snapshot(obj) | m2m_snapshot(obj, *m2m)
+        if before is None:
+            audit.record(
+                AuditAction.DELETE, obj, user=user, reason=reason, changes={"before": current}
+            )
+            obj.delete()
+            return
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        values = {
+            name: by_attname[name].to_python(value)
+            for name, value in before.items()
+            if name in by_attname and name != "id"
+        }
+        # A queryset update, so that updated_at and the version go back to what they were too.
+        model._base_manager.filter(pk=pk).update(**values)
+        for name in m2m:
+            if name in before:
+                getattr(obj, name).set(before[name])
+        obj.refresh_from_db()
+        restored = audit.snapshot(obj) | m2m_snapshot(obj, *m2m)
+        audit.record(
+            AuditAction.UPDATE, obj, user=user, reason=reason, changes=audit.diff(current, restored)
+        )

@@ -106,6 +106,11 @@ class LinkType(models.TextChoices):
     ONLINE = "online", "Online identity"
 
 
+class ImportKind(models.TextChoices):
+    MASTERLIST = "masterlist", "Master list"
+    DISRUPTIONS = "disruptions", "Disruptions"
+
+
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

@@ -39,6 +39,7 @@ from socmaster.core.importing import (
     check_reference_cell,
     parse_date,
     rejects_csv,
+    undo_job,
     write_in_batches,
     write_rejects,
 )
@@ -351,13 +352,7 @@ def _apply(
 
 def _update_job(job: ImportJob | None, **fields) -> None:
     if job is not None:
-        ImportJob.objects.filter(pk=job.pk).update(**fields)
-
-
-def _undo(job: ImportJob) -> None:
-    """Reverse, newest first, every change the job committed."""
-    for undo in job.undo.order_by("-pk").iterator(chunk_size=500):
-        services.undo_import_change(job, undo)
+        ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now(), **fields)
 
 
 def import_masterlist(
@@ -378,13 +373,8 @@ def import_masterlist(
     done, failed (problems found, or an error: nothing written) or cancelled (nothing written).
     """
     source = (source or "").strip() or "master-list import"
-    if job is None:
-        job = ImportJob.objects.create(
-            created_by=user,
-            organisation=getattr(user, "primary_organisation", None) if user else None,
-            source_name=source[:255],
-            skip_bad=skip_bad,
-        )
+    if job is None:  # run at once (the command line, the demo): recorded as a page upload is
+        job = services.start_import(user, source_name=source, stored_file="", skip_bad=skip_bad)
     try:
         result = _import(data, user, skip_bad, progress, source, job, batch_size)
     except ImportCancelled:
@@ -502,7 +492,7 @@ def _import(
 
     def journal(entries):
         insert_rows(
-            ImportUndo, [ImportUndo(job=job, threat_id=pk, before=image) for pk, image in entries]
+            ImportUndo, [ImportUndo(job=job, record_id=pk, before=image) for pk, image in entries]
         )
 
     good = checked - len(bad)
@@ -529,7 +519,7 @@ def _import(
         skip_bad=skip_bad,
         batch_size=batch_size,
         journal=journal,
-        undo=lambda: _undo(job),
+        undo=lambda: undo_job(job),
         after_batch=after_batch,
         cancelled=cancelled,
         write_batch=lambda values: _apply_many(user, values, actors),

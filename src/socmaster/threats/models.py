@@ -21,6 +21,7 @@ from .choices import (
     Category,
     Gender,
     IdentifierType,
+    ImportKind,
     ImportStatus,
     LinkType,
     MemberRole,
@@ -285,7 +286,8 @@ class LinkedEntity(InheritedProtection, models.Model):
 
 
 class ImportJob(models.Model):
-    """One master-list import: who ran it, on what file, how far it has got and how it ended.
+    """One import (of the master list, or of disruption records): who ran it, on what file, how
+    far it has got and how it ended.
 
     Protected like people's own records: visible to the person who started it and to the
     administrators of the organisation it was started in (``policy.import_jobs_scope``).
@@ -302,7 +304,13 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    #: Updated as the import goes: a running import whose heartbeat has stopped has lost its
+    #: worker, and ``socmaster recover-imports`` undoes what it wrote.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(
+        max_length=20, choices=ImportKind.choices, default=ImportKind.MASTERLIST
+    )
     source_name = models.CharField(max_length=255)
     stored_file = models.CharField(max_length=500, blank=True)
     skip_bad = models.BooleanField(default=False)
@@ -337,18 +345,20 @@ class ImportJob(models.Model):
 
 
 class ImportUndo(models.Model):
-    """The before-image of one threat an import created or changed, written in the same
-    transaction as the change, so a failed or cancelled import can be undone exactly."""
+    """The before-image of one record an import created or changed, written in the same
+    transaction as the change, so a failed or cancelled import can be undone exactly (by the
+    handler registered for its record type: ``core.importing.register_undo``)."""
 
     protection = PEOPLE
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="undo")
-    threat_id = models.BigIntegerField()
-    #: None when the import created the threat; else its fields and crime types before.
+    record_type = models.CharField(max_length=100, default="threats.threat")
+    record_id = models.BigIntegerField()
+    #: None when the import created the record; else its fields (and many-to-many ids) before.
     before = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
 
     def __str__(self) -> str:
-        return f"Undo of threat {self.threat_id} for import {self.job_id}"
+        return f"Undo of {self.record_type} {self.record_id} for import {self.job_id}"

@@ -47,3 +47,8 @@ def register() -> None:
     register_attention(AttentionItem("threats", 100, _visible_threats))
     register_attention(AttentionItem("no-lro", 200, _no_lro))
     register_attention(AttentionItem("my-lro", 300, _my_lro))
+    from socmaster.core.importing import register_undo
+
+    from . import services
+
+    register_undo("threats.threat", services.undo_import_change)

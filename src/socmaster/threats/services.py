@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -13,10 +16,16 @@ from socmaster.core.bulk import insert_rows
 from socmaster.core.choices import Action, AuditAction, Handling
 from socmaster.core.reasons import MIN_REASON_LENGTH, is_enough
 from socmaster.core.references import next_reference
-from socmaster.core.services import audited_update, m2m_snapshot, refuse_unknown, require
+from socmaster.core.services import (
+    audited_update,
+    m2m_snapshot,
+    refuse_unknown,
+    require,
+    undo_import_write,
+)
 from socmaster.core.validators import check_reference, check_text
 
-from .choices import ImportStatus
+from .choices import ImportKind, ImportStatus
 from .models import (
     CrimeType,
     Identifier,
@@ -566,8 +575,11 @@ def add_link(user, threat: Threat, *, kind: str, name: str, detail: str = "") ->
 
 
 @transaction.atomic
-def start_import(user, *, source_name: str, stored_file: str, skip_bad: bool) -> ImportJob:
-    """Record an import waiting to run (the caller enqueues the task after this commits)."""
+def start_import(
+    user, *, source_name: str, stored_file: str, skip_bad: bool, kind: str = ImportKind.MASTERLIST
+) -> ImportJob:
+    """Record an import waiting to run (the caller enqueues the task after this commits, or runs
+    it at once). ``user`` None is an operator at the command line."""
     if user is not None and (
         policy.is_read_only(user)
         or not any(m.role in policy.WRITE_ROLES for m in user.active_memberships)
@@ -576,7 +588,8 @@ def start_import(user, *, source_name: str, stored_file: str, skip_bad: bool) ->
     job = ImportJob.objects.create(
         created_by=user,
         organisation=getattr(user, "primary_organisation", None) if user else None,
-        source_name=source_name[:255],
+        kind=kind,
+        source_name=(source_name or "import")[:255],
         stored_file=stored_file,
         skip_bad=skip_bad,
     )
@@ -584,9 +597,60 @@ def start_import(user, *, source_name: str, stored_file: str, skip_bad: bool) ->
         AuditAction.CREATE,
         job,
         user=user,
-        changes={"after": audit.snapshot(job, ["source_name", "skip_bad", "status"])},
+        changes={"after": audit.snapshot(job, ["kind", "source_name", "skip_bad", "status"])},
     )
     return job
+
+
+STALLED = (
+    "The import stopped without finishing (its worker ended after {at}); what it wrote has been "
+    "undone, so nothing is half-written. Run it again."
+)
+
+
+def recover_stalled_imports(*, stalled_for: dt.timedelta) -> list[ImportJob]:
+    """Imports still marked running whose worker has given no sign of life for ``stalled_for``
+    (killed, or its machine lost): undo what each committed, from its journal, and mark it
+    failed. A worker that is in fact still alive is asked to stop too (cancel requested), so it
+    writes nothing more. Each recovery is audited."""
+    from socmaster.core.importing import undo_job
+
+    cutoff = timezone.now() - stalled_for
+    recovered = []
+    candidates = ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    for pk in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().filter(pk=pk).first()
+            if job is None or job.status != ImportStatus.RUNNING:
+                continue  # it ended meanwhile
+            last = job.heartbeat_at or job.started_at
+            job.cancel_requested = True
+            job.save(update_fields=["cancel_requested"])
+        undo_job(job)
+        with transaction.atomic():
+            message = STALLED.format(at=timezone.localtime(last).strftime("%d %b %Y %H:%M"))
+            ImportJob.objects.filter(pk=pk).update(
+                status=ImportStatus.FAILED,
+                finished_at=timezone.now(),
+                message=message,
+                created=0,
+                updated=0,
+                unchanged=0,
+            )
+            job.refresh_from_db()
+            audit.record(
+                AuditAction.UPDATE,
+                job,
+                user=None,
+                reason="Stalled import recovered",
+                changes={"status": [ImportStatus.RUNNING, ImportStatus.FAILED]},
+            )
+        if job.stored_file:
+            Path(job.stored_file).unlink(missing_ok=True)
+        recovered.append(job)
+    return recovered
 
 
 @transaction.atomic
@@ -618,40 +682,14 @@ def cancel_import(user, job: ImportJob) -> ImportJob:
 def undo_import_change(job: ImportJob, undo: ImportUndo) -> None:
     """Put back one threat as it was before an import that did not finish: delete it if the
     import created it, else restore its fields and crime types from the before-image."""
-    reason = f"Import {job.pk} ({job.source_name}) did not finish; its change is undone."
-    threat = Threat.objects.select_for_update().filter(pk=undo.threat_id).first()
-    if threat is not None:
-        current = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
-        if undo.before is None:
-            audit.record(
-                AuditAction.DELETE,
-                threat,
-                user=job.created_by,
-                reason=reason,
-                changes={"before": current},
-            )
-            threat.delete()
-        else:
-            by_attname = {f.attname: f for f in Threat._meta.concrete_fields}
-            values = {
-                name: by_attname[name].to_python(value)
-                for name, value in undo.before.items()
-                if name in by_attname and name != "id"
-            }
-            # A queryset update, so that updated_at goes back to what it was too.
-            Threat.objects.filter(pk=threat.pk).update(**values)
-            for name in M2M_FIELDS:
-                if name in undo.before:
-                    getattr(threat, name).set(undo.before[name])
-            threat.refresh_from_db()
-            restored = audit.snapshot(threat) | m2m_snapshot(threat, *M2M_FIELDS)
-            audit.record(
-                AuditAction.UPDATE,
-                threat,
-                user=job.created_by,
-                reason=reason,
-                changes=audit.diff(current, restored),
-            )
+    undo_import_write(
+        Threat,
+        undo.record_id,
+        undo.before,
+        user=job.created_by,
+        reason=f"Import {job.pk} ({job.source_name}) did not finish; its change is undone.",
+        m2m=M2M_FIELDS,
+    )
     undo.delete()
 
 
