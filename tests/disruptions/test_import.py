@@ -151,3 +151,37 @@ def test_skip_bad_and_cli(tmp_path, capsys):
     call_command("import-disruptions", str(path), "--skip-bad")
     assert "3 created" in capsys.readouterr().out
     assert "D-9" in (tmp_path / "disruptions.rejects.csv").read_text()
+
+
+def _stored():
+    return sorted(tuple(sorted(d.items())) for d in Disruption.objects.values())
+
+
+def test_an_import_is_recorded_written_in_batches_and_undone_whole_if_it_fails(monkeypatch):
+    from socmaster.core import audit
+    from socmaster.disruptions import services
+    from socmaster.threats.models import ImportJob, ImportUndo
+
+    assert import_disruptions(make_csv(GOOD[:1])).written
+    job = ImportJob.objects.get()
+    assert (job.kind, job.status, job.created) == ("disruptions", "done", 1)
+    assert AuditEntry.objects.filter(record_type="threats.importjob", action="create").count() == 1
+    assert not ImportUndo.objects.exists()
+    before = _stored()
+    real, calls = services.import_disruption, {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "import_disruption", failing)
+    changed = [list(r) for r in GOOD]
+    changed[0][3] = "A renamed team"  # the stored row changes in the first batch
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_disruptions(make_csv(changed), batch_size=1)  # rows 1 and 2 were committed
+    assert _stored() == before
+    failed = ImportJob.objects.order_by("-pk").first()
+    assert failed.status == "failed" and not failed.undo.exists()
+    assert audit.verify_chain().ok

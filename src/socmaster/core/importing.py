@@ -186,40 +186,6 @@ def add_import_arguments(parser) -> None:
     )
 
 
-def write_rows(
-    parsed: list[tuple[int, dict, dict]],
-    result: ImportResult,
-    write_one,
-    *,
-    skip_bad: bool,
-    progress=None,
-) -> ImportResult:
-    """Write checked rows in one transaction. ``write_one(values)`` returns 'created', 'updated' or
-    'unchanged', or raises ValidationError for the row. Without ``skip_bad`` one failure rolls back all."""
-    from django.core.exceptions import ValidationError
-    from django.db import transaction
-
-    with transaction.atomic():
-        for done, (number, raw, values) in enumerate(parsed, start=1):
-            try:
-                with transaction.atomic():
-                    outcome = write_one(values)
-            except ValidationError as exc:
-                messages = exc.message_dict if hasattr(exc, "error_dict") else {"row": exc.messages}
-                row_errors = [RowError(number, f, " ".join(m)) for f, m in messages.items()]
-                result.errors.extend(row_errors)
-                result.rejected.append({**raw, "Error": "; ".join(str(e) for e in row_errors)})
-                if not skip_bad:
-                    transaction.set_rollback(True)
-                    return result
-                continue
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            if progress:
-                progress(done, len(parsed))
-    result.written = True
-    return result
-
-
 #: How to undo one journalled import write, by record type ("threats.threat"): each app that
 #: imports registers its own (from its ``registry.py``).
 UNDO_HANDLERS: dict[str, Callable] = {}

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from socmaster.core import audit
-from socmaster.core.choices import AuditAction
+from socmaster.core.bulk import insert_rows
 from socmaster.core.importing import (
     ImportResult,
     RowError,
@@ -21,16 +21,17 @@ from socmaster.core.importing import (
     parse_date,
     read_csv,
     rejects_csv,
-    write_rows,
+    undo_job,
+    write_in_batches,
 )
-from socmaster.core.services import audited_update
 from socmaster.organisations.models import Organisation
 from socmaster.threats.importer import importer_account
-from socmaster.threats.models import Threat
+from socmaster.threats.models import ImportJob, ImportUndo, Threat
 
+from . import services
 from .choices import Category, DisruptionStatus, DisruptionType, FourP
 from .models import Disruption, Tactic
-from .services import current_standard, standard_failures
+from .services import RECORD_TYPE, current_standard, standard_failures
 
 COLUMNS = [
     "Reference",
@@ -136,8 +137,21 @@ def _parse(raw: dict, number: int, look: dict, errors: list[RowError], standard)
 
 
 def import_disruptions(
-    data: bytes | str, *, skip_bad: bool = False, progress: Callable[[int, int], None] | None = None
+    data: bytes | str,
+    *,
+    skip_bad: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    user=None,
+    source: str = "",
+    batch_size: int | None = None,
 ) -> ImportResult:
+    """Check and import disruption records. As the master-list import does, it is recorded as
+    an import (``ImportJob``), writes in short batches so that others can write in between, and
+    journals each write, so an import that fails, or whose worker dies (``recover-imports``),
+    is undone whole."""
+    from socmaster.threats.choices import ImportKind, ImportStatus
+    from socmaster.threats.services import start_import
+
     result = ImportResult()
     headers, rows = read_csv(data, COLUMNS)
     missing = [c for c in COLUMNS if c not in headers]
@@ -176,16 +190,79 @@ def import_disruptions(
         return result
     # Leads first, so support rows can link to the lead of the same threat and event date.
     parsed.sort(key=lambda item: item[2]["disruption_type"] != DisruptionType.LEAD)
-    return write_rows(
-        parsed,
-        result,
-        lambda values: _write(values, standard),
+    job = start_import(
+        user,
+        source_name=source or "disruption import",
+        stored_file="",
         skip_bad=skip_bad,
-        progress=progress,
+        kind=ImportKind.DISRUPTIONS,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        total_rows=len(rows),
+        rows_checked=len(rows),
+    )
+
+    def journal(entries):
+        insert_rows(
+            ImportUndo,
+            [
+                ImportUndo(job=job, record_type=RECORD_TYPE, record_id=pk, before=image)
+                for pk, image in entries
+            ],
+        )
+
+    def after_batch(written: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(
+            heartbeat_at=timezone.now(), rows_written=written
+        )
+        if progress:
+            progress(written, len(parsed))
+
+    try:
+        result = write_in_batches(
+            parsed,
+            result,
+            lambda values: _write(values, standard),
+            skip_bad=skip_bad,
+            batch_size=batch_size or settings.SOCMASTER["IMPORT_BATCH_SIZE"],
+            journal=journal,
+            undo=lambda: undo_job(job),
+            after_batch=after_batch,
+        )
+    except Exception as exc:
+        _end(job, result, ImportStatus.FAILED, f"The import stopped: {exc!r}. Nothing was written.")
+        raise
+    if result.written:
+        job.undo.all().delete()
+        _end(job, result, ImportStatus.DONE, "")
+    else:
+        _end(
+            job,
+            result,
+            ImportStatus.FAILED,
+            f"Nothing was imported: {len(result.errors)} problem(s).",
+        )
+    return result
+
+
+def _end(job, result: ImportResult, status: str, message: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        message=message,
+        created=result.created if result.written else 0,
+        updated=result.updated if result.written else 0,
+        unchanged=result.unchanged if result.written else 0,
+        error_count=len(result.errors),
+        errors=[[e.row, e.field, e.message] for e in result.errors[:500]],
     )
 
 
-def _write(values: dict, standard) -> str:
+def _write(values: dict, standard) -> tuple[str, tuple[int, dict | None] | None]:
     values = dict(values)
     reference = values.pop("reference")
     lead = None
@@ -207,25 +284,10 @@ def _write(values: dict, standard) -> str:
                     ]
                 }
             )
-    existing = Disruption.objects.filter(reference=reference).first()
     recorder = importer_account(values["recording_organisation"])
-    fields = {**values, "lead": lead}
-    if existing is None:
-        # Imported history is stored as the force recorded it (already moderated, possibly outside
-        # today's time limits), so it does not go through record_disruption's checks.
-        disruption = Disruption.objects.create(
-            reference=reference, standard=standard, recorder=recorder, **fields
-        )
-        audit.record(
-            AuditAction.CREATE,
-            disruption,
-            user=recorder,
-            changes={"after": audit.snapshot(disruption)},
-        )
-        return "created"
-    # The shared update sequence: snapshot, validate, diff, version, one audit entry.
-    changes = audited_update(recorder, existing, fields)
-    return "updated" if changes else "unchanged"
+    return services.import_disruption(
+        recorder, reference=reference, standard=standard, fields={**values, "lead": lead}
+    )
 
 
 def disruption_rejects(result: ImportResult) -> str:

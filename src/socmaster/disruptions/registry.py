@@ -33,3 +33,8 @@ def register() -> None:
         )
     )
     register_nav_item(NavItem("disruptions", "Disruptions", "disruptions:list", 600))
+    from socmaster.core.importing import register_undo
+
+    from . import services
+
+    register_undo(services.RECORD_TYPE, services.undo_import_change)

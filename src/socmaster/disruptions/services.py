@@ -11,7 +11,12 @@ from django.utils import timezone
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
 from socmaster.core.references import next_reference
-from socmaster.core.services import audited_update, refuse_unknown
+from socmaster.core.services import (
+    audited_update,
+    m2m_snapshot,
+    refuse_unknown,
+    undo_import_write,
+)
 from socmaster.core.validators import check_reference, check_text
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
@@ -215,6 +220,53 @@ def record_disruption(
         AuditAction.CREATE, disruption, user=user, changes={"after": audit.snapshot(disruption)}
     )
     return disruption
+
+
+RECORD_TYPE = "disruptions.disruption"
+
+
+@transaction.atomic
+def import_disruption(
+    recorder, *, reference: str, standard: Standard, fields: dict
+) -> tuple[str, tuple[int, dict | None] | None]:
+    """Create or update one imported disruption record (keyed by its reference) under the
+    importing organisation's account. Imported history is stored as the force recorded it
+    (already moderated, possibly outside today's time limits), so it does not go through
+    ``record_disruption``'s checks; the importer has applied the current standard's other rules.
+    Returns the outcome ('created', 'updated', 'unchanged') and what undoes it: (id, None) for a
+    new record, (id, before-image) for a changed one, None when nothing changed."""
+    existing = Disruption.objects.select_for_update().filter(reference=reference).first()
+    if existing is None:
+        disruption = Disruption.objects.create(
+            reference=reference, standard=standard, recorder=recorder, **fields
+        )
+        audit.record(
+            AuditAction.CREATE,
+            disruption,
+            user=recorder,
+            changes={"after": audit.snapshot(disruption)},
+        )
+        return "created", (disruption.pk, None)
+    before = audit.snapshot(existing) | m2m_snapshot(existing, "nominals")
+    # The shared update sequence: snapshot, validate, diff, version, one audit entry.
+    changes = audited_update(recorder, existing, fields)
+    if not changes:
+        return "unchanged", None
+    return "updated", (existing.pk, before)
+
+
+@transaction.atomic
+def undo_import_change(job, undo) -> None:
+    """Put back one disruption record as it was before an import that did not finish."""
+    undo_import_write(
+        Disruption,
+        undo.record_id,
+        undo.before,
+        user=job.created_by,
+        reason=f"Import {job.pk} ({job.source_name}) did not finish; its change is undone.",
+        m2m=("nominals",),
+    )
+    undo.delete()
 
 
 def may_change(user, disruption: Disruption) -> bool:
