@@ -31,17 +31,29 @@ _AS_THEY_ARE = (
 )
 
 
-def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, chunk: int = 2000):
-    """Insert ``objs`` (unsaved, without primary keys); do not rely on their ``pk`` afterwards."""
+def insert_rows(model: type[models.Model], objs: Sequence, *, chunk: int = 2000):
+    """Insert ``objs``: unsaved instances (do not rely on their ``pk`` afterwards), or plain
+    dicts of field attribute names (``"threat_id"``) to values, which skip building an instance
+    (a field a dict leaves out gets its default)."""
     if not objs:
         return
     using = router.db_for_write(model)
     connection = connections[using]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    query = InsertQuery(model)
-    query.insert_values(fields, [objs[0]])
-    [(sql, _)] = query.get_compiler(using=using).as_sql()
     plain = [isinstance(f, _AS_THEY_ARE) for f in fields]
+    if isinstance(objs[0], dict):
+        defaults = {f.attname: f.get_default() for f in fields if f.has_default() or f.null}
+        rows = []
+        for obj in objs:
+            row = []
+            for field, as_is in zip(fields, plain, strict=True):
+                value = obj[field.attname] if field.attname in obj else defaults[field.attname]
+                if not (as_is and isinstance(value, _PLAIN)):
+                    value = field.get_db_prep_save(value, connection)
+                row.append(value)
+            rows.append(row)
+        _execute(connection, _insert_sql(model, fields, model(), using), rows, chunk)
+        return
 
     def params(obj):
         row = []
@@ -59,6 +71,18 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, chun
     except _NeedsCompiler:
         model._base_manager.using(using).bulk_create(objs, batch_size=500)
         return
+    _execute(connection, _insert_sql(model, fields, objs[0], using), rows, chunk)
+
+
+def _insert_sql(model, fields, sample, using) -> str:
+    """The INSERT Django's compiler writes for one row of ``fields``."""
+    query = InsertQuery(model)
+    query.insert_values(fields, [sample])
+    [(sql, _)] = query.get_compiler(using=using).as_sql()
+    return sql
+
+
+def _execute(connection, sql: str, rows: list, chunk: int) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             cursor.executemany(sql, rows[start : start + chunk])

@@ -492,7 +492,16 @@ def _import(
 
     def journal(entries):
         insert_rows(
-            ImportUndo, [ImportUndo(job=job, record_id=pk, before=image) for pk, image in entries]
+            ImportUndo,
+            [
+                {
+                    "job_id": job.pk,
+                    "record_type": "threats.threat",
+                    "record_id": pk,
+                    "before": image,
+                }
+                for pk, image in entries
+            ],
         )
 
     good = checked - len(bad)

@@ -275,7 +275,7 @@ def create_threats(items: list[dict], *, assessment_source=None) -> list[Threat 
     insert_rows(
         through,
         [
-            through(threat_id=t.pk, crimetype_id=c.pk)
+            {"threat_id": t.pk, "crimetype_id": c.pk}
             for _, t, related, _ in new
             for c in {c.pk: c for c in related["crime_types"]}.values()
         ],
