@@ -447,3 +447,25 @@ def test_template_edits_do_not_turn_old_template_lines_into_own_text(people, org
     rows = quality.evaluate(Plan.objects.filter(pk__in=[p.pk for p in plans]))
     assert all("copied_text" not in r.failed_keys for r in rows)
     assert Plan.objects.get(pk=plans[0].pk).template_lines[0].startswith("Dismantle the group")
+
+
+def test_every_count_on_the_dashboard_links_to_the_plans_it_counts(web, people, threat, plan, org):
+    import html
+    import re
+
+    Threat.objects.create(  # a second managed threat, without a plan or an LRO
+        reference="DASH-2", name="No plan yet", owner=org("force-durham"), phase=threat.phase
+    )
+    client = web(people["lro"])
+    page = client.get("/plans/quality/").content.decode()
+    links = re.findall(
+        r'<a class="govuk-link" href="([^"]+)" data-testid="link-[^"]+"(?: data-count="(\d+)")?>([^<]+)</a>',
+        page,
+    )
+    assert len(links) >= 4, links  # region and organisation rows, passing and failed checks
+    for href, count, text in links:
+        expected = int(count) if count else int(text)
+        listed = client.get(html.unescape(href)).content.decode()
+        body = listed.split('data-testid="plan-table"', 1)[-1].split("</tbody>", 1)[0]
+        rows = body.count('<tr class="govuk-table__row">') - 1  # less the header row
+        assert rows == expected, (href, expected, rows)

@@ -130,7 +130,16 @@ def disruption_report(
         "type": tally(lambda g: g["disruption_type"], lambda k: DisruptionType(k).label),
         "tactic": tally(lambda g: g["tactic_id"], lambda k: tactics[k].label if k else "–"),
         "months": [{"month": m["month"], "n": m["n"]} for m in months],
+        "months_rows": [{"label": _month_label(m["month"]), "n": m["n"]} for m in months],
     }
+
+
+def _month_label(month: str) -> str:
+    """'2026-03' as people write it: 'Mar 2026'."""
+    try:
+        return dt.date.fromisoformat(f"{month}-01").strftime("%b %Y")
+    except ValueError:
+        return month
 
 
 def recording_audit(

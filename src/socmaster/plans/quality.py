@@ -330,10 +330,14 @@ def summarise(rows: list[PlanQuality]) -> dict:
 
     by_org: dict[tuple[str, str], dict] = defaultdict(blank)
     by_region: dict[str, dict] = defaultdict(blank)
+    keys: dict[str, str] = {}  # region and organisation names to their keys, for links
     total = blank()
     for row in rows:
         org = row.threat.owner
         region = org.region.name if org.region_id else "No region"
+        keys[org.name] = org.key
+        if org.region_id:
+            keys[region] = org.region.key
         for bucket in (by_org[(region, org.name)], by_region[region], total):
             if row.plan is None:
                 bucket["no_plan"] += 1
@@ -347,10 +351,19 @@ def summarise(rows: list[PlanQuality]) -> dict:
         return round(100 * b["passing"] / b["plans"]) if b["plans"] else None
 
     orgs = [
-        {"region": r, "organisation": o, **b, "passing_percent": rate(b)}
+        {
+            "region": r,
+            "organisation": o,
+            "organisation_key": keys.get(o, ""),
+            **b,
+            "passing_percent": rate(b),
+        }
         for (r, o), b in sorted(by_org.items())
     ]
-    regions = [{"region": r, **b, "passing_percent": rate(b)} for r, b in sorted(by_region.items())]
+    regions = [
+        {"region": r, "region_key": keys.get(r, ""), **b, "passing_percent": rate(b)}
+        for r, b in sorted(by_region.items())
+    ]
     return {
         "organisations": orgs,
         "regions": regions,

@@ -182,8 +182,19 @@ def dashboard(request):
             "checks": quality.CHECKS,
             "chart": chart,
             "query": request.GET.urlencode(),
+            "base_query": _without(request.GET, "region", "organisation", "check", "page"),
         },
     )
+
+
+def _without(params, *names: str) -> str:
+    """The query string of ``params`` without ``names``, ending with '&' when not empty, so a
+    link can add its own filters after it."""
+    kept = params.copy()
+    for name in names:
+        kept.pop(name, None)
+    encoded = kept.urlencode()
+    return f"{encoded}&" if encoded else ""
 
 
 @login_required
