@@ -1,8 +1,15 @@
 import django_filters
-from django import forms
 
 from .choices import AuditAction
+from .forms import GovukDateField
 from .models import AuditEntry
+
+
+class GovukDateFilter(django_filters.DateFilter):
+    """A date filter entered as day, month and year on pages (the GOV.UK date input), and as an
+    ISO date (``2025-01-31``) in the API and in links; the applied value stays on the form."""
+
+    field_class = GovukDateField
 
 
 class AuditFilter(django_filters.FilterSet):
@@ -15,17 +22,11 @@ class AuditFilter(django_filters.FilterSet):
         lookup_expr="iexact", label="Record type (e.g. threats.threat)"
     )
     record_id = django_filters.CharFilter(lookup_expr="exact", label="Record id")
-    date_from = django_filters.DateFilter(
-        field_name="timestamp",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
+    date_from = GovukDateFilter(
+        field_name="timestamp", lookup_expr="date__gte", label="From", error_name="Start date"
     )
-    date_to = django_filters.DateFilter(
-        field_name="timestamp",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
+    date_to = GovukDateFilter(
+        field_name="timestamp", lookup_expr="date__lte", label="To", error_name="End date"
     )
 
     class Meta:

@@ -57,7 +57,7 @@ def _filtered(request):
 @login_required
 def audit_list(request):
     filterset = _filtered(request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(

@@ -1,6 +1,6 @@
 from django import forms
 
-from socmaster.core.forms import VersionField
+from socmaster.core.forms import GovukDateField, VersionField
 from socmaster.organisations.models import Organisation
 
 from .choices import DisruptionType
@@ -27,9 +27,8 @@ class DisruptionForm(forms.ModelForm):
             "narrative",
             "evidence",
         ]
+        field_classes = {"event_date": GovukDateField, "record_date": GovukDateField}
         widgets = {
-            "event_date": forms.DateInput(attrs={"type": "date"}),
-            "record_date": forms.DateInput(attrs={"type": "date"}),
             "narrative": forms.Textarea(attrs={"rows": 4}),
             "evidence": forms.Textarea(attrs={"rows": 2}),
         }
@@ -59,8 +58,8 @@ class DecisionForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = GovukDateField(label="From", error_name="Start date")
+    date_to = GovukDateField(label="To", error_name="End date")
     region = forms.ModelChoiceField(
         queryset=Organisation.objects.filter(type="region"),
         required=False,

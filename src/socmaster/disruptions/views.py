@@ -51,7 +51,7 @@ def disruption_list(request):
         "threat", "recording_organisation", "tactic"
     )
     filterset = DisruptionFilter(request.GET, queryset=base, request=request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs.order_by(*(qs.query.order_by or ["-event_date", "-id"])), 25).get_page(
         request.GET.get("page")
@@ -204,7 +204,7 @@ def moderation_queue(request):
 def _period(request):
     today = timezone.localdate()
     default = {"date_from": today.replace(year=today.year - 1), "date_to": today}
-    form = style_form(PeriodForm(request.GET or None, initial=default))
+    form = style_form(PeriodForm(request.GET or None, initial=default), filters=True)
     if request.GET and form.is_valid():
         return (
             form,

@@ -123,7 +123,7 @@ def _filtered_rows(request, form):
 
 @login_required
 def plan_list(request):
-    form = style_form(PlanFilterForm(request.GET or None))
+    form = style_form(PlanFilterForm(request.GET or None), filters=True)
     rows = _filtered_rows(request, form)
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
     log_list(request, page, Plan)
@@ -159,7 +159,7 @@ def plan_list_export(request):
 
 @login_required
 def dashboard(request):
-    form = style_form(PlanFilterForm(request.GET or None))
+    form = style_form(PlanFilterForm(request.GET or None), filters=True)
     for name in ("check", "sort", "lro", "q"):
         form.fields.pop(name)
     rows = _filtered_rows(request, form)
@@ -217,7 +217,7 @@ def _actions_filtered(request):
     data = request.GET.copy()
     data.setdefault("scope", "mine")
     filterset = PlanActionFilter(data, queryset=base, request=request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     return qs.order_by("due_date", "plan__threat__reference", "id"), filterset
 

@@ -26,7 +26,7 @@ from .models import Nominal, Threat
 def threat_list(request):
     base = Threat.objects.visible_to(request.user).with_related()
     filterset = ThreatFilter(request.GET, queryset=base, request=request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs.order_by(*(qs.query.order_by or ["reference"])), 25).get_page(
         request.GET.get("page")
@@ -220,7 +220,7 @@ def nominal_list(request):
         Nominal.objects.visible_to(request.user).select_related("owner").prefetch_related("aliases")
     )
     filterset = NominalFilter(request.GET, queryset=base, request=request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     log_list(request, page, Nominal)
