@@ -3,8 +3,40 @@ from django import forms
 from socmaster.core.forms import GovukDateField, VersionField
 from socmaster.organisations.models import Organisation
 
-from .choices import DisruptionType
+from .choices import DisruptionType, FourP
 from .models import Disruption, Tactic
+
+
+class TacticSelect(forms.Select):
+    """Tactics grouped under their P, each option marked with its P (``data-four-p``) so the page's
+    script offers only the chosen P's tactics. With ``four_p`` set (the P already chosen, on a
+    re-shown or existing record) only that P's tactics are offered, without any script."""
+
+    four_p = ""
+
+    def optgroups(self, name, value, attrs=None):
+        selected = {str(v) for v in value}
+        groups: dict[str, list] = {}
+        index = 0
+        for option_value, label in self.choices:
+            instance = getattr(option_value, "instance", None)
+            tactic_p = instance.four_p if instance is not None else ""
+            if (
+                instance is not None
+                and self.four_p
+                and tactic_p != self.four_p
+                and str(option_value) not in selected
+            ):
+                continue
+            option = self.create_option(
+                name, option_value, label, str(option_value) in selected, index, attrs=attrs
+            )
+            if tactic_p:
+                option["attrs"]["data-four-p"] = tactic_p
+                option["label"] = instance.label
+            groups.setdefault(FourP(tactic_p).label if tactic_p else "", []).append(option)
+            index += 1
+        return [(group or None, options, i) for i, (group, options) in enumerate(groups.items())]
 
 
 class DisruptionForm(forms.ModelForm):
@@ -31,10 +63,15 @@ class DisruptionForm(forms.ModelForm):
         widgets = {
             "narrative": forms.Textarea(attrs={"rows": 4}),
             "evidence": forms.Textarea(attrs={"rows": 2}),
+            "tactic": TacticSelect,
         }
 
-    def __init__(self, *args, user, threat, **kwargs):
+    def __init__(self, *args, user, threat, standard=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # What the minimum standard requires is marked as required (its rule lives in services).
+        for name in getattr(standard, "required_fields", None) or []:
+            if name in self.fields:
+                self.fields[name].required = True
         if self.instance.pk:
             self.fields["lock_version"] = VersionField(initial=self.instance.lock_version)
         self.fields["recording_organisation"].queryset = Organisation.objects.filter(
@@ -45,6 +82,8 @@ class DisruptionForm(forms.ModelForm):
             threat=threat, disruption_type=DisruptionType.LEAD
         )
         self.fields["tactic"].queryset = Tactic.objects.all()
+        chosen = self.data.get(self.add_prefix("four_p")) if self.is_bound else self.instance.four_p
+        self.fields["tactic"].widget.four_p = chosen if chosen in FourP.values else ""
         if self.instance.pk:
             self.fields.pop("recording_organisation")
 
@@ -53,8 +92,13 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        label="Reason (required to return or reject)",
+        label="Reason",
+        help_text="Needed to return or reject the disruption; not needed to approve it.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].hide_optional = True
 
 
 class PeriodForm(forms.Form):
