@@ -236,4 +236,4 @@ def add_problems(form: forms.Form, problems: dict[str, list[str]]) -> None:
             if name not in form.errors:
                 form.add_error(name, errors)
         else:
-            form.add_error(None, messages)
+            form.add_error(None, errors)
