@@ -165,3 +165,24 @@ def test_moderators_reason_is_asked_for_with_an_error_summary(web, people, ocg, 
     assert 'href="#id_reason"' in html and "<title>Error: " in html
     d.refresh_from_db()
     assert d.status == "submitted"
+
+
+def test_a_refusal_with_no_field_of_its_own_is_reported_with_the_forms_errors(web, people, org):
+    standard = services.current_standard()
+    kind = next(t for t in ("vulnerability", "pi", "ocg") if t not in standard.allowed_threat_types)
+    threat = Threat.objects.create(
+        reference="DF-OTHER",
+        name="Not allowed",
+        owner=org("force-durham"),
+        threat_type=kind,
+        handling="region",
+    )
+    html = (
+        web(people["recorder"])
+        .post(f"/disruptions/new/{threat.reference}/", {"four_p": "pursue"})
+        .content.decode()
+    )
+    summary = re.search(r'<div class="govuk-error-summary".*?</ul>', html, re.S)[0]
+    assert (
+        "Enter the event date" in summary and "disruptions can be recorded only against" in summary
+    )

@@ -50,7 +50,11 @@ EXPORT_COLUMNS = [
 def _filtered(request):
     if not policy.can_view_audit(request.user):
         raise PermissionDenied("Only administrators and inspectors may read the audit log.")
-    base = policy.audit_scope(AuditEntry.objects.all(), request.user).order_by("-seq")
+    base = (
+        policy.audit_scope(AuditEntry.objects.all(), request.user)
+        .select_related("user")
+        .order_by("-seq")
+    )
     return AuditFilter(request.GET or None, queryset=base)
 
 

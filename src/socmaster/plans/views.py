@@ -268,7 +268,7 @@ def _action_rows(actions):
             a.plan.version,
             a.get_four_p_display(),
             a.description,
-            a.owner_user.username if a.owner_user else "",
+            str(a.owner_user) if a.owner_user else "",
             a.owner_organisation.name if a.owner_organisation else "",
             a.start_date.isoformat() if a.start_date else "",
             a.due_date.isoformat() if a.due_date else "",
@@ -277,7 +277,7 @@ def _action_rows(actions):
             a.completed_on.isoformat() if a.completed_on else "",
             "; ".join(d.reference for d in a.disruptions.all()),
             timezone.localtime(a.updated_at).strftime("%Y-%m-%d %H:%M"),
-            a.updated_by.username if a.updated_by else "",
+            str(a.updated_by) if a.updated_by else "",
         ]
 
 

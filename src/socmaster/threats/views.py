@@ -194,7 +194,7 @@ def threat_export(request, fmt):
                     t.get_tier_display() if t.tier else "",
                     t.phase.name if t.phase else "",
                     "; ".join(c.label for c in t.crime_types.all()),
-                    t.lro.username if t.lro else "",
+                    str(t.lro) if t.lro else "",
                     t.assessed_on.isoformat() if t.assessed_on else "",
                     str(t.score) if t.score is not None else "",
                     t.get_handling_display(),

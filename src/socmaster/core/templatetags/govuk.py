@@ -30,7 +30,36 @@ def error_target(bound_field) -> str:
 def described_by(bound_field) -> str:
     ids = []
     if bound_field.help_text or getattr(bound_field.field, "govuk_hint", ""):
-        ids.append(f"{bound_field.auto_id}-hint")
+        ids.append(f"{bound_field.auto_id}_helptext")
     if bound_field.errors:
         ids.append(f"{bound_field.auto_id}-error")
     return " ".join(ids)
+
+
+@register.filter
+def words(value) -> str:
+    """A machine name in words: ``lead_disruptions`` -> "Lead disruptions"."""
+    text = str(value or "").replace("_id", "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+ACTION_WORDS = {"transition": "Status change"}
+
+
+@register.filter
+def audit_action(entry) -> str:
+    """The audit action in the domain's words."""
+    return ACTION_WORDS.get(entry.action, entry.get_action_display())
+
+
+@register.filter
+def record_kind(record_type: str) -> str:
+    """``threats.threat`` -> "Threat"; a kind that is not a model (an export) in words."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(record_type)
+    except (LookupError, ValueError):
+        return words(str(record_type).rpartition(".")[2])
+    name = str(model._meta.verbose_name)
+    return name[:1].upper() + name[1:]
