@@ -231,3 +231,11 @@ def test_default_dates_are_shown(web, make_user, org):
         f'name="review_due_year" type="text" inputmode="numeric" autocomplete="off" value="{TODAY.year + 1}"'
         in html
     )
+
+
+def test_the_inputs_ids_are_the_ones_the_error_summary_links_to():
+    form = EventForm({})
+    html = str(form["event_date"])
+    for part in ("day", "month", "year"):
+        assert f'id="id_event_date_{part}"' in html and f'for="id_event_date_{part}"' in html
+    assert form["event_date"].id_for_label == "id_event_date_day"

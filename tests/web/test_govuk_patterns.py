@@ -222,3 +222,27 @@ def test_exports_and_plan_checks_show_peoples_names(web, people, threat):
     html = client.get(f"/plans/{threat.reference}/print/").content.decode()
     assert "by Ann Lee" in html
     assert "A P with no actions" not in client.get("/plans/quality/").content.decode()
+
+
+def test_a_field_with_an_error_is_styled_and_described_by_its_message(web, people):
+    html = web(people["lro"]).post("/threats/new/", {"name": ""}).content.decode()
+    tag = re.search(r'<input type="text" name="name"[^>]*>', html)[0]
+    assert "govuk-input--error" in tag and 'aria-describedby="id_name-error"' in tag
+    assert 'href="#id_name"' in html
+
+
+def test_a_bad_filter_date_says_so_in_the_title_and_on_the_field(web, people):
+    html = (
+        web(people["lro"])
+        .get(
+            "/disruptions/",
+            {
+                "event_date_from_day": "31",
+                "event_date_from_month": "2",
+                "event_date_from_year": "2025",
+            },
+        )
+        .content.decode()
+    )
+    assert "<title>Error: " in html and "Event on or after must be a real date" in html
+    assert 'value="31"' in html

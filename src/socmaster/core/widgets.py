@@ -65,13 +65,13 @@ class GovukDateInput(forms.MultiWidget):
         widget["parts"] = [
             {
                 "name": sub["name"],
-                "id": sub["attrs"].get("id", ""),
+                "id": f"{widget['id']}_{part}" if widget["id"] else "",
                 "value": sub["value"] or "",
                 "label": label,
                 "width": width,
                 "invalid": invalid,
             }
-            for sub, (_part, label, width) in zip(widget["subwidgets"], PARTS, strict=True)
+            for sub, (part, label, width) in zip(widget["subwidgets"], PARTS, strict=True)
         ]
         return context
 

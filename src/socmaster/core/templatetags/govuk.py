@@ -63,3 +63,25 @@ def record_kind(record_type: str) -> str:
         return words(str(record_type).rpartition(".")[2])
     name = str(model._meta.verbose_name)
     return name[:1].upper() + name[1:]
+
+
+ERROR_CLASSES = {
+    "govuk-select": "govuk-select--error",
+    "govuk-textarea": "govuk-textarea--error",
+    "govuk-input": "govuk-input--error",
+}
+
+
+@register.filter
+def govuk_widget(bound_field):
+    """The field's input; with an error, GOV.UK's error style and the message in its description."""
+    if not bound_field.errors or govuk_kind(bound_field):
+        return bound_field.as_widget()
+    css = bound_field.field.widget.attrs.get("class", "")
+    extra = [ERROR_CLASSES[c] for c in css.split() if c in ERROR_CLASSES]
+    return bound_field.as_widget(
+        attrs={
+            "class": " ".join([css, *extra]).strip(),
+            "aria-describedby": described_by(bound_field),
+        }
+    )
