@@ -115,3 +115,27 @@ def test_editing_a_plan_action_and_saving_unchanged_keeps_its_dates(
     assert (action.start_date, action.due_date) == (start, due)
     assert "31 Jan 2027" in page.locator("main").inner_text()
     page.close()
+
+
+def test_shared_with_check_boxes_show_what_is_chosen_as_they_are_ticked(
+    browser, live_server, sign_in, make_user, org
+):
+    make_user("force-durham", "analyst", username="br-sharer")
+    threat = Threat.objects.create(
+        reference="BR-SHARE", name="Shared", owner=org("force-durham"), handling="named"
+    )
+    threat.shared_with.set([org("force-cleveland")])
+    page = sign_in(browser, "br-sharer")
+    page.goto(f"{live_server.url}/threats/BR-SHARE/edit/")
+    chosen = page.locator("[data-field=shared_with] [data-testid=chosen]")
+    assert chosen.inner_text() == "Chosen (1): Cleveland Police"
+    # A group with something chosen is open; others are folded.
+    assert page.locator("[data-field=shared_with] details[open]").count() == 1
+    page.locator("[data-field=shared_with] label", has_text="Northumbria Police").click()
+    assert chosen.inner_text() == "Chosen (2): Cleveland Police, Northumbria Police"
+    # Another region's group opens to tick one of its forces.
+    page.locator("[data-field=shared_with] summary", has_text="Wales").click()
+    page.locator("[data-field=shared_with] label", has_text="Gwent Police").click()
+    assert chosen.inner_text().startswith("Chosen (3): ")
+    assert "Gwent Police" in chosen.inner_text()
+    page.close()

@@ -25,6 +25,7 @@ class AssessmentForm(forms.Form):
         choices=[("yes", "Yes"), ("no", "No")],
         coerce=lambda v: v == "yes",
         widget=GovukRadioSelect(inline=True),
+        error_messages={"required": "Select yes if this assessment covers the whole threat"},
         initial="yes",
     )
     partial_justification = forms.CharField(
@@ -66,5 +67,7 @@ class AssessmentForm(forms.Form):
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Why is it being returned?"
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why is it being returned?",
+        error_messages={"required": "Say why the assessment is being returned"},
     )

@@ -110,6 +110,12 @@ class GovukDateField(forms.Field):
 
 
 def _required_message(field: forms.Field, label: str) -> str:
+    if label.endswith("?"):  # a question asks for an answer
+        return (
+            "Answer the question"
+            if not isinstance(field, forms.ChoiceField)
+            else "Choose an answer"
+        )
     if isinstance(field, forms.ChoiceField | forms.ModelChoiceField | forms.BooleanField):
         return f"Select {_noun(label)}"
     return f"Enter {_noun(label)}"
