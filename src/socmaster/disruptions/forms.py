@@ -8,34 +8,24 @@ from .models import Disruption, Tactic
 
 
 class TacticSelect(forms.Select):
-    """Tactics grouped under their P, each option marked with its P (``data-four-p``) so the page's
-    script offers only the chosen P's tactics. With ``four_p`` set (the P already chosen, on a
-    re-shown or existing record) only that P's tactics are offered, without any script."""
-
-    four_p = ""
+    """Tactics grouped under their P, each option marked with its P (``data-four-p``), so the page's
+    script offers only the chosen P's tactics; without the script the groups say which P each
+    tactic belongs to, and the service refuses a tactic of another P."""
 
     def optgroups(self, name, value, attrs=None):
         selected = {str(v) for v in value}
         groups: dict[str, list] = {}
-        index = 0
-        for option_value, label in self.choices:
+        for index, (option_value, label) in enumerate(self.choices):
             instance = getattr(option_value, "instance", None)
-            tactic_p = instance.four_p if instance is not None else ""
-            if (
-                instance is not None
-                and self.four_p
-                and tactic_p != self.four_p
-                and str(option_value) not in selected
-            ):
-                continue
             option = self.create_option(
                 name, option_value, label, str(option_value) in selected, index, attrs=attrs
             )
-            if tactic_p:
-                option["attrs"]["data-four-p"] = tactic_p
+            group = ""
+            if instance is not None:
+                option["attrs"]["data-four-p"] = instance.four_p
                 option["label"] = instance.label
-            groups.setdefault(FourP(tactic_p).label if tactic_p else "", []).append(option)
-            index += 1
+                group = FourP(instance.four_p).label
+            groups.setdefault(group, []).append(option)
         return [(group or None, options, i) for i, (group, options) in enumerate(groups.items())]
 
 
@@ -82,8 +72,6 @@ class DisruptionForm(forms.ModelForm):
             threat=threat, disruption_type=DisruptionType.LEAD
         )
         self.fields["tactic"].queryset = Tactic.objects.all()
-        chosen = self.data.get(self.add_prefix("four_p")) if self.is_bound else self.instance.four_p
-        self.fields["tactic"].widget.four_p = chosen if chosen in FourP.values else ""
         if self.instance.pk:
             self.fields.pop("recording_organisation")
 
