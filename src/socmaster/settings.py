@@ -222,6 +222,9 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*_WhitenoiseCompressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 # --- API ------------------------------------------------------------------------------------
+# A filter left empty matches everything: say so, rather than "---------".
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "socmaster.core.authentication.ExpiringTokenAuthentication",

@@ -231,3 +231,32 @@ def test_api_workflow(api, people, threat):
     assert api(people["stranger"]).get(f"/api/assessments/{pk}/").status_code == 404  # other region
     schemes = client.get("/api/schemes/").json()
     assert schemes["count"] >= 1
+
+
+def test_returning_without_a_reason_shows_an_error_summary(web, make_user, org):
+    """The moderator's missing reason is a GOV.UK error on the return form, not a banner."""
+    assessor = make_user("force-durham", "analyst", "lro", username="as-assessor")
+    moderator = make_user("rocu-north-east", "moderator", username="as-moderator")
+    threat = Threat.objects.create(
+        reference="AS-RET", name="Harbour", owner=org("force-durham"), handling="region"
+    )
+    scheme = services.current_scheme()
+    answers = {f.key: f.answers[0].key for f in scheme.engine_scheme().factors}
+    today = dt.date.today()
+    assessment = services.create_assessment(
+        assessor,
+        threat,
+        answers=answers,
+        evidence_from=today - dt.timedelta(days=30),
+        evidence_to=today,
+        review_due=today + dt.timedelta(days=180),
+        whole_threat=True,
+    )
+    services.submit_assessment(assessor, assessment)
+    response = web(moderator).post(f"/assessments/{assessment.pk}/return/", {"reason": ""})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "govuk-error-summary" in html and "govuk-notification-banner" not in html
+    assert "Say why the assessment is being returned" in html and "<title>Error: " in html
+    assessment.refresh_from_db()
+    assert assessment.status == "submitted"

@@ -144,7 +144,7 @@ def test_disruption_page_renders_the_filter_form(cast, disruptions, web):
     html = web(cast["analyst"]).get("/disruptions/", {"four_p": "prevent"}).content.decode()
     for name in ("status", "four_p", "category", "disruption_type", "threat", "ordering"):
         assert f'name="{name}"' in html
-    assert 'name="recording_organisation"' in html and 'name="event_date_from"' in html
+    assert 'name="recording_organisation"' in html and 'name="event_date_from_day"' in html
     assert 'class="govuk-select"' in html and '<option value="prevent" selected>' in html
 
 

@@ -103,7 +103,7 @@ def test_bad_plan_input_shows_field_errors_and_stores_nothing(web, people, threa
         f"/plans/{threat.reference}/new/", {"aim": " ", "review_frequency_days": 2}
     )
     assert response.status_code == 200
-    assert b"Aim: This field is required." in response.content
+    assert b"Enter the aim" in response.content
     assert b"Give a review period of at least 7 days." in response.content
     assert not Plan.objects.exists()
 

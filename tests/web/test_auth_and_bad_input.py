@@ -91,7 +91,7 @@ def test_invalid_threat_form_shows_field_errors_and_saves_nothing(web, make_user
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert "There is a problem" in body and "This field is required" in body
+    assert "There is a problem" in body and "Enter the name" in body
     assert (Threat.objects.count(), AuditEntry.objects.count()) == before
 
 

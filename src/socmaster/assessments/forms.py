@@ -1,6 +1,9 @@
 from django import forms
 from django.utils import timezone
 
+from socmaster.core.forms import GovukDateField
+from socmaster.core.widgets import GovukRadioSelect
+
 
 def _factors(scheme_version):
     scheme = scheme_version.engine_scheme()
@@ -10,18 +13,19 @@ def _factors(scheme_version):
 class AssessmentForm(forms.Form):
     """One choice per scheme factor, grouped, plus the evidence dates and whole-threat question."""
 
-    evidence_from = forms.DateField(
-        label="Oldest evidence used", widget=forms.DateInput(attrs={"type": "date"})
+    evidence_from = GovukDateField(
+        label="Oldest evidence used", error_name="Date of the oldest evidence"
     )
-    evidence_to = forms.DateField(
-        label="Newest evidence used", widget=forms.DateInput(attrs={"type": "date"})
+    evidence_to = GovukDateField(
+        label="Newest evidence used", error_name="Date of the newest evidence"
     )
-    review_due = forms.DateField(label="Review by", widget=forms.DateInput(attrs={"type": "date"}))
+    review_due = GovukDateField(label="Review by", error_name="Review date")
     whole_threat = forms.TypedChoiceField(
         label="Does this assessment cover the whole threat: all members and all criminality?",
         choices=[("yes", "Yes"), ("no", "No")],
         coerce=lambda v: v == "yes",
-        widget=forms.RadioSelect,
+        widget=GovukRadioSelect(inline=True),
+        error_messages={"required": "Select yes if this assessment covers the whole threat"},
         initial="yes",
     )
     partial_justification = forms.CharField(
@@ -63,5 +67,7 @@ class AssessmentForm(forms.Form):
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Why is it being returned?"
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why is it being returned?",
+        error_messages={"required": "Say why the assessment is being returned"},
     )

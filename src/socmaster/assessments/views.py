@@ -82,6 +82,10 @@ def assessment_detail(request, pk):
     assessment = _get(request, pk)
     if (redirect_to := open_record(request, assessment)) is not None:
         return redirect_to
+    return _detail(request, assessment, style_form(ReturnForm()))
+
+
+def _detail(request, assessment: Assessment, return_form, status: int = 200):
     return render(
         request,
         "assessments/detail.html",
@@ -94,8 +98,9 @@ def assessment_detail(request, pk):
             and services.may_assess(request.user, assessment.threat),
             "may_moderate": assessment.status == AssessmentStatus.SUBMITTED
             and services.may_moderate(request.user, assessment),
-            "return_form": style_form(ReturnForm()),
+            "return_form": return_form,
         },
+        status=status,
     )
 
 
@@ -136,6 +141,14 @@ def assessment_transition(request, pk, action):
         else:
             raise Http404("No such action.")
     except ValidationError as exc:
+        if action == "return":
+            # Shown on the return form, with the GOV.UK error summary, not as a banner.
+            form = style_form(ReturnForm(request.POST))
+            form.is_valid()
+            for name, errors in exc.message_dict.items():
+                if name not in form.errors:
+                    form.add_error(name if name in form.fields else None, errors)
+            return _detail(request, assessment, form, status=400)
         messages.error(request, " ".join(" ".join(v) for v in exc.message_dict.values()))
     return redirect(assessment.get_absolute_url())
 

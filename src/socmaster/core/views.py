@@ -50,14 +50,18 @@ EXPORT_COLUMNS = [
 def _filtered(request):
     if not policy.can_view_audit(request.user):
         raise PermissionDenied("Only administrators and inspectors may read the audit log.")
-    base = policy.audit_scope(AuditEntry.objects.all(), request.user).order_by("-seq")
+    base = (
+        policy.audit_scope(AuditEntry.objects.all(), request.user)
+        .select_related("user")
+        .order_by("-seq")
+    )
     return AuditFilter(request.GET or None, queryset=base)
 
 
 @login_required
 def audit_list(request):
     filterset = _filtered(request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
@@ -199,17 +203,41 @@ def log_list(request, page, model) -> None:
         )
 
 
-def form_page(request, form: forms.Form, save, *, template: str, context: dict | None = None):
+def form_page(
+    request,
+    form: forms.Form,
+    save,
+    *,
+    template: str,
+    context: dict | None = None,
+    problems=None,
+):
     """Render ``form``; on a valid POST call ``save(cleaned_data)``, which returns the response to send.
 
     A ValidationError raised by the service is shown on the form and nothing is saved.
+    ``problems(cleaned_data)``: the service's check of what the form could read, called when the
+    form itself has errors, so every error is reported in one pass (a field keeps its own error).
     """
-    if request.method == "POST" and form.is_valid():
-        try:
-            return save(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except VersionConflict as exc:
-            add_conflict_errors(form, exc)
-            return render(request, template, {"form": form, **(context or {})}, status=409)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                return save(form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except VersionConflict as exc:
+                add_conflict_errors(form, exc)
+                return render(request, template, {"form": form, **(context or {})}, status=409)
+        elif problems is not None:
+            unread = {name: None for name in form.errors if name in form.fields}
+            add_problems(form, problems(dict(form.cleaned_data) | unread))
     return render(request, template, {"form": form, **(context or {})})
+
+
+def add_problems(form: forms.Form, problems: dict[str, list[str]]) -> None:
+    """Add a service's errors to the fields that have none of their own yet."""
+    for name, errors in problems.items():
+        if name in form.fields:
+            if name not in form.errors:
+                form.add_error(name, errors)
+        else:
+            form.add_error(None, errors)

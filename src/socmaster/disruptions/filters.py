@@ -1,8 +1,8 @@
 """One filter definition for the disruptions list page and the API."""
 
 import django_filters
-from django import forms
 
+from socmaster.core.filters import GovukDateFilter
 from socmaster.threats.filters import VisibleThreatFilter, organisation_named
 
 from .choices import Category, DisruptionStatus, DisruptionType, FourP
@@ -18,19 +18,15 @@ class DisruptionFilter(django_filters.FilterSet):
     )
     threat = VisibleThreatFilter()
     recording_organisation = django_filters.CharFilter(
-        method="by_recording_organisation", label="Recorded by (name, short name or key)"
+        method="by_recording_organisation",
+        label="Recorded by",
+        help_text="Organisation name or short name",
     )
-    event_date_from = django_filters.DateFilter(
-        field_name="event_date",
-        lookup_expr="gte",
-        label="Event from",
-        widget=forms.DateInput(attrs={"type": "date"}),
+    event_date_from = GovukDateFilter(
+        field_name="event_date", lookup_expr="gte", label="Event on or after"
     )
-    event_date_to = django_filters.DateFilter(
-        field_name="event_date",
-        lookup_expr="lte",
-        label="Event to",
-        widget=forms.DateInput(attrs={"type": "date"}),
+    event_date_to = GovukDateFilter(
+        field_name="event_date", lookup_expr="lte", label="Event on or before"
     )
     ordering = django_filters.OrderingFilter(
         fields=(("event_date", "event_date"), ("record_date", "record_date")),

@@ -142,6 +142,22 @@ def _month_label(month: str) -> str:
         return month
 
 
+# The rules of a minimum standard in the domain's words, by the field each one is about.
+RULE_NAMES = {
+    "threat": "Allowed threat types",
+    "record_date": "Time allowed to record",
+    "event_date": "Event date",
+    "team": "Team recorded",
+    "tactic": "Tactic recorded",
+    "narrative": "Narrative (and activities that are never SOC disruptions)",
+    "evidence": "Evidence references",
+}
+
+
+def rule_name(field: str) -> str:
+    return RULE_NAMES.get(field, field.replace("_", " ").capitalize())
+
+
 def recording_audit(
     queryset: QuerySet, date_from: dt.date, date_to: dt.date, organisation=None
 ) -> dict:
@@ -163,7 +179,12 @@ def recording_audit(
         for field, messages in problems.items():
             by_rule[field] = by_rule.get(field, 0) + 1
             failures.append(
-                {"disruption": disruption, "field": field, "message": " ".join(messages)}
+                {
+                    "disruption": disruption,
+                    "field": field,
+                    "rule": rule_name(field),
+                    "message": " ".join(messages),
+                }
             )
     failed = len({f["disruption"].pk for f in failures})
     return {
@@ -171,6 +192,7 @@ def recording_audit(
         "met": total - failed,
         "failed": failed,
         "by_rule": sorted(by_rule.items()),
+        "by_rule_named": [(rule_name(field), n) for field, n in sorted(by_rule.items())],
         "failures": failures,
     }
 

@@ -131,6 +131,24 @@ def _validate(values: dict, threat: Threat, standard: Standard) -> None:
         raise ValidationError(errors)
 
 
+def problems(
+    threat: Threat, values: dict, *, standard: Standard | None = None, disruption=None
+) -> dict[str, list[str]]:
+    """Every way ``values`` would be refused (the minimum standard and the other recording rules),
+    field by field, without writing anything: so a form can show them all in one pass together
+    with its own errors. ``disruption``: the record being changed (its stored values fill in
+    what ``values`` lacks)."""
+    if disruption is not None:
+        values = {name: getattr(disruption, name) for name in FIELDS} | values
+        values.setdefault("recording_organisation", disruption.recording_organisation)
+        standard = standard or disruption.standard
+    try:
+        _validate(values, threat, standard or current_standard())
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
 def may_record(user, threat: Threat, organisation, disruption_type: str) -> bool:
     """Police staff with a working role record lead or support disruptions on threats they may see;
     partner users record support disruptions on threats shared with their organisation."""

@@ -51,7 +51,7 @@ def disruption_list(request):
         "threat", "recording_organisation", "tactic"
     )
     filterset = DisruptionFilter(request.GET, queryset=base, request=request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs.order_by(*(qs.query.order_by or ["-event_date", "-id"])), 25).get_page(
         request.GET.get("page")
@@ -88,11 +88,13 @@ def disruption_create(request, reference):
         )
         return redirect(disruption.get_absolute_url())
 
+    standard = services.current_standard()
     form = style_form(
         DisruptionForm(
             request.POST or None,
             user=request.user,
             threat=threat,
+            standard=standard,
             initial={"event_date": timezone.localdate(), "record_date": timezone.localdate()},
         )
     )
@@ -101,7 +103,8 @@ def disruption_create(request, reference):
         form,
         save,
         template="disruptions/form.html",
-        context={"threat": threat, "standard": services.current_standard()},
+        context={"threat": threat, "standard": standard},
+        problems=lambda values: services.problems(threat, values, standard=standard),
     )
 
 
@@ -119,13 +122,18 @@ def disruption_edit(request, reference):
 
     form = style_form(
         DisruptionForm(
-            request.POST or None, instance=disruption, user=request.user, threat=disruption.threat
+            request.POST or None,
+            instance=disruption,
+            user=request.user,
+            threat=disruption.threat,
+            standard=disruption.standard,
         )
     )
     return form_page(
         request,
         form,
         save,
+        problems=lambda values: services.problems(disruption.threat, values, disruption=disruption),
         template="disruptions/form.html",
         context={
             "threat": disruption.threat,
@@ -140,6 +148,10 @@ def disruption_detail(request, reference):
     disruption = _get(request, reference)
     if (redirect_to := open_record(request, disruption)) is not None:
         return redirect_to
+    return _detail(request, disruption, style_form(DecisionForm()))
+
+
+def _detail(request, disruption: Disruption, decision_form, status: int = 200):
     return render(
         request,
         "disruptions/detail.html",
@@ -149,8 +161,9 @@ def disruption_detail(request, reference):
             "may_submit": disruption.is_editable and (disruption.recorder_id == request.user.pk),
             "may_moderate": disruption.status == DisruptionStatus.SUBMITTED
             and services.may_moderate(request.user, disruption),
-            "decision_form": style_form(DecisionForm()),
+            "decision_form": decision_form,
         },
+        status=status,
     )
 
 
@@ -178,6 +191,13 @@ def disruption_transition(request, reference, action):
             }[action],
         )
     except ValidationError as exc:
+        if action in ("return", "reject"):
+            # Shown on the decision form, with the GOV.UK error summary, not as a banner.
+            form = style_form(DecisionForm(request.POST))
+            form.is_valid()
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+            return _detail(request, disruption, form, status=400)
         messages.error(request, " ".join(" ".join(v) for v in exc.message_dict.values()))
     return redirect(disruption.get_absolute_url())
 
@@ -204,7 +224,7 @@ def moderation_queue(request):
 def _period(request):
     today = timezone.localdate()
     default = {"date_from": today.replace(year=today.year - 1), "date_to": today}
-    form = style_form(PeriodForm(request.GET or None, initial=default))
+    form = style_form(PeriodForm(request.GET or None, initial=default), filters=True)
     if request.GET and form.is_valid():
         return (
             form,

@@ -7,7 +7,7 @@ from .models import Organisation
 
 class OrganisationFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=OrganisationType.choices)
-    region = django_filters.CharFilter(field_name="region__key", label="Region key")
+    region = django_filters.CharFilter(field_name="region__key", label="Region")
     q = django_filters.CharFilter(method="search", label="Name, short name or alias")
 
     class Meta:

@@ -1,6 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from socmaster.core.widgets import GovukCheckboxSelectMultiple
+
 from .choices import Role
 from .models import Organisation
 
@@ -12,7 +14,7 @@ class UserCreateForm(forms.Form):
     email = forms.EmailField(required=False)
     job_title = forms.CharField(max_length=120, required=False)
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
-    roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
+    roles = forms.MultipleChoiceField(choices=Role.choices, widget=GovukCheckboxSelectMultiple)
     password = forms.CharField(
         widget=forms.PasswordInput, help_text="At least 12 characters, not a common password."
     )
@@ -32,7 +34,7 @@ class UserCreateForm(forms.Form):
 
 class RolesForm(forms.Form):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
-    roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
+    roles = forms.MultipleChoiceField(choices=Role.choices, widget=GovukCheckboxSelectMultiple)
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -121,6 +121,8 @@ def set_roles(actor, target: User, organisation: Organisation, roles) -> None:
     before = sorted(
         target.memberships.filter(organisation=organisation).values_list("role", flat=True)
     )
+    if before == sorted(set(roles)):  # the roles held already: nothing to write or audit
+        return
     target.memberships.filter(organisation=organisation).exclude(role__in=roles).delete()
     for role in roles:
         Membership.objects.get_or_create(user=target, organisation=organisation, role=role)

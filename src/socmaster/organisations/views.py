@@ -203,7 +203,15 @@ def user_roles(request, username):
         RolesForm(
             request.POST or None,
             organisations=administered,
-            initial={"organisation": target.primary_organisation},
+            initial={
+                "organisation": target.primary_organisation,
+                # The roles held now, so saving the form unchanged keeps them.
+                "roles": [
+                    m.role
+                    for m in target.active_memberships
+                    if m.organisation == target.primary_organisation
+                ],
+            },
         )
     )
     return form_page(

@@ -22,7 +22,7 @@ class PlanActionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
     four_p = django_filters.ChoiceFilter(choices=FourP.choices, label="4P")
     threat = VisibleThreatFilter(field_name="plan__threat")
-    plan = django_filters.NumberFilter(method="by_plan", label="Plan (id)")
+    plan = django_filters.NumberFilter(method="by_plan", label="Plan number")
     overdue = django_filters.BooleanFilter(
         method="by_overdue", widget=BooleanWidget, label="Overdue"
     )

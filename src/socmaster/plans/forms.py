@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from socmaster.core.forms import GovukDateField
+from socmaster.core.widgets import GovukCheckboxSelectMultiple
 from socmaster.organisations.models import Organisation
 from socmaster.threats.choices import ThreatType
 
@@ -12,14 +14,12 @@ from .choices import FourP, PartnerSection
 from .models import OBJECTIVE_FIELDS, Plan, PlanAction, PlanReview
 from .quality import CHECKS
 
-DATE = {"type": "date"}
-
 
 class PlanForm(forms.ModelForm):
     partner_sections = forms.MultipleChoiceField(
         choices=PartnerSection.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=GovukCheckboxSelectMultiple,
         label="What partners holding actions may see",
         help_text="Partners always see their own actions and the threat's reference and name.",
     )
@@ -73,10 +73,9 @@ class ActionForm(forms.ModelForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "result": forms.Textarea(attrs={"rows": 3}),
-            "start_date": forms.DateInput(attrs=DATE),
-            "due_date": forms.DateInput(attrs=DATE),
-            "disruptions": forms.CheckboxSelectMultiple,
+            "disruptions": GovukCheckboxSelectMultiple,
         }
+        field_classes = {"start_date": GovukDateField, "due_date": GovukDateField}
 
     def __init__(self, *args, plan: Plan, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,16 +98,16 @@ class AssigneeActionForm(forms.ModelForm):
         fields = ["status", "start_date", "result"]
         widgets = {
             "result": forms.Textarea(attrs={"rows": 4}),
-            "start_date": forms.DateInput(attrs=DATE),
         }
+        field_classes = {"start_date": GovukDateField}
 
 
 class ReviewForm(forms.ModelForm):
     class Meta:
         model = PlanReview
         fields = ["reviewed_on", "outcome", "comments"]
+        field_classes = {"reviewed_on": GovukDateField}
         widgets = {
-            "reviewed_on": forms.DateInput(attrs=DATE),
             "comments": forms.Textarea(attrs={"rows": 4}),
         }
 

@@ -45,7 +45,7 @@ CHECKS = [
     ),
     Check(
         "missing_p",
-        "A P with no actions",
+        "One of the 4Ps has no actions",
         "Each of Pursue, Prevent, Protect and Prepare needs at least one action.",
     ),
     Check("pursue_only", "Pursue-only plan", "All the plan's actions are Pursue actions."),
@@ -117,7 +117,7 @@ class PlanQuality:
             "threat": t.reference,
             "organisation": t.owner.name,
             "region": t.owner.region.name if t.owner.region_id else "",
-            "lro": t.lro.username if t.lro_id else "",
+            "lro": str(t.lro) if t.lro_id else "",
             "plan_version": self.plan.version if self.plan else "",
             "checks_failed": ";".join(self.failed_keys),
             "next_review_due": self.next_review_due.isoformat() if self.next_review_due else "",

@@ -227,6 +227,11 @@ def save_template(user, *, organisation, threat_type: str, **values) -> PlanTemp
     _validate_template(merged)
     for name, value in values.items():
         setattr(template, name, value.strip() if isinstance(value, str) else value)
+    if before is not None:
+        unchanged = audit.diff(before, audit.snapshot(template))
+        unchanged.pop("updated_at", None)
+        if not unchanged:  # saved as it was: nothing is written, nothing is audited
+            return template
     template.updated_at = timezone.now()
     template.full_clean(exclude=["organisation"])
     template.save()

@@ -123,7 +123,7 @@ def _filtered_rows(request, form):
 
 @login_required
 def plan_list(request):
-    form = style_form(PlanFilterForm(request.GET or None))
+    form = style_form(PlanFilterForm(request.GET or None), filters=True)
     rows = _filtered_rows(request, form)
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
     log_list(request, page, Plan)
@@ -159,7 +159,7 @@ def plan_list_export(request):
 
 @login_required
 def dashboard(request):
-    form = style_form(PlanFilterForm(request.GET or None))
+    form = style_form(PlanFilterForm(request.GET or None), filters=True)
     for name in ("check", "sort", "lro", "q"):
         form.fields.pop(name)
     rows = _filtered_rows(request, form)
@@ -228,7 +228,7 @@ def _actions_filtered(request):
     data = request.GET.copy()
     data.setdefault("scope", "mine")
     filterset = PlanActionFilter(data, queryset=base, request=request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     return qs.order_by("due_date", "plan__threat__reference", "id"), filterset
 
@@ -279,7 +279,7 @@ def _action_rows(actions):
             a.plan.version,
             a.get_four_p_display(),
             a.description,
-            a.owner_user.username if a.owner_user else "",
+            str(a.owner_user) if a.owner_user else "",
             a.owner_organisation.name if a.owner_organisation else "",
             a.start_date.isoformat() if a.start_date else "",
             a.due_date.isoformat() if a.due_date else "",
@@ -288,7 +288,7 @@ def _action_rows(actions):
             a.completed_on.isoformat() if a.completed_on else "",
             "; ".join(d.reference for d in a.disruptions.all()),
             timezone.localtime(a.updated_at).strftime("%Y-%m-%d %H:%M"),
-            a.updated_by.username if a.updated_by else "",
+            str(a.updated_by) if a.updated_by else "",
         ]
 
 

@@ -49,15 +49,23 @@ class ThreatFilter(django_filters.FilterSet):
     moderation_status = django_filters.ChoiceFilter(
         choices=ModerationStatus.choices, label="Moderation status"
     )
-    owner = django_filters.CharFilter(method="by_owner", label="Owner (name, short name or key)")
-    region = django_filters.CharFilter(method="by_region", label="Region (name or key)")
+    owner = django_filters.CharFilter(
+        method="by_owner", label="Owner", help_text="For example Durham Constabulary or Durham"
+    )
+    region = django_filters.CharFilter(
+        method="by_region", label="Region", help_text="For example North East"
+    )
     crime_type = django_filters.ModelChoiceFilter(
         field_name="crime_types",
         queryset=CrimeType.objects.all(),
         to_field_name="code",
         label="Crime type",
     )
-    lro = django_filters.CharFilter(method="by_lro", label="LRO (user name, 'me' or 'none')")
+    lro = django_filters.CharFilter(
+        method="by_lro",
+        label="LRO",
+        help_text="“me” for your own threats, “none” for threats without an LRO",
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),

@@ -2,12 +2,25 @@ from django import forms
 from django.db.models import Q
 
 from socmaster.core import policy
-from socmaster.core.forms import VersionField
+from socmaster.core.forms import GovukDateField, VersionField
 from socmaster.core.reasons import MIN_REASON_LENGTH
+from socmaster.core.widgets import GovukCheckboxSelectMultiple, GovukGroupedCheckboxes
 from socmaster.organisations.models import Organisation, User
 
 from .choices import AliasType, IdentifierType, LinkType, MemberRole
 from .models import CrimeType, Nominal, Threat
+
+
+def organisation_group(org) -> str:
+    """Organisations grouped by region; those outside a region by their kind."""
+    if org.region_id:
+        return org.region.name
+    return org.get_type_display()
+
+
+def _grouped(field) -> None:
+    field.queryset = field.queryset.select_related("region").order_by("name")
+    field.widget = GovukGroupedCheckboxes(choices=field.choices, group_of=organisation_group)
 
 
 class ThreatForm(forms.ModelForm):
@@ -35,10 +48,9 @@ class ThreatForm(forms.ModelForm):
             "handling",
             "shared_with",
         ]
+        field_classes = {"opened_on": GovukDateField, "closed_on": GovukDateField}
         widgets = {
-            "opened_on": forms.DateInput(attrs={"type": "date"}),
-            "closed_on": forms.DateInput(attrs={"type": "date"}),
-            "crime_types": forms.CheckboxSelectMultiple,
+            "crime_types": GovukCheckboxSelectMultiple,
             "description": forms.Textarea(attrs={"rows": 4}),
         }
 
@@ -61,6 +73,8 @@ class ThreatForm(forms.ModelForm):
         self.fields["areas"].queryset = Organisation.objects.filter(
             active=True, type__in=["force", "local_partner"]
         )
+        _grouped(self.fields["areas"])
+        _grouped(self.fields["shared_with"])
         self.fields["reference"].required = False
         self.fields["reference"].help_text = "Leave blank to have one assigned."
         if self.instance.pk:
@@ -106,8 +120,8 @@ class NominalForm(forms.ModelForm):
             "handling",
             "shared_with",
         ]
+        field_classes = {"date_of_birth": GovukDateField}
         widgets = {
-            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -118,6 +132,7 @@ class NominalForm(forms.ModelForm):
         ]
         self.fields["owner"].queryset = Organisation.objects.filter(pk__in=writable)
         self.fields["shared_with"].queryset = Organisation.objects.filter(active=True)
+        _grouped(self.fields["shared_with"])
         self.order_fields(["owner"])
 
     def clean_aliases(self):
@@ -152,8 +167,8 @@ class NominalForm(forms.ModelForm):
 class MemberForm(forms.Form):
     nominal = forms.CharField(label="Nominal reference", help_text="For example NOM-000123.")
     role = forms.ChoiceField(choices=MemberRole.choices)
-    from_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    to_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    from_date = GovukDateField(required=False, label="Member from", error_name="Start date")
+    to_date = GovukDateField(required=False, label="Member until", error_name="End date")
     notes = forms.CharField(required=False, max_length=300)
 
 

@@ -26,7 +26,7 @@ from .models import Nominal, Threat
 def threat_list(request):
     base = Threat.objects.visible_to(request.user).with_related()
     filterset = ThreatFilter(request.GET, queryset=base, request=request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs.order_by(*(qs.query.order_by or ["reference"])), 25).get_page(
         request.GET.get("page")
@@ -194,7 +194,7 @@ def threat_export(request, fmt):
                     t.get_tier_display() if t.tier else "",
                     t.phase.name if t.phase else "",
                     "; ".join(c.label for c in t.crime_types.all()),
-                    t.lro.username if t.lro else "",
+                    str(t.lro) if t.lro else "",
                     t.assessed_on.isoformat() if t.assessed_on else "",
                     str(t.score) if t.score is not None else "",
                     t.get_handling_display(),
@@ -220,7 +220,7 @@ def nominal_list(request):
         Nominal.objects.visible_to(request.user).select_related("owner").prefetch_related("aliases")
     )
     filterset = NominalFilter(request.GET, queryset=base, request=request)
-    style_form(filterset.form)
+    style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     log_list(request, page, Nominal)

@@ -1,0 +1,87 @@
+"""Template helpers for GOV.UK form fields."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def govuk_kind(bound_field) -> str:
+    """date, radios, checkboxes, checkbox or '' (a single input with its own label)."""
+    widget = bound_field.field.widget
+    kind = getattr(widget, "govuk_kind", "")
+    if not kind and getattr(widget, "input_type", "") == "checkbox":
+        return "checkbox"
+    return kind
+
+
+@register.filter
+def error_target(bound_field) -> str:
+    """The id of the input the error summary links to: the first of a group's inputs."""
+    kind = govuk_kind(bound_field)
+    if kind in ("radios", "checkboxes"):
+        return f"{bound_field.auto_id}_0"
+    return bound_field.id_for_label or bound_field.auto_id
+
+
+@register.filter
+def described_by(bound_field) -> str:
+    ids = []
+    if bound_field.help_text or getattr(bound_field.field, "govuk_hint", ""):
+        ids.append(f"{bound_field.auto_id}_helptext")
+    if bound_field.errors:
+        ids.append(f"{bound_field.auto_id}-error")
+    return " ".join(ids)
+
+
+@register.filter
+def words(value) -> str:
+    """A machine name in words: ``lead_disruptions`` -> "Lead disruptions"."""
+    text = str(value or "").replace("_id", "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+ACTION_WORDS = {"transition": "Status change"}
+
+
+@register.filter
+def audit_action(entry) -> str:
+    """The audit action in the domain's words."""
+    return ACTION_WORDS.get(entry.action, entry.get_action_display())
+
+
+@register.filter
+def record_kind(record_type: str) -> str:
+    """``threats.threat`` -> "Threat"; a kind that is not a model (an export) in words."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(record_type)
+    except (LookupError, ValueError):
+        return words(str(record_type).rpartition(".")[2])
+    name = str(model._meta.verbose_name)
+    return name[:1].upper() + name[1:]
+
+
+ERROR_CLASSES = {
+    "govuk-select": "govuk-select--error",
+    "govuk-textarea": "govuk-textarea--error",
+    "govuk-input": "govuk-input--error",
+}
+
+
+@register.filter
+def govuk_widget(bound_field):
+    """The field's input; with an error, GOV.UK's error style and the message in its description."""
+    if not bound_field.errors or govuk_kind(bound_field):
+        return bound_field.as_widget()
+    css = bound_field.field.widget.attrs.get("class", "")
+    extra = [ERROR_CLASSES[c] for c in css.split() if c in ERROR_CLASSES]
+    return bound_field.as_widget(
+        attrs={
+            "class": " ".join([css, *extra]).strip(),
+            "aria-describedby": described_by(bound_field),
+        }
+    )
