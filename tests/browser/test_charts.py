@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_browser import _reference_organisations, browser  # noqa: F401
 from tests.conftest import PASSWORD
 from tests.reporting.test_threat_chart import people, threat  # noqa: F401
 
@@ -13,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_score_chart_draws_without_script_errors(
-    browser,  # noqa: F811
+    browser,
     live_server,
     reference_data,
     threat,  # noqa: F811

@@ -23,6 +23,7 @@ from socmaster.organisations.choices import Role
 from socmaster.threats.choices import ThreatType
 from socmaster.threats.models import Nominal, Threat
 
+from . import wording
 from .choices import TRANSITIONS, DisruptionStatus, DisruptionType
 from .models import Disruption, Standard
 
@@ -79,8 +80,12 @@ def standard_failures(values: dict, threat: Threat, standard: Standard) -> dict[
         + str(getattr(values.get("tactic"), "label", "") or "")
     )
     for rule in standard.excluded_activities:
-        if rule.get("phrase", "").lower() in text.lower():
-            add("narrative", rule.get("message") or f"'{rule['phrase']}' is not a SOC disruption.")
+        found = wording.matches(rule, text)
+        if found:
+            message = rule.get("message") or f"'{rule['phrase']}' is not a SOC disruption."
+            if found != rule.get("phrase"):
+                message += f" (found: '{found}')"
+            add("narrative", message)
     event, recorded = values.get("event_date"), values.get("record_date")
     if event and recorded and (recorded - event).days > standard.max_days_to_record:
         add(
