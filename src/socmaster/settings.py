@@ -175,9 +175,12 @@ AUDIT_ANCHOR_FILE = Path(
     os.environ.get("SOCMASTER_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
 )
 
-# Repeated failed log-ins (pages and API tokens) are throttled per user name and address, and
-# per address whatever the user name, so guessing across many names is throttled too.
-AXES_FAILURE_LIMIT = int(os.environ.get("SOCMASTER_LOGIN_FAILURE_LIMIT", "5"))
+# Repeated failed log-ins (the sign-in page, /token/ and /api/token/) are throttled per user name
+# and address, and per address whatever the user name (so that guessing across many names is
+# throttled too), each with its own limit: core/lockout.py.
+LOGIN_FAILURES_PER_USER = int(os.environ.get("SOCMASTER_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("SOCMASTER_LOGIN_FAILURES_PER_ADDRESS", "20"))
+AXES_FAILURE_LIMIT = "socmaster.core.lockout.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SOCMASTER_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
@@ -358,6 +361,9 @@ SOCMASTER = {
     "PLAN_COPY_MIN_WORDS": int(os.environ.get("SOCMASTER_PLAN_COPY_MIN_WORDS", "25")),
     # API tokens are refused this many hours after they were issued (core/tokens.py).
     "API_TOKEN_HOURS": API_TOKEN_HOURS,
+    # Failed log-ins allowed per user name and address, and per address (core/lockout.py).
+    "LOGIN_FAILURES_PER_USER": LOGIN_FAILURES_PER_USER,
+    "LOGIN_FAILURES_PER_ADDRESS": LOGIN_FAILURES_PER_ADDRESS,
     # Background imports (set above).
     "IMPORT_DIR": str(IMPORT_DIR),
     "IMPORT_BATCH_SIZE": IMPORT_BATCH_SIZE,
