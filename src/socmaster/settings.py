@@ -48,8 +48,8 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("SOCMASTER_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    # First, so that its audited wrappers of security commands (createsuperuser, drf_create_token,
-    # axes_reset…) take those commands' names.
+    # First, so that its audited wrappers of security commands (createsuperuser, axes_reset…)
+    # take those commands' names.
     "socmaster.core",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -175,9 +175,12 @@ AUDIT_ANCHOR_FILE = Path(
     os.environ.get("SOCMASTER_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
 )
 
-# Repeated failed log-ins (pages and API tokens) are throttled per user name and address, and
-# per address whatever the user name, so guessing across many names is throttled too.
-AXES_FAILURE_LIMIT = int(os.environ.get("SOCMASTER_LOGIN_FAILURE_LIMIT", "5"))
+# Repeated failed log-ins (the sign-in page, /token/ and /api/token/) are throttled per user name
+# and address, and per address whatever the user name (so that guessing across many names is
+# throttled too), each with its own limit: core/lockout.py.
+LOGIN_FAILURES_PER_USER = int(os.environ.get("SOCMASTER_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("SOCMASTER_LOGIN_FAILURES_PER_ADDRESS", "20"))
+AXES_FAILURE_LIMIT = "socmaster.core.lockout.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SOCMASTER_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
@@ -245,6 +248,16 @@ REST_FRAMEWORK = {
         "socmaster.core.parsers.StrictFormParser",
         "socmaster.core.parsers.StrictMultiPartParser",
     ],
+}
+# API tokens (django-rest-knox): stored only as a hash, sent as ``Authorization: Token <key>``,
+# refused this many hours after they were issued (SOCMASTER["API_TOKEN_HOURS"]); core/tokens.py
+# issues them (one per user at a time) and revokes them.
+API_TOKEN_HOURS = float(os.environ.get("SOCMASTER_API_TOKEN_HOURS", "24"))
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_HOURS),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": 1,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "socmaster API",
@@ -350,7 +363,10 @@ SOCMASTER = {
     "PLAN_COPY_SIMILARITY": float(os.environ.get("SOCMASTER_PLAN_COPY_SIMILARITY", "0.7")),
     "PLAN_COPY_MIN_WORDS": int(os.environ.get("SOCMASTER_PLAN_COPY_MIN_WORDS", "25")),
     # API tokens are refused this many hours after they were issued (core/tokens.py).
-    "API_TOKEN_HOURS": float(os.environ.get("SOCMASTER_API_TOKEN_HOURS", "24")),
+    "API_TOKEN_HOURS": API_TOKEN_HOURS,
+    # Failed log-ins allowed per user name and address, and per address (core/lockout.py).
+    "LOGIN_FAILURES_PER_USER": LOGIN_FAILURES_PER_USER,
+    "LOGIN_FAILURES_PER_ADDRESS": LOGIN_FAILURES_PER_ADDRESS,
     # Background imports (set above).
     "IMPORT_DIR": str(IMPORT_DIR),
     "IMPORT_BATCH_SIZE": IMPORT_BATCH_SIZE,

@@ -47,7 +47,7 @@ urlpatterns = [
         "login/",
         auth_views.LoginView.as_view(
             authentication_form=web_views.GovukAuthenticationForm,
-            extra_context={"failure_limit": settings.AXES_FAILURE_LIMIT},
+            extra_context={"failure_limit": settings.LOGIN_FAILURES_PER_USER},
         ),
         name="login",
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_no_endpoint_answers_with_a_server_error(make_user, keep_test_connection
     from django.core.wsgi import get_wsgi_application
 
     user = make_user("force-durham", "analyst", "administrator", username="fuzzer")
-    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    headers = {"Authorization": f"Token {AuthToken.objects.create(user=user)[1]}"}
     schema = schemathesis.openapi.from_wsgi(
         "/api/schema/?format=json", get_wsgi_application(), headers=headers
     )

@@ -8,7 +8,7 @@ import io
 import pytest
 from django.contrib import admin
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from socmaster.core.admin import AuditedAdmin, ReadOnlyAdmin
 from socmaster.core.models import AuditEntry
@@ -120,14 +120,47 @@ def test_createuser_superuser_records_the_promotion(monkeypatch):
     assert entry.changes["is_superuser"] == {"before": False, "after": True}
 
 
-def test_drf_create_token_is_audited_without_the_key(make_user):
+def test_create_api_token_is_audited_without_the_key(make_user):
     user = make_user("force-durham", "analyst", username="tokened")
-    call_command("drf_create_token", "tokened", stdout=io.StringIO())
-    key = Token.objects.get(user=user).key
+    out = io.StringIO()
+    call_command("create-api-token", "tokened", stdout=out, stderr=io.StringIO())
+    key = out.getvalue().strip()
+    token = AuthToken.objects.get(user=user)
+    assert key and key != token.digest  # printed once, stored only as a hash
     entry = _last()
-    assert entry.action == "create" and entry.record_type == "authtoken.token"
-    assert entry.record_id == str(user.pk)
-    assert key not in str(entry.changes) and key not in entry.record_repr
+    assert entry.action == "create" and entry.record_type == "api_token"
+    assert entry.record_id == str(user.pk) and entry.changes["via"] == "cli"
+    assert "command line" in entry.reason
+    text = str(entry.changes) + entry.record_repr
+    assert key not in text and token.digest not in text and token.token_key not in text
+
+
+def test_create_api_token_refuses_a_deactivated_user(make_user):
+    user = make_user("force-durham", "analyst", username="gone")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    before = AuditEntry.objects.count()
+    with pytest.raises(CommandError, match="deactivated"):
+        call_command("create-api-token", "gone", stdout=io.StringIO())
+    assert not AuthToken.objects.filter(user=user).exists()
+    assert AuditEntry.objects.count() == before
+
+
+def test_drf_create_token_refuses_and_names_the_replacement(make_user):
+    user = make_user("force-durham", "analyst", username="old-habits")
+    before = AuditEntry.objects.count()
+    with pytest.raises(CommandError, match="create-api-token"):
+        call_command("drf_create_token", "old-habits", stdout=io.StringIO())
+    assert not AuthToken.objects.filter(user=user).exists()
+    assert AuditEntry.objects.count() == before
+
+
+def test_the_admin_shows_api_tokens_read_only(client, superuser):
+    model_admin = admin.site._registry[AuthToken]
+    assert isinstance(model_admin, ReadOnlyAdmin)
+    assert "digest" not in model_admin.list_display and "token_key" not in model_admin.fields
+    client.force_login(superuser)
+    assert client.get("/admin/knox/authtoken/add/").status_code == 403
 
 
 def test_axes_reset_is_audited():

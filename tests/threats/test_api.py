@@ -91,9 +91,9 @@ def test_cannot_create_for_another_organisation(api, analyst):
 
 
 def test_token_authentication(client, analyst):
-    from rest_framework.authtoken.models import Token
+    from socmaster.core.tokens import issue_api_token
 
-    token = Token.objects.create(user=analyst)
+    token = issue_api_token(analyst, via="api")
     response = client.get("/api/threats/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
     assert client.get("/api/threats/", HTTP_AUTHORIZATION="Token wrong").status_code == 401

@@ -44,7 +44,7 @@ def test_wrong_password_gives_clear_error_and_changes_nothing(client, make_user)
 
 def test_repeated_failures_are_throttled(client, make_user):
     make_user("force-durham", "analyst", username="frank")
-    for _ in range(django_settings.AXES_FAILURE_LIMIT):
+    for _ in range(django_settings.SOCMASTER["LOGIN_FAILURES_PER_USER"]):
         client.post("/login/", {"username": "frank", "password": "wrong-password"})
     # Even the right password is refused while locked out.
     response = client.post("/login/", {"username": "frank", "password": PASSWORD})

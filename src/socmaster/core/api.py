@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
 from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -276,18 +275,11 @@ class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return policy.audit_scope(AuditEntry.objects.all(), self.request.user).order_by("-seq")
 
 
-class ThrottledObtainAuthToken(ObtainAuthToken):
-    """``POST /api/token/``: DRF's token log-in, refused with 429 while django-axes has the user
-    name or the address locked out (the axes middleware cannot see a lock-out raised inside a
-    DRF request)."""
-
-    def post(self, request, *args, **kwargs):
-        return lockout_response(request) or super().post(request, *args, **kwargs)
-
-
 def lockout_response(request):
     """A 429 while django-axes has the user name or the address locked out, else None."""
-    credentials = {"username": str(request.data.get("username", ""))[:150]}
+    data = request.data
+    username = data.get("username", "") if hasattr(data, "get") else ""
+    credentials = {"username": str(username)[:150]}
     if AxesProxyHandler.is_locked(request._request, credentials):
         return Response(
             {"detail": "Too many failed sign-in attempts. Try again later."},

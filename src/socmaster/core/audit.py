@@ -43,7 +43,8 @@ class AuditError(Exception):
 
 # Fields never written into an entry: password hashes, API tokens and other secrets.
 SECRET_FIELD_NAMES = frozenset({"password", "secret", "api_key", "token", "token_key"})
-_SECRET_FIELDS_BY_MODEL = {"authtoken.token": {"key"}, "authtoken.tokenproxy": {"key"}}
+# API tokens (django-rest-knox): neither the hash nor the key prefix is ever snapshotted.
+_SECRET_FIELDS_BY_MODEL = {"knox.authtoken": {"digest", "token_key"}}
 
 
 _PLAIN = (str, int, float, bool, type(None))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +15,6 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from rest_framework.authtoken.models import Token
 
 from . import policy
 from .exports import csv_response, export_failed
@@ -29,7 +30,7 @@ from .reasons import (
     remember_reason,
 )
 from .services import VersionConflict, record_export, record_search, record_view
-from .tokens import expires_at, issue_api_token
+from .tokens import issue_api_token, live_tokens
 
 EXPORT_COLUMNS = [
     "seq",
@@ -131,12 +132,14 @@ def audit_export(request):
 @login_required
 def api_token(request):
     if request.method == "POST":
+        # Refused like a sign-in while this user name or address is locked out.
+        credentials = {"username": request.user.get_username()}
+        if AxesProxyHandler.is_locked(request, credentials):
+            return get_lockout_response(request, credentials=credentials)
         token = issue_api_token(request.user, via="web")
         messages.success(request, "A new API token has been issued; the old one no longer works.")
-        return render(
-            request, "core/token.html", {"token": token.key, "expires": expires_at(token)}
-        )
-    has_token = Token.objects.filter(user=request.user).exists()
+        return render(request, "core/token.html", {"token": token.key, "expires": token.expires})
+    has_token = live_tokens(request.user).exists()
     return render(request, "core/token.html", {"token": None, "has_token": has_token})
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from knox.models import AuthToken
 
 from socmaster.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
@@ -36,3 +37,16 @@ class SocmasterUserAdmin(ReadOnlyAdmin, UserAdmin):
     which record every change."""
 
     inlines = [MembershipInline]
+
+
+# API tokens (django-rest-knox) are issued and revoked only through core/tokens.py, which audits
+# them: the admin lists whose tokens exist and when they expire, never their hash or prefix.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ["user", "created", "expiry"]
+    list_display_links = None  # a change page would carry the hash in its address
+    fields = ["user", "created", "expiry"]
+    search_fields = ["user__username"]

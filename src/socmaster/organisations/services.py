@@ -10,6 +10,7 @@ from django.db import transaction
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import AuditAction
+from socmaster.core.tokens import revoke_api_tokens
 
 from .choices import AliasKind, ChangeKind, OrganisationType, Role
 from .models import (
@@ -148,6 +149,8 @@ def set_active(actor, target: User, active: bool) -> None:
         user=actor,
         changes={"is_active": {"before": not active, "after": active}},
     )
+    if not active:
+        revoke_api_tokens(target, actor=actor, why="deactivated")
 
 
 @transaction.atomic

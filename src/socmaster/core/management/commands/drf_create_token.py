@@ -1,22 +1,16 @@
-from rest_framework.authtoken.management.commands.drf_create_token import (
-    Command as DrfCommand,
-)
-
-from socmaster.core.choices import AuditAction
-from socmaster.core.management.auditing import command_entry
+from django.core.management.base import BaseCommand, CommandError
 
 
-class Command(DrfCommand):
-    help = DrfCommand.help + " Issuing the token is recorded in the audit log (never the key)."
+class Command(BaseCommand):
+    help = "Replaced by 'socmaster create-api-token USER' (audited; tokens stored only as a hash)."
 
-    def create_user_token(self, username, reset_token):
-        token = super().create_user_token(username, reset_token)
-        command_entry(
-            "drf_create_token",
-            AuditAction.CREATE,
-            record_type="authtoken.token",
-            record_id=str(token.user_id),
-            record_repr=f"API token for {username}",
-            changes={"issued": True, "replaced": bool(reset_token)},
+    def add_arguments(self, parser):
+        parser.add_argument("args", nargs="*")
+        parser.add_argument("-r", "--reset", action="store_true")
+
+    def handle(self, *args, **options):
+        raise CommandError(
+            "drf_create_token is no longer available: API tokens are django-rest-knox tokens. "
+            "Use 'socmaster create-api-token USER', which prints a new token once and records "
+            "the issue in the audit log."
         )
-        return token
