@@ -357,6 +357,11 @@ SOCMASTER = {
     "LRO_THREAT_LIMIT": int(os.environ.get("SOCMASTER_LRO_THREAT_LIMIT", "3")),
     # Assessments whose newest evidence is older than this many days are flagged as stale.
     "STALE_EVIDENCE_DAYS": int(os.environ.get("SOCMASTER_STALE_EVIDENCE_DAYS", "365")),
+    # A disruption whose typed record date is more than this many days before the day it was
+    # entered is flagged as backdated.
+    "BACKDATED_DAYS": int(os.environ.get("SOCMASTER_BACKDATED_DAYS", "1")),
+    # An active OCG with no approved disruption for this many days is flagged.
+    "OCG_DISRUPTION_GAP_DAYS": int(os.environ.get("SOCMASTER_OCG_DISRUPTION_GAP_DAYS", "183")),
     # 4P plans: the default review period of a new plan, and the plan-quality thresholds.
     "PLAN_REVIEW_DAYS": int(os.environ.get("SOCMASTER_PLAN_REVIEW_DAYS", "90")),
     "PLAN_STALE_DAYS": int(os.environ.get("SOCMASTER_PLAN_STALE_DAYS", "60")),

@@ -185,6 +185,7 @@ def import_disruptions(
                 {**raw, "Error": "; ".join(f"{e.field}: {e.message}" for e in row_errors)}
             )
         else:
+            values["_source"] = f"{source or 'disruption import'}, row {number}"[:300]
             parsed.append((number, raw, values))
     if result.errors and not skip_bad:
         return result
@@ -225,7 +226,7 @@ def import_disruptions(
         result = write_in_batches(
             parsed,
             result,
-            lambda values: _write(values, standard),
+            lambda values: _write(values, standard, values.pop("_source", "")),
             skip_bad=skip_bad,
             batch_size=batch_size or settings.SOCMASTER["IMPORT_BATCH_SIZE"],
             journal=journal,
@@ -262,7 +263,7 @@ def _end(job, result: ImportResult, status: str, message: str) -> None:
     )
 
 
-def _write(values: dict, standard) -> tuple[str, tuple[int, dict | None] | None]:
+def _write(values: dict, standard, source: str) -> tuple[str, tuple[int, dict | None] | None]:
     values = dict(values)
     reference = values.pop("reference")
     lead = None
@@ -286,7 +287,11 @@ def _write(values: dict, standard) -> tuple[str, tuple[int, dict | None] | None]
             )
     recorder = importer_account(values["recording_organisation"])
     return services.import_disruption(
-        recorder, reference=reference, standard=standard, fields={**values, "lead": lead}
+        recorder,
+        reference=reference,
+        standard=standard,
+        fields={**values, "lead": lead},
+        source=source,
     )
 
 

@@ -122,6 +122,9 @@ class Disruption(Versioned, InheritedProtection, models.Model):
     decision_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    #: Where an imported record came from (file and row); blank for one recorded in the product.
+    #: Its record date is then the source system's, and ``created_at`` the time of the import.
+    import_source = models.CharField(max_length=300, blank=True)
 
     objects = DisruptionQuerySet.as_manager()
 

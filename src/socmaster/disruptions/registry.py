@@ -38,3 +38,6 @@ def register() -> None:
     from . import services
 
     register_undo(services.RECORD_TYPE, services.undo_import_change)
+    from .checks import register_checks
+
+    register_checks()

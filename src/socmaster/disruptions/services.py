@@ -250,7 +250,7 @@ RECORD_TYPE = "disruptions.disruption"
 
 @transaction.atomic
 def import_disruption(
-    recorder, *, reference: str, standard: Standard, fields: dict
+    recorder, *, reference: str, standard: Standard, fields: dict, source: str = ""
 ) -> tuple[str, tuple[int, dict | None] | None]:
     """Create or update one imported disruption record (keyed by its reference) under the
     importing organisation's account. Imported history is stored as the force recorded it
@@ -261,7 +261,11 @@ def import_disruption(
     existing = Disruption.objects.select_for_update().filter(reference=reference).first()
     if existing is None:
         disruption = Disruption.objects.create(
-            reference=reference, standard=standard, recorder=recorder, **fields
+            reference=reference,
+            standard=standard,
+            recorder=recorder,
+            import_source=(source or "import")[:300],
+            **fields,
         )
         audit.record(
             AuditAction.CREATE,

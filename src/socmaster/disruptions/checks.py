@@ -1,0 +1,152 @@
+"""Disruption checks contributed to the master-list exceptions report: faults the inspections
+found in how disruptions are recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from socmaster.threats.choices import ThreatType
+from socmaster.threats.exceptions import ExceptionCheck, active, register
+
+from .choices import DisruptionStatus, DisruptionType
+from .models import Disruption
+
+
+def backdated_days() -> int:
+    return int(settings.SOCMASTER.get("BACKDATED_DAYS", 1))
+
+
+def gap_days() -> int:
+    return int(settings.SOCMASTER.get("OCG_DISRUPTION_GAP_DAYS", 183))
+
+
+def _by_threat(rows: list[tuple[object, str]]) -> list[dict]:
+    grouped: dict[int, dict] = {}
+    for threat, detail in rows:
+        entry = grouped.setdefault(threat.pk, {"threat": threat, "details": []})
+        entry["details"].append(detail)
+    return [
+        {"threat": e["threat"], "detail": "; ".join(e["details"])}
+        for e in sorted(
+            grouped.values(), key=lambda e: (e["threat"].owner.name, e["threat"].reference)
+        )
+    ]
+
+
+def _backdated(qs):
+    """Records whose typed record date is earlier than the day they were entered in the product
+    (imported history keeps its source's dates and is not judged here)."""
+    allowed = backdated_days()
+    rows = []
+    candidates = (
+        Disruption.objects.filter(threat__in=qs, import_source="")
+        .select_related("threat__owner", "threat__lro", "standard")
+        .order_by("threat__reference", "reference")
+    )
+    for d in candidates:
+        entered = timezone.localdate(d.created_at)
+        gap = (entered - d.record_date).days
+        if gap <= allowed:
+            continue
+        late = (entered - d.event_date).days
+        detail = (
+            f"{d.reference}: record date {d.record_date:%d %b %Y}, entered {entered:%d %b %Y} "
+            f"({gap} days later)"
+        )
+        if late > d.standard.max_days_to_record:
+            detail += (
+                f"; entered {late} days after the event, beyond the "
+                f"{d.standard.max_days_to_record} the standard allows"
+            )
+        rows.append((d.threat, detail))
+    return _by_threat(rows)
+
+
+def _support_without_lead(qs):
+    """Approved support records whose lead record is no longer approved (returned, rejected or
+    withdrawn after the support was approved): the support should be re-checked."""
+    rows = []
+    supports = (
+        Disruption.objects.filter(
+            threat__in=qs,
+            disruption_type=DisruptionType.SUPPORT,
+            status=DisruptionStatus.APPROVED,
+        )
+        .filter(Q(lead__isnull=True) | ~Q(lead__status=DisruptionStatus.APPROVED))
+        .select_related("threat__owner", "threat__lro", "lead")
+        .order_by("threat__reference", "reference")
+    )
+    for d in supports:
+        if d.lead is None:
+            detail = f"{d.reference}: a support record with no lead record"
+        else:
+            detail = f"{d.reference}: its lead {d.lead.reference} is {d.lead.get_status_display().lower()}"
+        rows.append((d.threat, detail))
+    return _by_threat(rows)
+
+
+def _ocg_without_disruption(qs):
+    """Active OCGs opened before the period began (or with no opening date), with no approved
+    disruption whose event falls within it."""
+    days = gap_days()
+    since = timezone.localdate() - dt.timedelta(days=days)
+    recent = Disruption.objects.filter(
+        threat=OuterRef("pk"), status=DisruptionStatus.APPROVED, event_date__gte=since
+    )
+    latest = Disruption.objects.filter(
+        threat=OuterRef("pk"), status=DisruptionStatus.APPROVED
+    ).order_by("-event_date")
+    threats = (
+        active(qs)
+        .filter(threat_type=ThreatType.OCG)
+        .filter(Q(opened_on__lt=since) | Q(opened_on__isnull=True))
+        .filter(~Exists(recent))
+        .annotate(last_event=latest.values("event_date")[:1])
+        .select_related("owner", "lro")
+        .order_by("owner__name", "reference")
+    )
+    return [
+        {
+            "threat": t,
+            "detail": (
+                f"Last approved disruption {t.last_event:%d %b %Y}"
+                if t.last_event
+                else "No approved disruption recorded"
+            )
+            + f" (period {days} days)",
+        }
+        for t in threats
+    ]
+
+
+def register_checks() -> None:
+    register(
+        ExceptionCheck(
+            "backdated_disruptions",
+            "Backdated disruptions",
+            "The record date typed is earlier than the day the record was entered (by more than "
+            f"{backdated_days()} day(s)): the time allowed to record is measured from entry.",
+            _backdated,
+        )
+    )
+    register(
+        ExceptionCheck(
+            "support_without_lead",
+            "Support disruptions whose lead is not approved",
+            "A support record counts only with an approved lead: re-check it when its lead is "
+            "returned, rejected or withdrawn.",
+            _support_without_lead,
+        )
+    )
+    register(
+        ExceptionCheck(
+            "ocg_no_disruption",
+            "Active OCGs with no recent disruption",
+            f"No approved disruption against the group in the last {gap_days()} days.",
+            _ocg_without_disruption,
+        )
+    )
