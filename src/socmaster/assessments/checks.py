@@ -38,18 +38,58 @@ def _past_review(qs):
 
 
 def _stale(qs):
+    """Scores older than the limit, whatever their source: the newest evidence behind the latest
+    moderated assessment in the product or, for a threat with none, the assessment date of an
+    imported score."""
     limit = int(settings.SOCMASTER.get("STALE_EVIDENCE_DAYS", 365))
     today = timezone.localdate()
-    stale = _with_latest(qs, latest_evidence="evidence_to").filter(
-        latest_evidence__lt=today - dt.timedelta(days=limit)
-    )
-    return _rows(
+    cutoff = today - dt.timedelta(days=limit)
+    stale = _with_latest(qs, latest_evidence="evidence_to").filter(latest_evidence__lt=cutoff)
+    rows = _rows(
         stale,
         lambda t: (
             f"Newest evidence {t.latest_evidence:%d %b %Y} "
             f"({(today - t.latest_evidence).days} days old)"
         ),
     )
+    moderated = Assessment.objects.filter(threat=OuterRef("pk"), status=AssessmentStatus.MODERATED)
+    imported = (
+        active(qs).filter(~Exists(moderated), assessed_on__lt=cutoff).exclude(score__isnull=True)
+    )
+    rows += _rows(
+        imported,
+        lambda t: (
+            f"Imported score assessed {t.assessed_on:%d %b %Y} "
+            f"({(today - t.assessed_on).days} days old; from {t.assessment_source or 'an import'})"
+        ),
+    )
+    return sorted(rows, key=lambda r: (r["threat"].owner.name, r["threat"].reference))
+
+
+def _no_longer_whole(qs):
+    """Threats whose latest moderated assessment says it covers the whole threat, but members
+    joined after the evidence it rests on: it covers part of the threat now."""
+    from socmaster.threats.models import ThreatMember
+
+    threats = _with_latest(qs, latest_whole="whole_threat", latest_evidence="evidence_to").filter(
+        latest_whole=True
+    )
+    joined = ThreatMember.objects.filter(
+        threat=OuterRef("pk"), from_date__gt=OuterRef("latest_evidence")
+    )
+    threats = threats.annotate(joined=Exists(joined)).filter(joined=True)
+    rows = []
+    for t in threats.select_related("owner", "lro").order_by("owner__name", "reference"):
+        members = t.members.filter(from_date__gt=t.latest_evidence).select_related("nominal")
+        names = ", ".join(str(m.nominal) for m in members[:5])
+        rows.append(
+            {
+                "threat": t,
+                "detail": f"Assessed on evidence to {t.latest_evidence:%d %b %Y}; joined since: "
+                f"{names}",
+            }
+        )
+    return rows
 
 
 def _partial(qs):
@@ -96,9 +136,19 @@ def register_checks() -> None:
         ExceptionCheck(
             "stale_evidence",
             "Scores resting on old evidence",
-            "The newest evidence behind the latest moderated score is older than the limit "
-            f"({settings.SOCMASTER.get('STALE_EVIDENCE_DAYS', 365)} days).",
+            "The newest evidence behind the latest moderated score, or the date of an imported "
+            f"score, is older than the limit ({settings.SOCMASTER.get('STALE_EVIDENCE_DAYS', 365)}"
+            " days).",
             _stale,
+        )
+    )
+    register(
+        ExceptionCheck(
+            "no_longer_whole",
+            "Whole-threat assessments overtaken by new members",
+            "Members joined after the evidence a 'whole threat' assessment rests on: it covers "
+            "part of the threat now. Reassess the whole group.",
+            _no_longer_whole,
         )
     )
     register(
