@@ -367,6 +367,16 @@ SOCMASTER = {
     "PLAN_STALE_DAYS": int(os.environ.get("SOCMASTER_PLAN_STALE_DAYS", "60")),
     "PLAN_COPY_SIMILARITY": float(os.environ.get("SOCMASTER_PLAN_COPY_SIMILARITY", "0.7")),
     "PLAN_COPY_MIN_WORDS": int(os.environ.get("SOCMASTER_PLAN_COPY_MIN_WORDS", "25")),
+    # A completed action's result needs this many meaningful words to record an outcome.
+    "PLAN_RESULT_MIN_WORDS": int(os.environ.get("SOCMASTER_PLAN_RESULT_MIN_WORDS", "3")),
+    # Threats with these crime types (codes) have safeguarding concerns; threats in these phases
+    # are under active investigation: their plans must name the linked plans.
+    "PLAN_SAFEGUARDING_CRIME_TYPES": os.environ.get(
+        "SOCMASTER_PLAN_SAFEGUARDING_CRIME_TYPES", "csa,msht"
+    ).split(","),
+    "PLAN_INVESTIGATION_PHASES": os.environ.get(
+        "SOCMASTER_PLAN_INVESTIGATION_PHASES", "Active investigation"
+    ).split(","),
     # API tokens are refused this many hours after they were issued (core/tokens.py).
     "API_TOKEN_HOURS": API_TOKEN_HOURS,
     # Failed log-ins allowed per user name and address, and per address (core/lockout.py).

@@ -96,7 +96,10 @@ def test_retrieve_is_audited_and_carries_quality(api, people, plan):
     response = api(people["lro"]).get(f"/api/plans/{plan.pk}/")
     assert response.status_code == 200
     body = response.json()
-    assert {f["check"] for f in body["quality"]["failures"]} == {"missing_p"}
+    assert {f["check"] for f in body["quality"]["failures"]} == {
+        "missing_p",
+        "partner_unseen",
+    }  # nobody at the council opened it
     assert "No Prevent, Prepare actions." in body["quality"]["failures"][0]["reason"]
     assert AuditEntry.objects.filter(
         action="view", record_type="plans.plan", record_id=str(plan.pk)
@@ -180,7 +183,7 @@ def test_quality_rows_and_templates(api, people, plan, org):
     rows = api(people["lro"]).get("/api/plans/quality/").json()["results"]
     by_threat = {r["threat"]: r for r in rows}
     assert by_threat["API-3"]["checks_failed"] == "no_plan;no_lro"
-    assert by_threat["API-1"]["checks_failed"] == "missing_p"
+    assert by_threat["API-1"]["checks_failed"] == "missing_p;partner_unseen"
     templates = api(people["lro"]).get("/api/plan-templates/").json()["results"]
     assert {t["threat_type"] for t in templates} == {"ocg", "priority_individual", "vulnerability"}
 
@@ -197,7 +200,7 @@ def test_report_command_csv_json_and_filters(people, plan, org):
     rows = list(csv.DictReader(io.StringIO(_report())))
     assert list(rows[0]) == ["threat", "organisation", "lro", "checks_failed"]
     assert {r["threat"]: r["checks_failed"] for r in rows} == {
-        "API-1": "missing_p",
+        "API-1": "missing_p;partner_unseen",
         "API-3": "no_plan;no_lro",
         "API-W": "no_plan;no_lro",
     }

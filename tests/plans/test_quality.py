@@ -153,10 +153,14 @@ def test_every_check_is_covered_here():
         "no_plan",
         "no_lro",
         "written_by_sio",
+        "not_by_lro",
         "missing_p",
         "pursue_only",
         "undated_actions",
         "no_result",
+        "empty_result",
+        "plans_not_linked",
+        "partner_unseen",
         "overdue_actions",
         "review_overdue",
         "copied_text",
@@ -227,7 +231,8 @@ def test_written_by_sio(threat, people):
 def test_written_by_other_staff_is_not_written_by_sio(threat, make_user):
     analyst = make_user("force-durham", "analyst", username="analyst")
     plan = write_plan(threat, "other", author=analyst)
-    assert plan.author_role == "other" and failures(plan) == {}
+    assert plan.author_role == "other"
+    assert failures(plan) == {"not_by_lro": "Written by analyst, not the LRO (lro)."}
 
 
 def test_missing_p(threat, make_threat):
@@ -289,7 +294,9 @@ def test_undated_or_unowned_actions(good, people, org):
     assert failures(good)["undated_actions"].startswith("3 actions")  # an organisation owns it
     for action in (no_start, no_due, no_owner):
         services.update_action(lro, action, status="cancelled")
-    assert failures(good) == {}
+    assert failures(good) == {
+        "partner_unseen": "Partner-held action: Durham CC has no active users."
+    }
 
 
 def test_completed_actions_without_a_result(good, people):
@@ -666,3 +673,90 @@ def test_query_count_does_not_grow_with_the_number_of_plans(make_threat, people)
     assert large == small, (small, large)
     assert large <= 10
     assert PlanReview.objects.count() == 5
+
+
+def test_a_plan_by_the_lro_is_not_flagged_and_one_by_anyone_else_is(threat, make_user, people):
+    assert "not_by_lro" not in failures(write_plan(threat, "mine"))
+    sergeant = make_user("force-durham", "analyst", username="sergeant")
+    other = write_plan(make_threat_like(threat, "PLN-S"), "sergeant", author=sergeant)
+    assert failures(other)["not_by_lro"].startswith("Written by sergeant, not the LRO")
+
+
+def make_threat_like(threat, reference):
+    return Threat.objects.create(
+        reference=reference,
+        name="Another",
+        owner=threat.owner,
+        threat_type="ocg",
+        handling="region",
+        lro=threat.lro,
+        sro=threat.sro,
+    )
+
+
+@pytest.mark.parametrize(
+    ("result", "flagged"),
+    [
+        ("Done", True),
+        ("completed", True),
+        ("Action completed.", True),
+        ("NFA", True),
+        ("See log", True),
+        ("Covert action complete", True),
+        ("Arrested", True),  # one meaningful word records no outcome
+        ("Warrant executed", True),
+        ("Warrant executed, 2kg cocaine seized", False),
+        ("Licence of the car wash suspended by the council", False),
+    ],
+)
+def test_a_completed_action_is_judged_by_what_its_result_says(good, people, result, flagged):
+    action = good.actions.first()
+    services.update_action(people["lro"], action, status="complete", result=result)
+    assert ("empty_result" in failures(good)) is flagged
+
+
+def test_the_minimum_of_meaningful_words_is_a_setting(good, people, settings):
+    services.update_action(
+        people["lro"], good.actions.first(), status="complete", result="Warrant executed"
+    )
+    assert "empty_result" in failures(good)
+    settings.SOCMASTER = {**settings.SOCMASTER, "PLAN_RESULT_MIN_WORDS": 2}
+    assert "empty_result" not in failures(good)
+
+
+def test_safeguarding_and_investigation_plans_must_be_linked(threat, people):
+    from socmaster.threats.models import CrimeType
+
+    plan = write_plan(threat, "links")
+    assert "plans_not_linked" not in failures(plan)
+    threat.crime_types.add(CrimeType.objects.get(code="msht"))
+    Threat.objects.filter(pk=threat.pk).update(phase=Phase.objects.get(name="Active investigation"))
+    reason = failures(plan)["plans_not_linked"]
+    assert "No safeguarding plan is linked" in reason and "no investigation plan" in reason
+    services.update_plan(
+        people["lro"],
+        plan,
+        safeguarding_plans="Durham MASH plan 2026/114",
+        investigation_plans="Op Lantern investigation plan v3",
+    )
+    assert "plans_not_linked" not in failures(Plan.objects.get(threat=threat, status="current"))
+
+
+def test_a_partner_action_nobody_there_has_opened_is_flagged_until_they_open_it(
+    good, people, org, make_user, web
+):
+    council = org("partner-durham-county-council")
+    services.add_action(
+        people["lro"],
+        good,
+        four_p="protect",
+        description="Licensing review of the car wash",
+        owner_organisation=council,
+        start_date=today(),
+        due_date=today() + days(20),
+    )
+    assert failures(good)["partner_unseen"].endswith("Durham CC has no active users.")
+    officer = make_user("partner-durham-county-council", "partner_user")
+    assert failures(good)["partner_unseen"].endswith("nobody at Durham CC has opened it.")
+    assert web(officer).get(f"/plans/{good.threat.reference}/").status_code == 200
+    assert "partner_unseen" not in failures(good)

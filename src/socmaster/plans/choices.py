@@ -60,3 +60,41 @@ class PartnerSection(models.TextChoices):
     LINKED_PLANS = "linked_plans", "Linked safeguarding and investigation plans"
     OTHER_ACTIONS = "other_actions", "Other organisations' actions"
     REVIEWS = "reviews", "Quality-assurance reviews"
+
+
+#: Results that say only that an action was done (compared as lower-case words): kept as data,
+#: so a force can add the stock phrases its officers write.
+EMPTY_RESULTS = frozenset(
+    {
+        "done",
+        "complete",
+        "completed",
+        "action complete",
+        "action completed",
+        "completed as planned",
+        "done as planned",
+        "finished",
+        "carried out",
+        "actioned",
+        "ok",
+        "yes",
+        "n a",
+        "na",
+        "see log",
+        "see notes",
+        "see file",
+        "as above",
+        "no further action",
+        "nfa",
+        "closed",
+        "covert",
+        "covert action complete",
+        "covert action completed",
+        "tasking complete",
+    }
+)
+#: Words that carry no outcome on their own, not counted as meaningful words in a result.
+FILLER_WORDS = frozenset(
+    "a an the and or of to in on at by for with was were is are be been has have had it this "
+    "that as done complete completed action actions task tasks ok yes see log notes".split()
+)

@@ -8,18 +8,28 @@ settings (``SOCMASTER_PLAN_*``, see the README).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from socmaster.threats.choices import ThreatType
 from socmaster.threats.exceptions import ExceptionCheck, active, register
 from socmaster.threats.models import Threat
 
 from . import fingerprint
-from .choices import OPEN_STATUSES, ActionStatus, AuthorRole, FourP, PlanStatus
-from .models import OBJECTIVE_FIELDS, Plan, PlanReview, PlanTextBand
+from .choices import (
+    EMPTY_RESULTS,
+    FILLER_WORDS,
+    OPEN_STATUSES,
+    ActionStatus,
+    AuthorRole,
+    FourP,
+    PlanStatus,
+)
+from .models import OBJECTIVE_FIELDS, Plan, PlanAction, PlanReview, PlanTextBand
 from .services import setting
 
 
@@ -44,6 +54,12 @@ CHECKS = [
         "than the LRO; such plans tend to be pursue-only.",
     ),
     Check(
+        "not_by_lro",
+        "Not written by the LRO",
+        "The plan was written by someone other than the threat's LRO (a sergeant, an analyst, "
+        "another officer): the LRO owns the plan and should write it.",
+    ),
+    Check(
         "missing_p",
         "One of the 4Ps has no actions",
         "Each of Pursue, Prevent, Protect and Prepare needs at least one action.",
@@ -58,6 +74,25 @@ CHECKS = [
         "no_result",
         "Completed actions without a result",
         "A completed action must record what it achieved.",
+    ),
+    Check(
+        "empty_result",
+        "Completed actions whose result says nothing",
+        "A result must say what the action achieved: too few meaningful words, or a stock "
+        "phrase such as 'done' or 'completed'. Covert actions too.",
+    ),
+    Check(
+        "plans_not_linked",
+        "Safeguarding or investigation plans not linked",
+        "A threat with safeguarding concerns (a vulnerability threat, or crime types that "
+        "exploit people) or under active investigation needs its safeguarding or investigation "
+        "plans named in the 4P plan.",
+    ),
+    Check(
+        "partner_unseen",
+        "Partner actions nobody at the partner can see or has opened",
+        "An action held by an organisation with no active users, or never opened by anyone "
+        "there, is not being worked on.",
     ),
     Check(
         "overdue_actions",
@@ -146,13 +181,17 @@ def _annotated(plans: QuerySet, today: dt.date) -> QuerySet:
         "aim",
         *OBJECTIVE_FIELDS.values(),
         "intelligence_gaps",
-        "safeguarding_plans",
-        "investigation_plans",
         "template_lines",
         "partner_sections",
     )
     return plans.select_related(
-        "threat", "threat__owner", "threat__owner__region", "threat__lro", "threat__sro"
+        "threat",
+        "threat__owner",
+        "threat__owner__region",
+        "threat__lro",
+        "threat__sro",
+        "threat__phase",
+        "author",
     ).annotate(
         **counts,
         n_undated=Count(
@@ -210,12 +249,110 @@ def _copies(plans: list[Plan]) -> dict[int, tuple[Plan | int, float]]:
     return best
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", (text or "").lower())
+
+
+def empty_result(text: str) -> str | None:
+    """Why a completed action's result records no outcome, or None if it says something: a
+    stock phrase (``EMPTY_RESULTS``, data) or fewer meaningful words than the setting."""
+    words = _words(text)
+    if " ".join(words) in EMPTY_RESULTS:
+        return f"'{text.strip()}' says only that it was done"
+    meaningful = [w for w in words if w not in FILLER_WORDS]
+    needed = int(setting("PLAN_RESULT_MIN_WORDS"))
+    if len(meaningful) < needed:
+        return f"'{text.strip()}' has {len(meaningful)} meaningful word(s) (at least {needed})"
+    return None
+
+
+def _results(plan_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Completed actions' results by plan: [(description, result)]."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = PlanAction.objects.filter(plan_id__in=plan_ids, status=ActionStatus.COMPLETE).exclude(
+        result=""
+    )
+    for plan_id, description, result in rows.values_list("plan_id", "description", "result"):
+        found[plan_id].append((description, result))
+    return found
+
+
+def _unseen_partner_actions(plan_ids: list[int]) -> dict[int, list[str]]:
+    """Open actions held by an organisation (no named person) that has no active users, or in
+    which nobody has opened the plan or the action: why, by plan."""
+    from socmaster.core.models import AuditEntry
+    from socmaster.organisations.models import Membership
+
+    actions = list(
+        PlanAction.objects.filter(
+            plan_id__in=plan_ids,
+            status__in=OPEN_STATUSES,
+            owner_organisation__isnull=False,
+            owner_user__isnull=True,
+        ).select_related("owner_organisation")
+    )
+    if not actions:
+        return {}
+    orgs = {a.owner_organisation_id for a in actions}
+    today = timezone.localdate()
+    staffed = set(
+        Membership.objects.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=today),
+            organisation_id__in=orgs,
+            user__is_active=True,
+            valid_from__lte=today,
+        ).values_list("organisation_id", flat=True)
+    )
+    opened = set(
+        AuditEntry.objects.filter(
+            action="view",
+            organisation_id__in=orgs,
+            record_type__in=("plans.plan", "plans.planaction"),
+            record_id__in=[str(i) for i in plan_ids] + [str(a.pk) for a in actions],
+        ).values_list("record_type", "record_id", "organisation_id")
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for a in actions:
+        org = a.owner_organisation
+        if org.pk not in staffed:
+            found[a.plan_id].append(f"{org.short_name or org.name} has no active users")
+        elif ("plans.plan", str(a.plan_id), org.pk) not in opened and (
+            "plans.planaction",
+            str(a.pk),
+            org.pk,
+        ) not in opened:
+            found[a.plan_id].append(f"nobody at {org.short_name or org.name} has opened it")
+    return found
+
+
+def _link_gaps(plan: Plan, safeguarding_types: set[str], investigation_phases: set[str]):
+    threat = plan.threat
+    gaps = []
+    codes = {c.code for c in threat.crime_types.all()}
+    if (threat.threat_type == ThreatType.VULNERABILITY or codes & safeguarding_types) and not (
+        plan.safeguarding_plans or ""
+    ).strip():
+        gaps.append("no safeguarding plan is linked")
+    phase = threat.phase.name if threat.phase_id else ""
+    if phase in investigation_phases and not (plan.investigation_plans or "").strip():
+        gaps.append(f"no investigation plan is linked (phase: {phase})")
+    return gaps
+
+
 def evaluate(plans: QuerySet, user=None, today: dt.date | None = None) -> list[PlanQuality]:
     """Run every plan check over ``plans`` (current plans only are checked)."""
     today = today or timezone.localdate()
     stale_days = int(setting("PLAN_STALE_DAYS"))
-    plans = list(_annotated(plans.filter(status=PlanStatus.CURRENT), today))
+    plans = list(
+        _annotated(plans.filter(status=PlanStatus.CURRENT), today).prefetch_related(
+            "threat__crime_types"
+        )
+    )
     copies = _copies(plans)
+    results = _results([p.pk for p in plans])
+    unseen = _unseen_partner_actions([p.pk for p in plans])
+    safeguarding_types = set(setting("PLAN_SAFEGUARDING_CRIME_TYPES"))
+    investigation_phases = set(setting("PLAN_INVESTIGATION_PHASES"))
     other_ids = {other for other, _ in copies.values()}
     other_plans = Plan.objects.filter(pk__in=other_ids).select_related("threat")
     visible = (
@@ -236,6 +373,12 @@ def evaluate(plans: QuerySet, user=None, today: dt.date | None = None) -> list[P
             fail("no_lro", f"{threat.reference} has no LRO.")
         if plan.author_role == AuthorRole.SIO and plan.author_id != threat.lro_id:
             fail("written_by_sio", "Written by the senior investigating officer, not the LRO.")
+        elif threat.lro_id and plan.author_id != threat.lro_id:
+            fail(
+                "not_by_lro",
+                f"Written by {plan.author.get_full_name() or plan.author.username}, not the LRO "
+                f"({threat.lro.get_full_name() or threat.lro.username}).",
+            )
         counts = {p: getattr(plan, f"n_{p}") for p in FourP.values}
         empty = [FourP(p).label for p, n in counts.items() if n == 0]
         if empty:
@@ -260,6 +403,17 @@ def evaluate(plans: QuerySet, user=None, today: dt.date | None = None) -> list[P
                 f"{plan.n_no_result} completed action{'s' if plan.n_no_result != 1 else ''} without "
                 "a result.",
             )
+        empties = [
+            f"{(d.strip().splitlines() or [''])[0][:60]}: {why}"
+            for d, r in results.get(plan.pk, [])
+            if (why := empty_result(r))
+        ]
+        if empties:
+            fail("empty_result", "; ".join(empties))
+        if gaps := _link_gaps(plan, safeguarding_types, investigation_phases):
+            fail("plans_not_linked", "; ".join(gaps).capitalize() + ".")
+        if plan.pk in unseen:
+            fail("partner_unseen", "Partner-held action: " + "; ".join(unseen[plan.pk]) + ".")
         if plan.n_overdue:
             many = plan.n_overdue != 1
             fail(
