@@ -197,6 +197,35 @@ def recording_audit(
     }
 
 
+AUDIT_COLUMNS = [
+    "disruption",
+    "threat",
+    "recording_organisation",
+    "event_date",
+    "record_date",
+    "standard",
+    "rule",
+    "message",
+]
+
+
+def recording_audit_rows(data: dict) -> list[dict]:
+    """The recording audit's failures as plain rows (exports and ``socmaster report``)."""
+    return [
+        {
+            "disruption": f["disruption"].reference,
+            "threat": f["disruption"].threat.reference,
+            "recording_organisation": f["disruption"].recording_organisation.name,
+            "event_date": f["disruption"].event_date.isoformat(),
+            "record_date": f["disruption"].record_date.isoformat(),
+            "standard": f["disruption"].standard.version,
+            "rule": f["rule"],
+            "message": f["message"],
+        }
+        for f in data["failures"]
+    ]
+
+
 def threat_timeline(user, threat) -> list[dict]:
     """The approved disruptions of ``threat`` that ``user`` may see, by event date, for a chart."""
     return [

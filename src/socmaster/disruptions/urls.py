@@ -13,6 +13,11 @@ urlpatterns = [
     path("extract/", views.extract, name="extract"),
     path("extract.csv", views.extract_csv, name="extract-csv"),
     path("recording-audit/", views.recording_audit, name="recording-audit"),
+    path(
+        "recording-audit.<str:fmt>",
+        views.recording_audit_export,
+        name="recording-audit-export",
+    ),
     path("new/<ref:reference>/", views.disruption_create, name="create"),
     path("<ref:reference>/", views.disruption_detail, name="detail"),
     path("<ref:reference>/edit/", views.disruption_edit, name="edit"),

@@ -326,3 +326,33 @@ def recording_audit(request):
             "organisations": Organisation.objects.filter(pk__in=request.user.organisation_ids),
         },
     )
+
+
+@login_required
+def recording_audit_export(request, fmt):
+    """The recording audit's failures (one row per record and rule) as CSV, XLSX or JSON."""
+    form, start, end, _ = _period(request)
+    organisation = Organisation.objects.filter(key=request.GET.get("organisation", "")).first()
+
+    def build():
+        data = reports.recording_audit(
+            Disruption.objects.visible_to(request.user), start, end, organisation
+        )
+        return len(data["failures"]), (
+            [row[c] for c in reports.AUDIT_COLUMNS] for row in reports.recording_audit_rows(data)
+        )
+
+    return export_view(
+        request,
+        record_type="disruptions.recording_audit",
+        title="Disruption recording audit",
+        columns=reports.AUDIT_COLUMNS,
+        rows=build,
+        filename="recording-audit",
+        fmt=fmt,
+        filters={
+            "from": str(start),
+            "to": str(end),
+            "organisation": getattr(organisation, "key", ""),
+        },
+    )

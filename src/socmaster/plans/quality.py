@@ -156,6 +156,7 @@ class PlanQuality:
             "plan_version": self.plan.version if self.plan else "",
             "checks_failed": ";".join(self.failed_keys),
             "next_review_due": self.next_review_due.isoformat() if self.next_review_due else "",
+            "reasons": " | ".join(f"{f.title}: {f.reason}" for f in self.failures),
         }
 
 
@@ -168,6 +169,7 @@ EXPORT_COLUMNS = [
     "plan_version",
     "checks_failed",
     "next_review_due",
+    "reasons",
 ]
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.plan_list, name="list"),
     path("export.csv", views.plan_list_export, name="list-export"),
     path("quality/", views.dashboard, name="dashboard"),
+    path("quality.<str:fmt>", views.quality_export, name="quality-export"),
     path("reviews-due/", views.reviews_due, name="reviews-due"),
     path("actions/", views.action_list, name="actions"),
     path("actions.<str:fmt>", views.action_list_export, name="actions-export"),

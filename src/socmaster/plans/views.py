@@ -142,6 +142,12 @@ def plan_list(request):
 
 @login_required
 def plan_list_export(request):
+    return quality_export(request, "csv")
+
+
+@login_required
+def quality_export(request, fmt):
+    """The plan-quality list (as filtered) as CSV, XLSX or JSON, with each failure's reason."""
     form = PlanFilterForm(request.GET or None)
     rows = _filtered_rows(request, form)
     cols = quality.EXPORT_COLUMNS
@@ -152,7 +158,7 @@ def plan_list_export(request):
         columns=cols,
         rows=lambda: (len(rows), ([r.as_row()[c] for c in cols] for r in rows)),
         filename="plan-quality",
-        fmt="csv",
+        fmt=fmt,
         filters={k: v for k, v in request.GET.items() if v},
     )
 

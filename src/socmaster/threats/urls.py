@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.threat_create, name="create"),
     path("export.<str:fmt>", views.threat_export, name="export"),
     path("exceptions/", views.exceptions_report, name="exceptions"),
+    path("exceptions.<str:fmt>", views.exceptions_export, name="exceptions-export"),
     path("reference-data/", reference_views.reference_data, name="reference_data"),
     path("nominals/", views.nominal_list, name="nominals"),
     path("nominals/new/", views.nominal_create, name="nominal_create"),

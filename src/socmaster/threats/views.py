@@ -354,3 +354,31 @@ def exceptions_report(request):
             "total": sum(len(rows) for _, rows in results),
         },
     )
+
+
+@login_required
+def exceptions_export(request, fmt):
+    """The exceptions report as CSV, XLSX or JSON (a reason is asked for and recorded)."""
+    from socmaster.core.exports import export_view
+
+    from . import exception_rows
+
+    qs = Threat.objects.visible_to(request.user)
+    owner = request.GET.get("owner", "").strip()
+    if owner:
+        qs = ThreatFilter({"owner": owner}, queryset=qs, request=request).qs
+
+    def build():
+        found = exception_rows.rows(qs)
+        return len(found), ([r[c] for c in exception_rows.COLUMNS] for r in found)
+
+    return export_view(
+        request,
+        record_type="threats.exceptions",
+        title="Exceptions report",
+        columns=exception_rows.COLUMNS,
+        rows=build,
+        filename="exceptions",
+        fmt=fmt,
+        filters={"owner": owner} if owner else {},
+    )

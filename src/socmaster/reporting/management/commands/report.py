@@ -34,13 +34,53 @@ def plan_quality(options) -> tuple[list[str], list[dict]]:
     return quality.REPORT_COLUMNS, rows
 
 
-REPORTS = {"plan-quality": plan_quality}
+def exceptions(options) -> tuple[list[str], list[dict]]:
+    from socmaster.threats import exception_rows
+
+    threats = _scoped(Threat.objects.all(), options, "owner")
+    return exception_rows.COLUMNS, exception_rows.rows(threats)
+
+
+def recording_audit(options) -> tuple[list[str], list[dict]]:
+    import datetime as dt
+
+    from socmaster.disruptions import reports
+    from socmaster.disruptions.models import Disruption
+
+    try:
+        start = dt.date.fromisoformat(options.get("date_from") or "")
+        end = dt.date.fromisoformat(options.get("date_to") or "")
+    except ValueError as exc:
+        raise CommandError("recording-audit needs --from and --to as dates (YYYY-MM-DD).") from exc
+    if end < start:
+        raise CommandError("--to is before --from.")
+    disruptions = _scoped(Disruption.objects.all(), options, "threat__owner")
+    data = reports.recording_audit(disruptions, start, end)
+    return reports.AUDIT_COLUMNS, reports.recording_audit_rows(data)
+
+
+def _scoped(queryset, options, owner_path: str):
+    if options["organisation"]:
+        queryset = queryset.filter(**{owner_path: _resolve(options["organisation"], region=False)})
+    if options["region"]:
+        region = _resolve(options["region"], region=True)
+        queryset = queryset.filter(**{f"{owner_path}__region": region})
+    return queryset
+
+
+REPORTS = {
+    "plan-quality": plan_quality,
+    "exceptions": exceptions,
+    "recording-audit": recording_audit,
+}
 
 
 class Command(BaseCommand):
     help = (
         "Print a report over all records as CSV or JSON. plan-quality: one row per current 4P plan "
-        "and per managed threat without one: threat,organisation,lro,checks_failed."
+        "and per managed threat without one: threat,organisation,lro,checks_failed. exceptions: "
+        "one row per flagged threat per check. recording-audit (with --from and --to): one row "
+        "per disruption record and rule of its standard that it fails."
     )
 
     def add_arguments(self, parser):
@@ -53,6 +93,8 @@ class Command(BaseCommand):
             "--region", help="Only threats owned in this region (name, short name or alias)."
         )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument("--from", dest="date_from", help="recording-audit: first record date.")
+        parser.add_argument("--to", dest="date_to", help="recording-audit: last record date.")
         parser.add_argument(
             "--reason",
             required=True,
