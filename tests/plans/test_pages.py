@@ -295,7 +295,7 @@ def test_exports_need_a_reason_and_are_audited(web, people, threat, plan):
     text = b"".join(listing.streaming_content).decode()
     assert (
         text.splitlines()[0]
-        == "threat,organisation,region,lro,plan_version,checks_failed,next_review_due"
+        == "threat,organisation,region,lro,plan_version,checks_failed,next_review_due,reasons"
     )
     assert AuditEntry.objects.filter(action="export", reason="Partner meeting pack").count() == 2
 
