@@ -582,7 +582,9 @@ def test_report_rows_and_export_columns(make_threat, good, people):
         ("PLN-BARE", None),
         ("PLN-Q", second),
     ]  # by organisation, reference
-    assert [r.as_row() for r in rows] == [
+    assert rows[1].as_row()["reasons"].startswith("Managed threat with no plan: PLN-BARE")
+    assert rows[2].as_row()["reasons"] == ""
+    assert [{k: v for k, v in r.as_row().items() if k != "reasons"} for r in rows] == [
         {
             "threat": "CLE-BARE",
             "organisation": "Cleveland Police",
