@@ -215,3 +215,30 @@ def test_upload_page(web, make_user):
     assert "Nothing was imported" in body and "you may not import records for" in body
     assert Threat.objects.count() == 1
     assert web(make_user("hmicfrs", "inspector")).get("/threats-import/").status_code == 403
+
+
+def test_sro_opening_date_and_operation_names_are_imported_when_given(make_user):
+    make_user("force-durham", "sio", username="sio-durham")
+    columns = [*COLUMNS[:13], "SRO", "Opened", "Operation names"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    writer.writerow([*GOOD[0], "sio-durham", "12/03/2024", "Op Lantern; Op Keel"])
+    result = import_masterlist(buffer.getvalue())
+    assert result.written and result.created == 1, result.errors
+    threat = Threat.objects.get(reference="IMP-1")
+    assert threat.sro.username == "sio-durham"
+    assert threat.opened_on.isoformat() == "2024-03-12"
+    assert threat.operation_names == "Op Lantern; Op Keel"
+    again = import_masterlist(buffer.getvalue())
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    bad = io.StringIO()
+    writer = csv.writer(bad)
+    writer.writerow(columns)
+    writer.writerow([*GOOD[0], "nobody", "31/02/2024", ""])
+    result = import_masterlist(bad.getvalue())
+    assert not result.written
+    assert {(e.field, e.message) for e in result.errors} == {
+        ("SRO", "no active user 'nobody'"),
+        ("Opened", "'31/02/2024' is not a date (YYYY-MM-DD or DD/MM/YYYY)"),
+    }

@@ -67,6 +67,9 @@ COLUMNS = [
     "Assessment date",
     "Score",
 ]
+#: Columns a file may leave out (older extracts): a missing one leaves the field as it is.
+OPTIONAL_COLUMNS = ["SRO", "Opened", "Operation names"]
+COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 REQUIRED = {"Reference", "Name", "Threat type", "Owner", "Type", "Moderation status", "SOC", "Tier"}
 
 THREAT_TYPES = {
@@ -208,6 +211,21 @@ def parse_row(raw: dict, number: int, look: _Lookups, errors: list[RowError]) ->
         out["lro"] = look.user(get["LRO"])
         if out["lro"] is None:
             err("LRO", f"no active user '{get['LRO']}'")
+    if "SRO" in raw:
+        out["sro"] = None
+        if get["SRO"]:
+            out["sro"] = look.user(get["SRO"])
+            if out["sro"] is None:
+                err("SRO", f"no active user '{get['SRO']}'")
+    if "Opened" in raw:
+        out["opened_on"] = None
+        if get["Opened"]:
+            try:
+                out["opened_on"] = parse_date(get["Opened"])
+            except ValueError:
+                err("Opened", f"'{get['Opened']}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+    if "Operation names" in raw:
+        out["operation_names"] = get["Operation names"]
     out["assessed_on"] = None
     if get["Assessment date"]:
         try:
@@ -443,7 +461,7 @@ def _import(
     result = ImportResult()
     csv_source = CsvSource(data)
     headers, rows = csv_source.rows(COLUMNS)
-    missing = [c for c in COLUMNS if c not in headers]
+    missing = [c for c in COLUMNS if c not in headers and c not in OPTIONAL_COLUMNS]
     if missing:
         result.errors.append(RowError(1, "header", f"missing column(s): {', '.join(missing)}"))
         return result
