@@ -2,6 +2,8 @@
 
 import django_filters
 from django import forms
+from django.db.models import Q
+from django_filters.widgets import BooleanWidget
 
 from socmaster.threats.filters import VisibleThreatFilter, organisation_named
 
@@ -32,6 +34,9 @@ class DisruptionFilter(django_filters.FilterSet):
         label="Event to",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    mine = django_filters.BooleanFilter(
+        method="by_mine", widget=BooleanWidget, label="Recorded by me or on threats I lead"
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("event_date", "event_date"), ("record_date", "record_date")),
     )
@@ -39,6 +44,14 @@ class DisruptionFilter(django_filters.FilterSet):
     class Meta:
         model = Disruption
         fields = []
+
+    def by_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value:
+            return queryset
+        if user is None or not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(Q(recorder_id=user.pk) | Q(threat__lro_id=user.pk))
 
     def by_recording_organisation(self, queryset, name, value):
         org = organisation_named(value.strip())
