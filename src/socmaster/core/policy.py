@@ -99,6 +99,23 @@ def is_read_only(user) -> bool:
     return user.has_role(Role.INSPECTOR) and not user.is_superuser
 
 
+def is_partner_only(user) -> bool:
+    """Does ``user`` work only for partner organisations (no police or agency membership)?
+
+    Such users see only what is shared with them by name, so the police-only pages (exceptions
+    across the master list, nominals, the people directory, the API) are not offered to them.
+    """
+    if not user.is_authenticated or user.is_superuser:
+        return False
+    memberships = user.active_memberships
+    return bool(memberships) and all(m.organisation.is_partner for m in memberships)
+
+
+def is_police_user(user) -> bool:
+    """Not a partner-only user: the menu offers them the police-only pages."""
+    return not is_partner_only(user)
+
+
 def _police_memberships(user):
     return [m for m in user.active_memberships if not m.organisation.is_partner]
 
