@@ -342,6 +342,23 @@ def import_jobs_scope(queryset: QuerySet, user) -> QuerySet:
     )
 
 
+def can_read_history(user, obj) -> bool:
+    """May ``user`` read the audit history of ``obj`` (its own or its parent's record)?
+
+    The same rule as :func:`audit_scope`: inspectors (and superusers) read every entry;
+    administrators read every entry about a record their organisation owns. Anyone else, the
+    record's LRO and the owner's analysts included, has no audit viewer, so the threat page does
+    not offer them a link that would answer 403.
+    """
+    if not can_view_audit(user):
+        return False
+    if is_reader_of_everything(user):
+        return True
+    if is_read_only(user):
+        return False
+    return getattr(root_of(obj), "owner_id", None) in administered_organisation_ids(user)
+
+
 def audit_scope(queryset: QuerySet, user) -> QuerySet:
     """Administrators see the entries made through a membership of an organisation they
     administer (the membership in force at the time, not those held before or since), and every

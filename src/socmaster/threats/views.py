@@ -79,6 +79,7 @@ def threat_detail(request, reference):
             "panels": registry.threat_panels_for(request, threat),
             "can_change": policy.can(request.user, Action.CHANGE, threat),
             "can_delete": policy.can(request.user, Action.DELETE, threat),
+            "can_read_history": policy.can_read_history(request.user, threat),
             "shared_with": threat.shared_with.all(),
         },
     )
