@@ -169,3 +169,26 @@ def test_every_api_operation_has_a_description_from_its_docstring():
     assert [(m, p) for m, p, op in operations if not op.get("description")] == []
     threats = schema["paths"]["/api/threats/"]["get"]["description"]
     assert threats.startswith("The SOC master list.")
+
+
+def test_the_reports_page_offers_partners_no_police_only_report(web, make_user):
+    partner = web(make_user("partner-durham-county-council", "partner_user")).get("/reports/")
+    assert b"/threats/exceptions/" not in partner.content
+    assert b"/assessments/queue/" not in partner.content
+    police = web(make_user("force-durham", "analyst")).get("/reports/").content
+    assert b"/threats/exceptions/" in police and b"/assessments/queue/" not in police
+    moderator = web(make_user("rocu-north-east", "moderator")).get("/reports/").content
+    assert b"/assessments/queue/" in moderator
+
+
+@pytest.mark.parametrize(
+    ("username", "role", "org_key"), DEMO_USERS, ids=[u[0] for u in DEMO_USERS]
+)
+def test_every_link_on_the_home_and_reports_pages_answers_200(
+    web, make_user, username, role, org_key
+):
+    client = web(make_user(org_key, role, username=f"links-{username}"))
+    for page in ("/", "/reports/"):
+        main = client.get(page).content.decode().split('id="main-content"')[1]
+        for url in re.findall(r'href="(/[^"#]*)"', main.split("</main>")[0]):
+            assert client.get(url.replace("&amp;", "&")).status_code == 200, (role, page, url)
