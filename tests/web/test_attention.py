@@ -158,6 +158,8 @@ def world(people, org):
     _disruption(led, recorder, durham, status="approved")
     _disruption(hidden, people["kent"], kent, status="returned")  # hidden from the Durham LRO
     _disruption(led, people["moderator"], durham, status="submitted", waiting_days=8)  # their own
+    changed = _disruption(unled, recorder, durham, status="submitted", waiting_days=6)
+    audit.record(AuditAction.UPDATE, changed, user=people["moderator"])  # they changed it
     return {"led": led, "own": own, "unled": unled, "hidden": hidden}
 
 
