@@ -227,14 +227,28 @@ def test_a_registered_attention_item_is_shown_with_its_links(web, analyst):
         '<a class="govuk-link" href="/plans/">reviews for reg-analyst</a>, '
         '<a class="govuk-link" href="/plans/?late=1">2 late</a>'
     ) in body
+    # A figure above zero is listed under what needs the user; the apps' zero figures after it.
     assert _counts(body) == [
-        "threats",
         "reviews",
-        "no-lro",
-        "my-lro",
-        "my-actions",
-        "organisations",
+        "my-actions-overdue",
+        "my-actions-due",
+        "returned-disruptions",
     ]
+
+
+def test_urgent_figures_come_first_and_zero_figures_under_nothing_else(web, analyst):
+    register_attention(AttentionItem("calm", 1, lambda user: AttentionCount(3, "calm", "/")))
+    register_attention(
+        AttentionItem("late", 2, lambda user: AttentionCount(1, "late", "/", urgent=True))
+    )
+    register_attention(
+        AttentionItem("zero", 3, lambda user: AttentionCount(0, "zero", "/", urgent=True))
+    )
+    body = web(analyst).get("/").content.decode()
+    needs, nothing = body.split('data-testid="nothing-else"')
+    assert _counts(needs) == ["late", "calm"]
+    assert 'data-testid="urgent-late"' in needs and 'data-testid="urgent-calm"' not in needs
+    assert "count-zero" in nothing and 'data-testid="urgent-zero"' not in body
 
 
 def test_an_attention_item_that_returns_none_is_not_shown(web, analyst):
@@ -242,10 +256,11 @@ def test_an_attention_item_that_returns_none_is_not_shown(web, analyst):
     register_attention(AttentionItem("last", 9999, lambda user: AttentionCount(1, "last", "/")))
     body = web(analyst).get("/").content.decode()
     assert "count-nothing" not in body
-    assert _counts(body)[-1] == "last"
+    assert _counts(body.split('data-testid="nothing-else"')[0])[-1] == "last"
 
 
 def test_the_apps_register_the_home_page_counts(web, analyst, threat):
     body = web(analyst).get("/").content.decode()
-    assert _counts(body) == ["threats", "no-lro", "my-lro", "my-actions", "organisations"]
-    assert 'data-testid="count-threats">1<' in body and 'data-testid="count-no-lro">1<' in body
+    # An analyst holds no LRO, chief officer or moderator role: only what anyone may hold.
+    assert _counts(body) == ["my-actions-overdue", "my-actions-due", "returned-disruptions"]
+    assert 'data-testid="nothing-needs-you"' in body

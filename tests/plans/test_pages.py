@@ -387,7 +387,9 @@ def test_home_page_counts_open_actions_held_by_my_organisation(web, people, plan
         due_date=TODAY - dt.timedelta(days=1)
     )
     page = web(people["partner"]).get("/")
-    assert b'data-testid="count-my-actions">1<' in page.content and b"1 overdue" in page.content
+    assert b'data-testid="count-my-actions-overdue">1<' in page.content
+    assert b'data-testid="urgent-my-actions-overdue"' in page.content
+    assert b"(1 day ago)" in page.content
 
 
 def test_plan_settings_are_checked(settings):

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from socmaster.core.registry import NavItem, ThreatPanel, register_nav_item, register_threat_panel
+from django.db.models import Count, Min
+from django.urls import reverse
+from django.utils import timezone
+
+from socmaster.core.registry import (
+    AttentionCount,
+    AttentionItem,
+    NavItem,
+    ThreatPanel,
+    register_attention,
+    register_nav_item,
+    register_threat_panel,
+)
+from socmaster.organisations.choices import Role
+from socmaster.threats import exceptions
+from socmaster.threats.models import Threat
 
 from .models import Assessment
-from .services import may_assess
+from .services import may_assess, moderation_queue
 
 
 def _threat_panel(request, threat) -> dict:
@@ -21,6 +36,41 @@ def _threat_panel(request, threat) -> dict:
 
 def _is_moderator(user) -> bool:
     return user.has_role("moderator")
+
+
+def _queue(user) -> AttentionCount | None:
+    """For a moderator: submitted assessments waiting for them, and how long the oldest has."""
+    if not _is_moderator(user):
+        return None
+    figures = moderation_queue(user).aggregate(n=Count("id"), oldest=Min("submitted_at"))
+    detail = ""
+    if figures["oldest"] is not None:
+        days = (timezone.localdate() - timezone.localtime(figures["oldest"]).date()).days
+        detail = f"oldest waiting {days} day{'s' if days != 1 else ''}"
+    return AttentionCount(
+        figures["n"],
+        "MoRiLE assessments waiting for your moderation",
+        reverse("assessments:queue"),
+        detail=detail,
+    )
+
+
+#: The exceptions report's check for assessments past their review date (``checks.py``).
+PAST_REVIEW = "review_overdue"
+
+
+def _past_review(user) -> AttentionCount | None:
+    """For an LRO: threats they lead whose latest moderated assessment is past its review date."""
+    if not user.has_role(Role.LRO):
+        return None
+    threats = exceptions.scoped(Threat.objects.visible_to(user), user, "lro")
+    count = exceptions.total(exceptions.run_all(threats, only=PAST_REVIEW))
+    return AttentionCount(
+        count,
+        "threats you lead whose MoRiLE assessment is past its review date",
+        f"{reverse('threats:exceptions')}?mine=lro&check={PAST_REVIEW}",
+        urgent=bool(count),
+    )
 
 
 def register() -> None:
@@ -43,3 +93,5 @@ def register() -> None:
             active_prefix="/assessments/",
         )
     )
+    register_attention(AttentionItem("assessments-past-review", 150, _past_review))
+    register_attention(AttentionItem("assessment-queue", 400, _queue))

@@ -131,6 +131,24 @@ def may_moderate(user, assessment: Assessment) -> bool:
     )
 
 
+def moderation_queue(user):
+    """Submitted assessments ``user`` may moderate (exactly those :func:`may_moderate` allows),
+    oldest submission first, as one queryset: the queue page and the home page's count."""
+    regions = {
+        m.organisation.region_id
+        for m in user.active_memberships
+        if m.role == Role.MODERATOR and m.organisation.region_id is not None
+    }
+    if policy.is_read_only(user) or not regions:
+        return Assessment.objects.none()
+    queue = (
+        Assessment.objects.visible_to(user)
+        .filter(status=AssessmentStatus.SUBMITTED, threat__owner__region_id__in=regions)
+        .exclude(assessor_id=user.pk)
+    )
+    return audit.not_edited_by(queue, user).order_by("submitted_at", "pk")
+
+
 # --- Scoring ---------------------------------------------------------------------------------
 
 

@@ -156,14 +156,10 @@ def assessment_transition(request, pk, action):
 @login_required
 def moderation_queue(request):
     """Submitted assessments the user may moderate (their region, not their own)."""
-    submitted = (
-        Assessment.objects.visible_to(request.user)
-        .filter(status=AssessmentStatus.SUBMITTED)
-        .select_related("threat", "threat__owner", "assessor")
-        .order_by("submitted_at")
+    queue = services.moderation_queue(request.user).select_related(
+        "threat", "threat__owner", "assessor"
     )
-    mine = [a for a in submitted if services.may_moderate(request.user, a)]
-    page = Paginator(mine, 25).get_page(request.GET.get("page"))
+    page = Paginator(queue, 25).get_page(request.GET.get("page"))
     return render(
         request, "assessments/queue.html", {"page_obj": page, "querystring_without_page": ""}
     )

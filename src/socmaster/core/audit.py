@@ -233,6 +233,20 @@ def editors_of(obj: models.Model) -> set[int]:
     )
 
 
+def not_edited_by(queryset, user):
+    """The records of ``queryset`` that ``user`` neither wrote nor changed (no create or update
+    entry of theirs): :func:`editors_of` for a whole queryset, in one query."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    edited = AuditEntry.objects.filter(
+        record_type=record_type_of(queryset.model),
+        action__in=(AuditAction.CREATE, AuditAction.UPDATE),
+        user_id=user.pk,
+    ).values("record_id")
+    return queryset.annotate(_audit_key=Cast("pk", CharField())).exclude(_audit_key__in=edited)
+
+
 def _access_of(user, obj):
     """The owning organisation of a protected ``obj`` (its own or its parent's) and the membership
     of ``user`` in force now that gives them access to it: in the owner first, then in an

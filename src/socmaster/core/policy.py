@@ -99,6 +99,23 @@ def is_read_only(user) -> bool:
     return user.has_role(Role.INSPECTOR) and not user.is_superuser
 
 
+def is_partner_only(user) -> bool:
+    """Does ``user`` work only for partner organisations (no police or agency membership)?
+
+    Such users see only what is shared with them by name, so the police-only pages (exceptions
+    across the master list, nominals, the people directory, the API) are not offered to them.
+    """
+    if not user.is_authenticated or user.is_superuser:
+        return False
+    memberships = user.active_memberships
+    return bool(memberships) and all(m.organisation.is_partner for m in memberships)
+
+
+def is_police_user(user) -> bool:
+    """Not a partner-only user: the menu offers them the police-only pages."""
+    return not is_partner_only(user)
+
+
 def _police_memberships(user):
     return [m for m in user.active_memberships if not m.organisation.is_partner]
 
@@ -323,6 +340,23 @@ def import_jobs_scope(queryset: QuerySet, user) -> QuerySet:
     return queryset.filter(
         Q(created_by_id=user.pk) | Q(organisation_id__in=administered_organisation_ids(user))
     )
+
+
+def can_read_history(user, obj) -> bool:
+    """May ``user`` read the audit history of ``obj`` (its own or its parent's record)?
+
+    The same rule as :func:`audit_scope`: inspectors (and superusers) read every entry;
+    administrators read every entry about a record their organisation owns. Anyone else, the
+    record's LRO and the owner's analysts included, has no audit viewer, so the threat page does
+    not offer them a link that would answer 403.
+    """
+    if not can_view_audit(user):
+        return False
+    if is_reader_of_everything(user):
+        return True
+    if is_read_only(user):
+        return False
+    return getattr(root_of(obj), "owner_id", None) in administered_organisation_ids(user)
 
 
 def audit_scope(queryset: QuerySet, user) -> QuerySet:

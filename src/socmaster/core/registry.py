@@ -107,20 +107,27 @@ def nav_items(user) -> list[NavItem]:
 
 @dataclass(frozen=True)
 class AttentionCount:
-    """One figure on the home page: ``count`` and a link to the records it counts.
+    """One figure on the home page: ``count`` and a link to exactly the records it counts.
 
-    ``links`` are further (label, url) links shown after it, for example ("3 overdue", "…").
+    ``urgent`` figures (something overdue, waiting on the user) are shown first, tagged. ``detail``
+    is a line under the figure, for example "oldest waiting 12 days". ``links`` are further
+    (label, url) links shown after it, for example ("3 overdue", "…"). A figure of zero is listed
+    under "Nothing else needs you" rather than as a card.
     """
 
     count: int
     label: str
     url: str
     links: tuple[tuple[str, str], ...] = ()
+    urgent: bool = False
+    detail: str = ""
 
 
 @dataclass(frozen=True)
 class AttentionItem:
-    """A figure an app puts on the home page. ``count(user)`` returns it, or None to show nothing.
+    """A figure an app puts on the home page. ``count(user)`` returns it, or None to show nothing
+    (the item does not concern this user: say None rather than 0 for a role that cannot act on
+    it). ``count`` applies the access policy itself.
 
     The figure is shown with ``data-testid="count-<key>"``.
     """
@@ -149,3 +156,19 @@ def attention_for(user) -> list[tuple[AttentionItem, AttentionCount]]:
         if figure is not None:
             shown.append((item, figure))
     return shown
+
+
+@dataclass(frozen=True)
+class Attention:
+    """The home page's list for one user: what needs them (urgent first, then in order) and the
+    figures that are zero today."""
+
+    needs_you: list[tuple[AttentionItem, AttentionCount]]
+    nothing: list[tuple[AttentionItem, AttentionCount]]
+
+
+def attention_list(user) -> Attention:
+    figures = attention_for(user)
+    needs = [(item, figure) for item, figure in figures if figure.count]
+    needs.sort(key=lambda pair: not pair[1].urgent)  # stable: registry order within each group
+    return Attention(needs, [(item, figure) for item, figure in figures if not figure.count])

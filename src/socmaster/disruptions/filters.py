@@ -1,6 +1,8 @@
 """One filter definition for the disruptions list page and the API."""
 
 import django_filters
+from django.db.models import Q
+from django_filters.widgets import BooleanWidget
 
 from socmaster.core.filters import GovukDateFilter
 from socmaster.threats.filters import VisibleThreatFilter, organisation_named
@@ -28,6 +30,9 @@ class DisruptionFilter(django_filters.FilterSet):
     event_date_to = GovukDateFilter(
         field_name="event_date", lookup_expr="lte", label="Event on or before"
     )
+    mine = django_filters.BooleanFilter(
+        method="by_mine", widget=BooleanWidget, label="Recorded by me or on threats I lead"
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("event_date", "event_date"), ("record_date", "record_date")),
     )
@@ -35,6 +40,14 @@ class DisruptionFilter(django_filters.FilterSet):
     class Meta:
         model = Disruption
         fields = []
+
+    def by_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value:
+            return queryset
+        if user is None or not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(Q(recorder_id=user.pk) | Q(threat__lro_id=user.pk))
 
     def by_recording_organisation(self, queryset, name, value):
         org = organisation_named(value.strip())

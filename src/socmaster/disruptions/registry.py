@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from socmaster.core import policy
-from socmaster.core.registry import NavItem, ThreatPanel, register_nav_item, register_threat_panel
+from django.db.models import Count, Min, Q
+from django.urls import reverse
+from django.utils import timezone
 
+from socmaster.core import policy
+from socmaster.core.registry import (
+    AttentionCount,
+    AttentionItem,
+    NavItem,
+    ThreatPanel,
+    register_attention,
+    register_nav_item,
+    register_threat_panel,
+)
+from socmaster.organisations.choices import Role
+
+from . import services
+from .choices import DisruptionStatus
 from .models import Disruption
 
 
@@ -22,6 +37,41 @@ def _threat_panel(request, threat) -> dict:
     }
 
 
+def _queue(user) -> AttentionCount | None:
+    """For a moderator: submitted disruptions waiting for them, and how long the oldest has."""
+    if not user.has_role(Role.MODERATOR):
+        return None
+    figures = services.moderation_queue(user).aggregate(n=Count("id"), oldest=Min("updated_at"))
+    detail = ""
+    if figures["oldest"] is not None:
+        days = (timezone.localdate() - timezone.localtime(figures["oldest"]).date()).days
+        detail = f"oldest waiting {days} day{'s' if days != 1 else ''}"
+    return AttentionCount(
+        figures["n"],
+        "disruptions waiting for your moderation",
+        reverse("disruptions:queue"),
+        detail=detail,
+    )
+
+
+def _returned(user) -> AttentionCount | None:
+    """Disruptions returned by a moderator, to their recorder and to the threat's LRO."""
+    if policy.is_read_only(user):
+        return None
+    returned = (
+        Disruption.objects.visible_to(user)
+        .filter(status=DisruptionStatus.RETURNED)
+        .filter(Q(recorder_id=user.pk) | Q(threat__lro_id=user.pk))
+        .count()
+    )
+    return AttentionCount(
+        returned,
+        "disruptions returned to you or on threats you lead, to correct and resubmit",
+        f"{reverse('disruptions:list')}?status={DisruptionStatus.RETURNED}&mine=true",
+        urgent=bool(returned),
+    )
+
+
 def register() -> None:
     register_threat_panel(
         ThreatPanel(
@@ -33,11 +83,13 @@ def register() -> None:
         )
     )
     register_nav_item(NavItem("disruptions", "Disruptions", "disruptions:list", 600))
+    register_attention(AttentionItem("returned-disruptions", 300, _returned))
+    register_attention(AttentionItem("disruption-queue", 410, _queue))
     from socmaster.core.importing import register_undo
 
-    from . import services
+    from . import services as disruption_services
 
-    register_undo(services.RECORD_TYPE, services.undo_import_change)
+    register_undo(disruption_services.RECORD_TYPE, disruption_services.undo_import_change)
     from .checks import register_checks
 
     register_checks()

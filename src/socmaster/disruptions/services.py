@@ -181,6 +181,24 @@ def may_moderate(user, disruption: Disruption) -> bool:
     )
 
 
+def moderation_queue(user):
+    """Submitted disruptions ``user`` may moderate (exactly those :func:`may_moderate` allows),
+    longest waiting first, as one queryset: the queue page and the home page's count."""
+    regions = {
+        m.organisation.region_id
+        for m in user.active_memberships
+        if m.role == Role.MODERATOR and m.organisation.region_id is not None
+    }
+    if policy.is_read_only(user) or not regions:
+        return Disruption.objects.none()
+    queue = (
+        Disruption.objects.visible_to(user)
+        .filter(status=DisruptionStatus.SUBMITTED, threat__owner__region_id__in=regions)
+        .exclude(recorder_id=user.pk)
+    )
+    return audit.not_edited_by(queue, user).order_by("updated_at", "pk")
+
+
 def _next_reference() -> str:
     return next_reference("DIS", Disruption.objects.all())
 

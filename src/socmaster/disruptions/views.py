@@ -204,18 +204,14 @@ def disruption_transition(request, reference, action):
 
 @login_required
 def moderation_queue(request):
-    submitted = (
-        Disruption.objects.visible_to(request.user)
-        .filter(status=DisruptionStatus.SUBMITTED)
-        .select_related("threat", "threat__owner", "recorder", "recording_organisation")
-        .order_by("record_date")
+    queue = services.moderation_queue(request.user).select_related(
+        "threat", "threat__owner", "recorder", "recording_organisation"
     )
-    mine = [d for d in submitted if services.may_moderate(request.user, d)]
     return render(
         request,
         "disruptions/queue.html",
         {
-            "page_obj": Paginator(mine, 25).get_page(request.GET.get("page")),
+            "page_obj": Paginator(queue, 25).get_page(request.GET.get("page")),
             "querystring_without_page": "",
         },
     )

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
-
-from socmaster.core.registry import (
-    AttentionCount,
-    AttentionItem,
-    NavItem,
-    register_attention,
-    register_nav_item,
-)
-
-from .models import Organisation
-
-
-def _organisations(user) -> AttentionCount:
-    return AttentionCount(
-        Organisation.objects.filter(active=True).count(),
-        "organisations in the directory",
-        reverse("organisations:directory"),
-    )
+from socmaster.core.policy import is_police_user
+from socmaster.core.registry import NavItem, register_nav_item
 
 
 def register() -> None:
     register_nav_item(NavItem("organisations", "Organisations", "organisations:directory", 400))
-    register_nav_item(NavItem("people", "People", "organisations:people", 800))
-    register_attention(AttentionItem("organisations", 500, _organisations))
+    # Partners see only their colleagues: the people directory is for police and agency staff.
+    register_nav_item(
+        NavItem("people", "People", "organisations:people", 800, visible=is_police_user)
+    )

@@ -259,6 +259,15 @@ class PlanActionQuerySet(ProtectedQuerySet):
     def overdue(self, today: dt.date | None = None):
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today or timezone.localdate())
 
+    def due_soon(self, days: int, today: dt.date | None = None):
+        """Open actions due from today to ``days`` days ahead (not yet overdue)."""
+        today = today or timezone.localdate()
+        return self.filter(
+            status__in=OPEN_STATUSES,
+            due_date__gte=today,
+            due_date__lte=today + dt.timedelta(days=days),
+        )
+
 
 class PlanAction(InheritedProtection, Versioned, models.Model):
     protection = inherits("plan__threat")

@@ -16,7 +16,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from socmaster.threats.choices import ThreatType
-from socmaster.threats.exceptions import ExceptionCheck, active, register
+from socmaster.threats.exceptions import ExceptionCheck, active, register, scoped
 from socmaster.threats.models import Threat
 
 from . import fingerprint
@@ -455,6 +455,27 @@ def evaluate(plans: QuerySet, user=None, today: dt.date | None = None) -> list[P
             )
         out.append(PlanQuality(threat=threat, plan=plan, failures=failed, next_review_due=due))
     return out
+
+
+#: Reviews due within this many days are listed as due (with the overdue ones).
+REVIEW_HORIZON_DAYS = 14
+
+
+def reviews_due(user, scope: str = "", today: dt.date | None = None) -> list[PlanQuality]:
+    """Current plans of open threats the user may see (narrowed by ``scope``, as the exceptions
+    report's: ``lro`` or ``organisation``) whose review is overdue or due within
+    :data:`REVIEW_HORIZON_DAYS`, most overdue first."""
+    today = today or timezone.localdate()
+    threats = scoped(Threat.objects.visible_to(user), user, scope)
+    plans = Plan.objects.visible_to(user).filter(threat__in=active(threats))
+    horizon = today + dt.timedelta(days=REVIEW_HORIZON_DAYS)
+    rows = [
+        r
+        for r in evaluate(plans, user=user, today=today)
+        if r.next_review_due and r.next_review_due <= horizon
+    ]
+    rows.sort(key=lambda r: (r.next_review_due, r.threat.reference))
+    return rows
 
 
 def managed_without_plan(threats: QuerySet) -> QuerySet:

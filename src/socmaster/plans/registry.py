@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Min
 from django.urls import reverse
+from django.utils import timezone
 
 from socmaster.core.registry import (
     AttentionCount,
@@ -13,9 +15,11 @@ from socmaster.core.registry import (
     register_nav_item,
     register_threat_panel,
 )
+from socmaster.organisations.choices import Role
 
 from . import quality, services
 from .choices import OPEN_STATUSES, PlanStatus
+from .filters import DUE_SOON_DAYS
 from .models import Plan, PlanAction
 
 
@@ -31,18 +35,69 @@ def _threat_panel(request, threat) -> dict:
     }
 
 
-def _my_actions(user) -> AttentionCount:
-    """Open actions in current 4P plans held by the user or their organisations."""
-    mine = PlanAction.objects.assigned_to(user).filter(
+def _current_actions(user):
+    """Actions of current plans the user may see: the plan-actions page's starting point."""
+    return PlanAction.objects.visible_to(user).filter(
         plan__status=PlanStatus.CURRENT, status__in=OPEN_STATUSES
     )
-    overdue = mine.overdue().count()
-    url = reverse("plans:actions")
+
+
+def _ago(day) -> str:
+    days = (timezone.localdate() - day).days
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def _overdue(actions, label: str, url: str) -> AttentionCount:
+    figures = actions.overdue().aggregate(n=Count("id"), oldest=Min("due_date"))
+    count, oldest = figures["n"], figures["oldest"]
+    detail = f"oldest due {oldest.day} {oldest:%b %Y} ({_ago(oldest)})" if oldest else ""
+    return AttentionCount(count, label, url, urgent=bool(count), detail=detail)
+
+
+def _my_actions_overdue(user) -> AttentionCount:
+    """Open actions held by the user or their organisation, past their due date."""
+    mine = _current_actions(user).assigned_to(user)
+    url = f"{reverse('plans:actions')}?scope=mine&overdue=1"
+    return _overdue(mine, "overdue 4P plan actions held by you or your organisation", url)
+
+
+def _my_actions_due(user) -> AttentionCount:
+    """Open actions held by the user or their organisation, due in the next days."""
+    soon = _current_actions(user).assigned_to(user).due_soon(DUE_SOON_DAYS)
     return AttentionCount(
-        mine.count(),
-        "open 4P plan actions held by you or your organisation",
-        url,
-        links=((f"{overdue} overdue", f"{url}?overdue=1"),) if overdue else (),
+        soon.count(),
+        f"4P plan actions held by you or your organisation due in the next {DUE_SOON_DAYS} days",
+        f"{reverse('plans:actions')}?scope=mine&due_soon=1",
+    )
+
+
+def _led_actions_overdue(user) -> AttentionCount | None:
+    """For an LRO: overdue actions in the plans of the threats they lead, whoever holds them."""
+    if not user.has_role(Role.LRO):
+        return None
+    led = _current_actions(user).filter(plan__threat__lro_id=user.pk)
+    url = f"{reverse('plans:actions')}?scope=led&overdue=1"
+    return _overdue(led, "overdue actions in the 4P plans of threats you lead", url)
+
+
+def _reviews_due(user) -> AttentionCount | None:
+    """For a chief officer, plan reviews due on their organisations' threats; for an LRO, on the
+    threats they lead."""
+    if user.has_role(Role.CHIEF_OFFICER):
+        scope, whose = "organisation", "your organisation's threats"
+    elif user.has_role(Role.LRO):
+        scope, whose = "lro", "threats you lead"
+    else:
+        return None
+    today = timezone.localdate()
+    rows = quality.reviews_due(user, scope, today=today)
+    overdue = sum(1 for r in rows if r.next_review_due < today)
+    return AttentionCount(
+        len(rows),
+        f"4P plan reviews overdue or due in the next {quality.REVIEW_HORIZON_DAYS} days on {whose}",
+        f"{reverse('plans:reviews-due')}?mine={scope}",
+        urgent=bool(overdue),
+        detail=f"{overdue} overdue" if overdue else "",
     )
 
 
@@ -51,4 +106,7 @@ def register() -> None:
         ThreatPanel("plan", "4P plan", 200, "plans/_threat_plan.html", _threat_panel)
     )
     register_nav_item(NavItem("plans", "4P plans", "plans:list", 700))
-    register_attention(AttentionItem("my-actions", 400, _my_actions))
+    register_attention(AttentionItem("my-actions-overdue", 100, _my_actions_overdue))
+    register_attention(AttentionItem("my-actions-due", 110, _my_actions_due))
+    register_attention(AttentionItem("led-actions-overdue", 120, _led_actions_overdue))
+    register_attention(AttentionItem("reviews-due", 200, _reviews_due))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -10,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -24,11 +24,10 @@ from socmaster.core.reasons import REASON_TOO_SHORT, is_enough
 from socmaster.core.views import form_page, log_list, open_record
 from socmaster.organisations.models import Organisation
 from socmaster.threats.choices import ThreatType
-from socmaster.threats.exceptions import active
 from socmaster.threats.models import Threat
 
 from . import quality, services
-from .choices import FourP, PartnerSection, PlanStatus
+from .choices import OPEN_STATUSES, FourP, PartnerSection, PlanStatus
 from .filters import PlanActionFilter
 from .forms import (
     ActionForm,
@@ -45,7 +44,8 @@ PAGE = 25
 
 
 def _querystring(request) -> str:
-    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    # An empty "status" (any) is kept, or the next page would fall back to open actions.
+    params = {k: v for k, v in request.GET.items() if k != "page" and (v or k == "status")}
     return urlencode(params) + "&" if params else ""
 
 
@@ -205,21 +205,25 @@ def _without(params, *names: str) -> str:
 
 @login_required
 def reviews_due(request):
-    user = request.user
-    threats = Threat.objects.visible_to(user)
-    horizon = timezone.localdate() + dt.timedelta(days=14)
-    plans = Plan.objects.visible_to(user).filter(threat__in=active(threats))
-    rows = [
-        r
-        for r in quality.evaluate(plans, user=user)
-        if r.next_review_due and r.next_review_due <= horizon
-    ]
-    rows.sort(key=lambda r: r.next_review_due)
+    """Reviews overdue or due soon, over every plan the user may see or (``mine``) only those of
+    threats they lead or their organisations own."""
+    from socmaster.threats.exceptions import SCOPES
+
+    scopes = dict(SCOPES)
+    mine = request.GET.get("mine", "")
+    mine = mine if mine in scopes else ""
+    rows = quality.reviews_due(request.user, mine)
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "plans/reviews_due.html",
-        {"page_obj": page, "querystring_without_page": "", "today": timezone.localdate()},
+        {
+            "page_obj": page,
+            "querystring_without_page": f"mine={mine}&" if mine else "",
+            "today": timezone.localdate(),
+            "mine": mine,
+            "scopes": SCOPES,
+        },
     )
 
 
@@ -233,10 +237,16 @@ def _actions_filtered(request):
     )
     data = request.GET.copy()
     data.setdefault("scope", "mine")
+    data.setdefault("status", "open")  # "status=" (any) shows closed actions too
     filterset = PlanActionFilter(data, queryset=base, request=request)
     style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
-    return qs.order_by("due_date", "plan__threat__reference", "id"), filterset
+    overdue = Q(status__in=OPEN_STATUSES, due_date__lt=timezone.localdate())
+    qs = qs.annotate(late=Case(When(overdue, then=Value(0)), default=Value(1)))
+    return (
+        qs.order_by("late", F("due_date").asc(nulls_last=True), "plan__threat__reference", "id"),
+        filterset,
+    )
 
 
 @login_required

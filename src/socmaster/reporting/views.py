@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from socmaster.core import policy
 from socmaster.core.exports import export_view
-from socmaster.organisations.choices import OrganisationType
+from socmaster.organisations.choices import OrganisationType, Role
 from socmaster.organisations.models import Organisation
 from socmaster.threats.models import Threat
 
@@ -16,7 +17,17 @@ from .extracts import masterlist_counted, masterlist_extract
 
 @login_required
 def index(request):
-    return render(request, "reporting/index.html")
+    """The reports, without the police-only exceptions report for partners (as the menu) and
+    the moderation queue for anyone but moderators."""
+    user = request.user
+    return render(
+        request,
+        "reporting/index.html",
+        {
+            "offer_exceptions": policy.is_police_user(user),
+            "offer_moderation": user.has_role(Role.MODERATOR),
+        },
+    )
 
 
 def _region(request):

@@ -120,5 +120,27 @@ register(
 )
 
 
-def run_all(queryset: QuerySet) -> list[tuple[ExceptionCheck, list[dict]]]:
-    return [(check, check.run(queryset)) for check in checks()]
+def run_all(queryset: QuerySet, only: str | None = None) -> list[tuple[ExceptionCheck, list[dict]]]:
+    """Each check (or only the check keyed ``only``) with its rows over ``queryset``."""
+    return [(check, check.run(queryset)) for check in checks() if only in (None, check.key)]
+
+
+#: Whose threats the report covers: every threat the user may see, or only some of them.
+SCOPES = [
+    ("", "Every threat you may see"),
+    ("lro", "Threats you lead (LRO)"),
+    ("organisation", "Threats your organisations own"),
+]
+
+
+def scoped(queryset: QuerySet, user, scope: str) -> QuerySet:
+    """The threats of ``queryset`` in ``scope`` (see :data:`SCOPES`) for ``user``."""
+    if scope == "lro":
+        return queryset.filter(lro_id=user.pk)
+    if scope == "organisation":
+        return queryset.filter(owner_id__in=user.organisation_ids)
+    return queryset
+
+
+def total(results: list[tuple[ExceptionCheck, list[dict]]]) -> int:
+    return sum(len(rows) for _, rows in results)

@@ -38,6 +38,9 @@ class VisibleThreatFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}__in": threats.values("pk")})
 
 
+THREAT_STATES = [("open", "Open"), ("closed", "Closed")]
+
+
 class ThreatFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search names, references and operations")
     threat_type = django_filters.ChoiceFilter(choices=ThreatType.choices, label="Threat type")
@@ -65,6 +68,9 @@ class ThreatFilter(django_filters.FilterSet):
         method="by_lro",
         label="LRO",
         help_text="“me” for your own threats, “none” for threats without an LRO",
+    )
+    state = django_filters.ChoiceFilter(
+        choices=THREAT_STATES, method="by_state", label="Open or closed", empty_label="Either"
     )
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -107,6 +113,16 @@ class ThreatFilter(django_filters.FilterSet):
             | Q(operation_names__icontains=value)
             | Q(pk__in=members.values("threat_id"))
         )
+
+    def by_state(self, queryset, name, value):
+        """``open``: no closing date and not in a closed phase (as the exceptions report counts
+        active threats); ``closed``: the others."""
+        from .exceptions import active
+
+        open_threats = active(queryset)
+        if value == "open":
+            return open_threats
+        return queryset.exclude(pk__in=open_threats.values("pk"))
 
     def _org(self, value):
         return organisation_named(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from socmaster.core.policy import is_police_user
 from socmaster.core.registry import (
     AttentionCount,
     AttentionItem,
@@ -11,42 +12,51 @@ from socmaster.core.registry import (
     register_attention,
     register_nav_item,
 )
+from socmaster.organisations.choices import Role
 
+from . import exceptions
 from .models import Threat
 
 
-def _visible_threats(user) -> AttentionCount:
+def _exceptions(user, scope: str, label: str) -> AttentionCount:
+    """The exceptions report's items over the user's threats in ``scope``, as the report counts
+    them (the link opens the report narrowed to the same threats)."""
+    threats = exceptions.scoped(Threat.objects.visible_to(user), user, scope)
+    results = exceptions.run_all(threats)
+    failing = [(check, len(rows)) for check, rows in results if rows]
+    detail = "; ".join(f"{check.title}: {n}" for check, n in failing[:3])
+    if len(failing) > 3:
+        detail += f"; and {len(failing) - 3} more checks"
     return AttentionCount(
-        Threat.objects.visible_to(user).count(),
-        "threats on the master list you may see",
-        reverse("threats:list"),
+        exceptions.total(results),
+        label,
+        f"{reverse('threats:exceptions')}?mine={scope}",
+        detail=detail,
     )
 
 
-def _no_lro(user) -> AttentionCount:
-    open_threats = Threat.objects.visible_to(user).filter(closed_on__isnull=True)
-    return AttentionCount(
-        open_threats.filter(lro__isnull=True).count(),
-        "open threats without an LRO",
-        f"{reverse('threats:list')}?lro=none",
-    )
+def _my_exceptions(user) -> AttentionCount | None:
+    """For an LRO: exceptions on the threats they lead."""
+    if not user.has_role(Role.LRO):
+        return None
+    return _exceptions(user, "lro", "exceptions on threats you lead")
 
 
-def _my_lro(user) -> AttentionCount:
-    return AttentionCount(
-        Threat.objects.visible_to(user).filter(lro=user).count(),
-        "threats for which you are LRO",
-        f"{reverse('threats:list')}?lro=me",
-    )
+def _organisation_exceptions(user) -> AttentionCount | None:
+    """For a chief officer: exceptions on the threats their organisations own."""
+    if not user.has_role(Role.CHIEF_OFFICER):
+        return None
+    return _exceptions(user, "organisation", "exceptions on your organisation's threats")
 
 
 def register() -> None:
     register_nav_item(NavItem("master-list", "Master list", "threats:list", 200))
-    register_nav_item(NavItem("exceptions", "Exceptions", "threats:exceptions", 300))
+    register_nav_item(
+        NavItem("exceptions", "Exceptions", "threats:exceptions", 300, visible=is_police_user)
+    )
     register_nav_item(NavItem("nominals", "Nominals", "threats:nominals", 500))
-    register_attention(AttentionItem("threats", 100, _visible_threats))
-    register_attention(AttentionItem("no-lro", 200, _no_lro))
-    register_attention(AttentionItem("my-lro", 300, _my_lro))
+    register_attention(AttentionItem("my-exceptions", 600, _my_exceptions))
+    register_attention(AttentionItem("organisation-exceptions", 650, _organisation_exceptions))
     from socmaster.core.importing import register_undo
 
     from . import services

@@ -22,17 +22,25 @@ from .forms import DeleteForm, LinkForm, MemberForm, NominalForm, ThreatForm
 from .models import Nominal, Threat
 
 
+def _listed(request):
+    """The page's filter data: open threats unless another state (or any, ``state=``) is asked."""
+    data = request.GET.copy()
+    data.setdefault("state", "open")
+    return data
+
+
 @login_required
 def threat_list(request):
     base = Threat.objects.visible_to(request.user).with_related()
-    filterset = ThreatFilter(request.GET, queryset=base, request=request)
+    filterset = ThreatFilter(_listed(request), queryset=base, request=request)
     style_form(filterset.form, filters=True)
     qs = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(qs.order_by(*(qs.query.order_by or ["reference"])), 25).get_page(
         request.GET.get("page")
     )
     log_list(request, page, Threat)
-    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    # "state=" (either) is kept on the next page, or the list would fall back to open threats.
+    params = {k: v for k, v in request.GET.items() if k != "page" and (v or k == "state")}
     return render(
         request,
         "threats/list.html",
@@ -71,6 +79,7 @@ def threat_detail(request, reference):
             "panels": registry.threat_panels_for(request, threat),
             "can_change": policy.can(request.user, Action.CHANGE, threat),
             "can_delete": policy.can(request.user, Action.DELETE, threat),
+            "can_read_history": policy.can_read_history(request.user, threat),
             "shared_with": threat.shared_with.all(),
         },
     )
@@ -176,7 +185,7 @@ EXPORT_COLUMNS = [
 def threat_export(request, fmt):
     """The master list as filtered on screen, as CSV or XLSX (a reason is required)."""
     base = Threat.objects.visible_to(request.user).with_related().select_related("owner__region")
-    filterset = ThreatFilter(request.GET, queryset=base, request=request)
+    filterset = ThreatFilter(_listed(request), queryset=base, request=request)
     qs = filterset.qs if filterset.is_valid() else base.none()
 
     def rows():
@@ -335,23 +344,55 @@ def link_add(request, reference):
     )
 
 
+EXCEPTIONS_PAGE = 25
+
+
 @login_required
 def exceptions_report(request):
+    """Every exception check over the threats the user may see, narrowed by owner, by scope
+    (``mine=lro``: threats they lead; ``mine=organisation``: their organisations' threats) and to
+    one check (``check``); a summary with a count and a jump link per check, each check paged on
+    its own (``page-<check>``)."""
     from . import exceptions
 
     qs = Threat.objects.visible_to(request.user)
     owner = request.GET.get("owner", "").strip()
     if owner:
         qs = ThreatFilter({"owner": owner}, queryset=qs, request=request).qs
-    results = exceptions.run_all(qs)
+    scopes = dict(exceptions.SCOPES)
+    mine = request.GET.get("mine", "")
+    mine = mine if mine in scopes else ""
+    qs = exceptions.scoped(qs, request.user, mine)
+    keys = {check.key for check in exceptions.checks()}
+    only = request.GET.get("check", "")
+    only = only if only in keys else ""
+    results = exceptions.run_all(qs, only=only or None)
+    sections = []
+    for check, rows in results:
+        param = f"page-{check.key}"
+        page = Paginator(rows, EXCEPTIONS_PAGE).get_page(request.GET.get(param))
+        others = {k: v for k, v in request.GET.items() if k != param and v}
+        sections.append(
+            {
+                "check": check,
+                "count": len(rows),
+                "page_obj": page,
+                "page_param": param,
+                "querystring": urlencode(others) + "&" if others else "",
+            }
+        )
     return render(
         request,
         "threats/exceptions.html",
         {
-            "results": results,
+            "sections": sections,
             "owner": owner,
+            "mine": mine,
+            "only": only,
+            "scopes": exceptions.SCOPES,
+            "all_checks": exceptions.checks(),
             "lro_limit": exceptions.lro_limit(),
-            "total": sum(len(rows) for _, rows in results),
+            "total": exceptions.total(results),
         },
     )
 

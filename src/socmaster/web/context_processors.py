@@ -1,15 +1,22 @@
 from django.conf import settings
 from django.urls import reverse
 
-from socmaster.core import registry
+from socmaster.core import policy, registry
 
 
 def socmaster(request):
     user = getattr(request, "user", None)
     items = []
-    if user is not None and user.is_authenticated:
+    signed_in = user is not None and user.is_authenticated
+    if signed_in:
         items = navigation(user, request.path)
-    return {"demo_mode": settings.DEMO_MODE, "nav_items": items}
+    return {
+        "demo_mode": settings.DEMO_MODE,
+        "nav_items": items,
+        # The API documentation answers 401 to the signed-out and is not for partners (the menu's
+        # rule): the footer offers it only to those it would serve.
+        "show_api_docs": signed_in and policy.is_police_user(user),
+    }
 
 
 def navigation(user, path: str) -> list[dict]:

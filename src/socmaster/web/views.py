@@ -33,7 +33,7 @@ def home(request):
     user = request.user
     my_orgs = [m.organisation for m in user.active_memberships]
     context = {
-        "attention": registry.attention_for(user),
+        "attention": registry.attention_list(user),
         "my_organisations": sorted({(o.name, o.get_absolute_url()) for o in my_orgs}),
         "my_roles": sorted({m.get_role_display() for m in user.active_memberships}),
         "recent_activity": AuditEntry.objects.filter(user=user).order_by("-seq")[:5],
