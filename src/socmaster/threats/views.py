@@ -402,12 +402,15 @@ def exceptions_export(request, fmt):
     """The exceptions report as CSV, XLSX or JSON (a reason is asked for and recorded)."""
     from socmaster.core.exports import export_view
 
-    from . import exception_rows
+    from . import exception_rows, exceptions
 
     qs = Threat.objects.visible_to(request.user)
     owner = request.GET.get("owner", "").strip()
     if owner:
         qs = ThreatFilter({"owner": owner}, queryset=qs, request=request).qs
+    mine = request.GET.get("mine", "")
+    mine = mine if mine in dict(exceptions.SCOPES) else ""
+    qs = exceptions.scoped(qs, request.user, mine)
 
     def build():
         found = exception_rows.rows(qs)
@@ -421,5 +424,5 @@ def exceptions_export(request, fmt):
         rows=build,
         filename="exceptions",
         fmt=fmt,
-        filters={"owner": owner} if owner else {},
+        filters={k: v for k, v in (("owner", owner), ("mine", mine)) if v},
     )
