@@ -168,9 +168,13 @@ def test_loaded_plans_fail_exactly_the_planted_checks():
     planted = Counter(k for keys in truth.values() for k in keys)
     assert set(planted) == PLAN_FAULTS | {"no_plan", "no_lro"} and min(planted.values()) >= 3
 
+    # The checks the generator plants; the later ones (not_by_lro, empty_result,
+    # plans_not_linked, partner_unseen) have no ground truth in it yet and are left out here.
+    planted_checks = PLAN_FAULTS | {"no_plan", "no_lro"}
+
     def found(today=None):
         rows = quality.report(Threat.objects.all(), Plan.objects.all(), today=today)
-        return {r.threat.reference: set(r.failed_keys) for r in rows}
+        return {r.threat.reference: set(r.failed_keys) & planted_checks for r in rows}
 
     result = found()
     assert set(result) == set(truth)  # one row per active threat; closed threats have no plan
