@@ -21,9 +21,9 @@ def test_home_shows_real_counts(web, make_user, org):
     Threat.objects.create(reference="H-2", name="B", owner=org("force-durham"), handling="owner")
     Threat.objects.create(reference="H-3", name="C", owner=org("force-kent"), handling="owner")
     body = web(user).get("/").content.decode()
-    # H-1, which they lead, has no 4P plan and no moderated assessment; H-2 is not theirs and
-    # H-3 is hidden from them.
-    assert 'data-testid="count-my-exceptions">2<' in body
+    # H-1, which they lead, has no 4P plan, no moderated assessment and (an OCG) no approved
+    # disruption; H-2 is not theirs and H-3 is hidden from them.
+    assert 'data-testid="count-my-exceptions">3<' in body
     assert "Durham Constabulary" in body
 
 
