@@ -66,12 +66,16 @@ urlpatterns = [
     path("api/token/", ObtainExpiringToken.as_view(), name="api-obtain-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file, so the CSP needs no exception.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="web/api_docs.html"),
+        name="swagger-ui",
+    ),
     # ReDoc writes its styles at run time and renders in a blob: worker: only this page allows it.
     path(
         "api/redoc/",
         csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})(
-            SpectacularRedocView.as_view(url_name="schema")
+            SpectacularRedocView.as_view(url_name="schema", template_name="web/api_redoc.html")
         ),
         name="redoc",
     ),
