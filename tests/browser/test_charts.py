@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_browser import _reference_organisations, browser  # noqa: F401
 from tests.conftest import PASSWORD
 from tests.reporting.test_threat_chart import people, threat  # noqa: F401
 
