@@ -1,4 +1,5 @@
-"""Copy GOV.UK Frontend, htmx and Chart.js from node_modules into the Django static folder.
+"""Copy GOV.UK Frontend, htmx and Chart.js from node_modules into the Django static folder, and
+axe-core (for the accessibility test only, never served) into var/test-assets.
 
 The product serves every asset itself: nothing is loaded from a CDN at run time. The GDS
 Transport font and the crown belong to GOV.UK services only, so their @font-face rules are
@@ -19,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "node_modules"
 OUT = ROOT / "src" / "socmaster" / "web" / "static" / "vendor"
+#: Test-only assets: outside the static folders, so they are never served to users.
+TEST_ASSETS = ROOT / "var" / "test-assets"
 
 SOURCE_MAP = re.compile(
     r"\n?(?://[#@] ?sourceMappingURL=[^\n]*|/\*[#@] ?sourceMappingURL=[^*]*\*/)\s*$"
@@ -51,7 +54,9 @@ def main() -> int:
     shutil.copytree(govuk / "assets" / "images", OUT / "govuk" / "assets" / "images")
     copy_script(NODE / "htmx.org" / "dist" / "htmx.min.js", OUT / "htmx.min.js")
     copy_script(NODE / "chart.js" / "dist" / "chart.umd.js", OUT / "chart.umd.js")
-    print(f"assets copied to {OUT.relative_to(ROOT)}")
+    TEST_ASSETS.mkdir(parents=True, exist_ok=True)
+    copy_script(NODE / "axe-core" / "axe.min.js", TEST_ASSETS / "axe.min.js")
+    print(f"assets copied to {OUT.relative_to(ROOT)} and {TEST_ASSETS.relative_to(ROOT)}")
     return 0
 
 

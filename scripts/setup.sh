@@ -44,8 +44,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ ! -f src/socmaster/web/static/vendor/govuk/govuk-frontend.min.css ] || [ package-lock.json -nt src/socmaster/web/static/vendor/govuk/govuk-frontend.min.css ]; then
-  log "Installing front-end assets (GOV.UK Frontend, htmx, Chart.js)"
+if [ ! -f src/socmaster/web/static/vendor/govuk/govuk-frontend.min.css ] || [ ! -f var/test-assets/axe.min.js ] || [ package-lock.json -nt src/socmaster/web/static/vendor/govuk/govuk-frontend.min.css ]; then
+  log "Installing front-end assets (GOV.UK Frontend, htmx, Chart.js; axe-core for the tests)"
   npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
   "$VENV/bin/python" scripts/build_assets.py
 fi

@@ -76,7 +76,7 @@ urlpatterns = [
     path(
         "api/redoc/",
         csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})(
-            SpectacularRedocView.as_view(url_name="schema")
+            SpectacularRedocView.as_view(url_name="schema", template_name="web/api_redoc.html")
         ),
         name="redoc",
     ),

@@ -38,6 +38,8 @@ DEMO_USERS = [
 ]
 
 DEMO_THREATS = 40
+#: The demo LRO's own threat, which the demo data fills so that every panel shows what it is for.
+LRO_THREAT = "DEMO-0005"
 
 
 def _org(key: str) -> Organisation:
@@ -58,6 +60,7 @@ def load_demo(seed: int = 2026, scale="demo") -> dict:
         load_dataset(generate(scale, seed, organisation_specs()))
     _demo_assessments(seed)
     _demo_plans(seed)
+    _demo_story(seed)
     summary["threats"] = Threat.objects.filter(
         Q(reference__startswith="DEMO-") | Q(reference__startswith="SYN-T-")
     ).count()
@@ -65,7 +68,11 @@ def load_demo(seed: int = 2026, scale="demo") -> dict:
 
 
 def _demo_assessments(seed: int) -> None:
-    """Moderated assessments (two versions each) for a few Durham threats, so score history shows."""
+    """Moderated assessments (two versions each) for a few Durham threats, so score history shows.
+
+    The re-assessment changes a few answers of the first and its summary says which, and how the
+    score moved; the demo LRO's own threat (DEMO-0005) starts at the top of the scale and falls
+    after its disruptions, as a newcomer would expect a disrupted group to."""
     from socmaster.assessments import services as assessment_services
     from socmaster.assessments.models import Assessment
 
@@ -84,8 +91,22 @@ def _demo_assessments(seed: int) -> None:
     for threat in threats:
         if Assessment.objects.filter(threat=threat).exists():
             continue
-        for version, months_ago in enumerate((14, 2)):
-            answers = {f.key: rng.choice(f.answers).key for f in scheme.factors}
+        if threat.reference == LRO_THREAT:
+            first = {f.key: max(f.answers, key=lambda a: a.value).key for f in scheme.factors}
+            second = _lowered(scheme, first, count=4)
+        else:
+            first = {f.key: rng.choice(f.answers).key for f in scheme.factors}
+            second = dict(first)
+            for factor in rng.sample(list(scheme.factors), k=3):
+                second[factor.key] = rng.choice(
+                    [a for a in factor.answers if a.key != first[factor.key]] or factor.answers
+                ).key
+        summaries = [
+            "Synthetic demo assessment. First assessment of the group, from the intelligence "
+            "picture of the previous six months.",
+            _change_summary(scheme, first, second, threat),
+        ]
+        for version, (months_ago, answers) in enumerate(((14, first), (2, second))):
             a = assessment_services.create_assessment(
                 assessor,
                 threat,
@@ -93,10 +114,52 @@ def _demo_assessments(seed: int) -> None:
                 evidence_from=today - dt.timedelta(days=30 * (months_ago + 6)),
                 evidence_to=today - dt.timedelta(days=30 * months_ago),
                 review_due=today + dt.timedelta(days=180 - 30 * months_ago * (version == 0)),
-                summary="Synthetic demo assessment.",
+                summary=summaries[version],
             )
             assessment_services.submit_assessment(assessor, a)
             assessment_services.moderate_assessment(moderator, a)
+
+
+def _lowered(scheme, answers: dict, *, count: int) -> dict:
+    """``answers`` with the ``count`` factors whose lowest answer lowers the priority most."""
+    from socmaster.morile import score
+
+    base = score(scheme, answers).priority
+    drops = []
+    for factor in scheme.factors:
+        if factor.key == "confidence":  # what fell is the threat, not what is known of it
+            continue
+        lowest = min(factor.answers, key=lambda a: a.value)
+        trial = answers | {factor.key: lowest.key}
+        drops.append((base - score(scheme, trial).priority, factor.key, lowest.key))
+    changed = dict(answers)
+    for _drop, key, answer in sorted(drops, reverse=True)[:count]:
+        changed[key] = answer
+    return changed
+
+
+def _change_summary(scheme, before: dict, after: dict, threat) -> str:
+    """Why the re-assessment's score differs from the first: the answers that changed."""
+    from socmaster.morile import score
+
+    old, new = score(scheme, before), score(scheme, after)
+    direction = "fell" if new.priority < old.priority else "rose"
+    changes = [
+        f"{f.label}: {f.answer(before[f.key]).label} to {f.answer(after[f.key]).label}"
+        for f in scheme.factors
+        if before[f.key] != after[f.key]
+    ]
+    why = (
+        " The principals were arrested and charged and the drugs line closed (see the "
+        "disruptions), so the group's capability and reach are much reduced."
+        if threat.reference == LRO_THREAT
+        else ""
+    )
+    return (
+        f"Synthetic demo re-assessment. The priority {direction} from {old.priority:.1f} "
+        f"(Tier {old.tier}) to {new.priority:.1f} (Tier {new.tier}) because these answers "
+        f"changed: {'; '.join(changes)}.{why}"
+    )
 
 
 def _demo_plans(seed: int) -> None:
@@ -162,6 +225,266 @@ def _demo_plans(seed: int) -> None:
                 outcome="good" if n % 4 != 1 else "improve",
                 comments="Synthetic demo review. Actions are owned and dated.",
             )
+
+
+def _demo_story(seed: int) -> None:
+    """Fill the demo users' own threats so that every page a newcomer opens shows what it is for:
+    members and links, disruptions at each stage of moderation (one returned to its recorder),
+    plan actions for every demo role that can hold one (some overdue, one done with its result),
+    a plan review coming due for the chief officer, and an assessment waiting in the moderator's
+    queue and another returned to the assessor. Everything goes through the services."""
+    from socmaster.threats.models import ThreatMember
+
+    threat = Threat.objects.filter(reference=LRO_THREAT).first()
+    if threat is None or ThreatMember.objects.filter(threat=threat).exists():
+        return
+    fake = Faker("en_GB")
+    fake.seed_instance(seed + 7)
+    users = {u.username: u for u in User.objects.filter(username__in=[n for n, *_ in DEMO_USERS])}
+    members = _demo_members(fake, users["lro"], threat, family=threat.name.split()[0])
+    for other in Threat.objects.filter(reference__startswith="DEMO-", lro=users["lro"]).exclude(
+        pk=threat.pk
+    ):
+        _demo_members(fake, users["lro"], other, family=other.name.split()[0], count=2)
+    _demo_links(fake, users["lro"], threat)
+    disruptions = _demo_disruptions(users, threat, members)
+    _demo_actions(users, threat, disruptions)
+    _demo_queues(seed, users)
+
+
+def _demo_members(fake, lro, threat, *, family: str, count: int = 4) -> list:
+    from socmaster.threats.choices import MemberRole
+
+    roles = [MemberRole.PRINCIPAL, MemberRole.SIGNIFICANT, MemberRole.FACILITATOR]
+    roles += [MemberRole.PERIPHERAL] * count
+    nominals = []
+    for n in range(count):
+        gender = "male" if n % 2 == 0 else "female"
+        given = fake.first_name_male() if gender == "male" else fake.first_name_female()
+        nominal = threat_services.create_nominal(
+            lro,
+            owner=threat.owner,
+            family_name=family if n < 3 else fake.last_name(),
+            given_names=given,
+            date_of_birth=dt.date(1970 + 7 * n, 1 + n, 10 + n),
+            gender=gender,
+            nationality="British",
+            handling=threat.handling,
+            notes="Synthetic demo person (invented).",
+            aliases=[(given[:3], family, "nickname")] if n == 0 else [],
+        )
+        threat_services.add_member(
+            lro,
+            threat,
+            nominal,
+            role=roles[n],
+            from_date=threat.opened_on,
+            notes="Synthetic demo membership.",
+        )
+        nominals.append(nominal)
+    return nominals
+
+
+def _demo_links(fake, lro, threat) -> None:
+    place = fake.city()
+    for kind, name, detail in [
+        ("business", f"{place} Hand Car Wash", "Synthetic demo business used to mix cash."),
+        ("place", f"Unit 4, {fake.street_name()}, {place}", "Synthetic demo storage unit."),
+        ("vehicle", "Grey estate car (invented registration)", "Synthetic demo vehicle."),
+        ("phone", "Deal line ending 0000 (invented)", "Synthetic demo drugs line."),
+    ]:
+        threat_services.add_link(lro, threat, kind=kind, name=name, detail=detail)
+
+
+def _demo_disruptions(users: dict, threat, members: list) -> list:
+    """Two approved, one waiting for the moderator and one returned to the analyst who recorded it."""
+    from socmaster.disruptions import services as disruption_services
+    from socmaster.disruptions.models import Tactic
+
+    today = dt.date.today()
+    durham = threat.owner
+    moderator = users["moderator"]
+    recorded = []
+    for recorder, days_ago, four_p, tactic, category, outcome, narrative in [
+        (
+            "lro",
+            75,
+            "pursue",
+            "arrest",
+            "major",
+            "approve",
+            "Three principals arrested at the car wash; the deal line went quiet.",
+        ),
+        (
+            "lro",
+            45,
+            "pursue",
+            "seizure_drugs",
+            "moderate",
+            "approve",
+            "Cannabis and cocaine seized from the storage unit.",
+        ),
+        (
+            "lro",
+            12,
+            "protect",
+            "victims_safeguarded",
+            "moderate",
+            "submit",
+            "Two young people used to run drugs safeguarded with children's services.",
+        ),
+        (
+            "analyst",
+            20,
+            "prevent",
+            "education",
+            "minor",
+            "return",
+            "Talks in two schools about county lines.",
+        ),
+    ]:
+        user = users[recorder]
+        disruption = disruption_services.record_disruption(
+            user,
+            threat,
+            recording_organisation=durham,
+            nominals=members[:2] if four_p == "pursue" else [],
+            event_date=today - dt.timedelta(days=days_ago),
+            record_date=today - dt.timedelta(days=days_ago - 3),
+            team="Op Lantern (synthetic)",
+            disruption_type="lead",
+            four_p=four_p,
+            category=category,
+            tactic=Tactic.objects.get(code=tactic),
+            narrative=f"Synthetic demo disruption. {narrative}",
+            evidence="Synthetic demo references 1-3",
+        )
+        disruption_services.submit_disruption(user, disruption)
+        if outcome == "approve":
+            disruption_services.moderate_disruption(moderator, disruption, "approve")
+        elif outcome == "return":
+            disruption_services.moderate_disruption(
+                moderator,
+                disruption,
+                "return",
+                "Say which schools and how many pupils, and give the evidence references.",
+            )
+        recorded.append(disruption)
+    return recorded
+
+
+def _demo_actions(users: dict, threat, disruptions: list) -> None:
+    """Actions on the LRO threat's plan for every demo role that can hold one."""
+    from socmaster.plans import services as plan_services
+    from socmaster.plans.models import Plan
+
+    plan = Plan.objects.filter(threat=threat, status="current").first()
+    if plan is None:
+        return
+    lro, today = users["lro"], dt.date.today()
+    partner = _org("partner-durham-county-council")
+    day = dt.timedelta(days=1)
+    for four_p, holder, start, due, status, text, linked in [
+        (
+            "pursue",
+            users["lro"],
+            80,
+            -5,
+            "complete",
+            "Arrest the principals at the car wash.",
+            disruptions[:1],
+        ),
+        (
+            "pursue",
+            users["lro"],
+            30,
+            -3,
+            "in_progress",
+            "Restrain the family's cash and property.",
+            [],
+        ),
+        (
+            "pursue",
+            users["sio"],
+            20,
+            40,
+            "in_progress",
+            "Build the conspiracy case file for charge.",
+            [],
+        ),
+        ("protect", partner, 40, -7, "in_progress", "Licensing review of the car wash.", []),
+        (
+            "prevent",
+            users["offender"],
+            10,
+            60,
+            "not_started",
+            "Seek serious crime prevention orders on release.",
+            [],
+        ),
+        (
+            "prepare",
+            users["gateway"],
+            5,
+            25,
+            "not_started",
+            "Request a ROCU financial investigator.",
+            [],
+        ),
+    ]:
+        plan_services.add_action(
+            lro,
+            plan,
+            disruptions=linked,
+            four_p=four_p,
+            description=f"Synthetic demo action: {text}",
+            owner_user=None if holder == partner else holder,
+            owner_organisation=partner if holder == partner else None,
+            start_date=today - start * day,
+            due_date=today + due * day,
+            status=status,
+            result="Three arrested and charged (synthetic)." if status == "complete" else "",
+        )
+
+
+def _demo_queues(seed: int, users: dict) -> None:
+    """An assessment in the moderator's queue, one returned to the assessor, and a plan review
+    coming due for the chief officer."""
+    from socmaster.assessments import services as assessment_services
+    from socmaster.plans import services as plan_services
+    from socmaster.plans.models import Plan
+
+    rng = random.Random(seed + 11)
+    scheme = assessment_services.current_scheme().engine_scheme()
+    assessor, moderator, today = users["assessor"], users["moderator"], dt.date.today()
+    fresh = Threat.objects.filter(
+        reference__startswith="DEMO-",
+        owner__region__key="region-north-east",
+        handling__in=["region", "national"],
+        assessments__isnull=True,
+        closed_on__isnull=True,
+    ).order_by("reference")[:2]
+    for n, threat in enumerate(fresh):
+        a = assessment_services.create_assessment(
+            assessor,
+            threat,
+            answers={f.key: rng.choice(f.answers).key for f in scheme.factors},
+            evidence_from=today - dt.timedelta(days=200),
+            evidence_to=today - dt.timedelta(days=10),
+            review_due=today + dt.timedelta(days=180),
+            summary="Synthetic demo assessment, waiting for moderation.",
+        )
+        assessment_services.submit_assessment(assessor, a)
+        if n == 1:
+            assessment_services.return_assessment(
+                moderator,
+                a,
+                reason="The evidence period ends before the latest intelligence: extend it.",
+            )
+    for plan in Plan.objects.filter(
+        threat__reference__startswith="DEMO-", threat__lro=users["lro"], status="current"
+    ).exclude(threat__reference=LRO_THREAT):
+        plan_services.update_plan(users["lro"], plan, review_frequency_days=7)
 
 
 def _load_demo_threats(seed: int) -> dict:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -85,3 +87,39 @@ def govuk_widget(bound_field):
             "aria-describedby": described_by(bound_field),
         }
     )
+
+
+@register.filter
+def elided_pages(page) -> list[int | None]:
+    """The page numbers GOV.UK pagination shows: first, last, and the current one with its
+    neighbours; None where pages are left out (shown as an ellipsis)."""
+    paginator = page.paginator
+    return [
+        None if n == paginator.ELLIPSIS else n
+        for n in paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
+    ]
+
+
+class ScrollableNode(template.Node):
+    def __init__(self, label, nodelist):
+        self.label, self.nodelist = label, nodelist
+
+    def render(self, context) -> str:
+        return format_html(
+            '<div class="sm-scroll" role="region" aria-label="{}" tabindex="0">{}</div>',
+            self.label.resolve(context),
+            mark_safe(self.nodelist.render(context)),  # noqa: S308 - the template's own output
+        )
+
+
+@register.tag
+def scrollable(parser, token):
+    """{% scrollable "Label" %}<table>…</table>{% endscrollable %}: a wide table scrolls sideways
+    inside its own focusable, named region (so keyboard users can scroll it too) and shows a
+    shadow at the edge where there is more to see."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("scrollable takes one argument: the region's label")
+    nodelist = parser.parse(("endscrollable",))
+    parser.delete_first_token()
+    return ScrollableNode(parser.compile_filter(bits[1]), nodelist)

@@ -1,0 +1,340 @@
+"""Every page of the product, for every demo role, checked with axe-core in headless Chromium.
+
+The list of pages is built from the URL configuration, so a new page is checked as soon as it is
+routed: a pattern is either visited (its arguments filled from real demo records of the right kind)
+or named in ``SKIPPED`` with the reason. Any critical or serious violation of WCAG 2.1 A/AA fails.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parents[2] / "var" / "test-assets" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21aa"]
+FAILING = {"critical", "serious"}
+
+#: URL names (or route prefixes ending in "/") not visited, each with its reason.
+SKIPPED = {
+    "admin/": "Django's admin, not the product's interface",
+    "api/": "API endpoints answer JSON, not pages (the API documentation page is visited)",
+    "logout": "POST only, and it would end the session",
+    "threats_import:cancel": "POST only",
+    "assessments:transition": "POST only (the forms it answers are on the assessment page)",
+    "disruptions:transition": "POST only (the forms it answers are on the disruption page)",
+    "plans:new-version": "POST only",
+    "organisations:user_active": "POST only",
+    "audit:export": "file download (CSV)",
+    "threats:export": "file download (CSV or XLSX)",
+    "threats_import:rejects": "file download (CSV)",
+    "disruptions:report-export": "file download (CSV or XLSX)",
+    "disruptions:extract-csv": "file download (CSV)",
+    "plans:list-export": "file download (CSV)",
+    "plans:actions-export": "file download (CSV or XLSX)",
+    "plans:actions-export-plan": "file download (CSV or XLSX)",
+    "plans:pdf": "file download (PDF)",
+    "reporting:masterlist-extract-csv": "file download (CSV)",
+    "schema": "the OpenAPI schema file (YAML)",
+}
+#: Pages visited (and checked, with the refusal they answer) that no demo user may open.
+NO_DEMO_ROLE = {
+    "threats:reference_data": "administrators of a national agency only; no demo user is one",
+}
+#: API pages that are pages after all.
+VISITED_UNDER_API = {"swagger-ui", "redoc"}
+
+
+def _patterns(patterns=None, prefix="", namespace=None):
+    """(route, URL name, argument names) of every pattern in the URL configuration."""
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            ns = ":".join(filter(None, [namespace, p.namespace]))
+            yield from _patterns(p.url_patterns, prefix + str(p.pattern), ns or None)
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
+            yield prefix + str(p.pattern), name, list(p.pattern.regex.groupindex)
+
+
+def _skip_reason(route: str, name: str) -> str | None:
+    if name in SKIPPED:
+        return SKIPPED[name]
+    if name in VISITED_UNDER_API:
+        return None
+    for prefix, reason in SKIPPED.items():
+        if prefix.endswith("/") and route.startswith(prefix):
+            return reason
+    return None
+
+
+# Lookups: URL name -> function(user) -> the URL's arguments, from demo records that user may see
+# (falling back to any record of the right kind, which then answers "not found" to that user).
+
+
+def _first(queryset, user, *fields):
+    visible = queryset.visible_to(user) if hasattr(queryset, "visible_to") else queryset
+    row = visible.values_list(*fields).first() or queryset.values_list(*fields).first()
+    assert row, f"no demo record for {queryset.model.__name__}"
+    return row
+
+
+def _threat(user):
+    from socmaster.threats.models import Threat
+
+    demo = Threat.objects.filter(reference="DEMO-0005")
+    if demo.visible_to(user).exists():
+        return {"reference": "DEMO-0005"}
+    return {"reference": _first(Threat.objects.order_by("reference"), user, "reference")[0]}
+
+
+def _threat_without_plan(user):
+    """An open threat with no plan that this user may write one for, if there is one."""
+    from socmaster.threats.models import Threat
+
+    threats = Threat.objects.filter(plans__isnull=True, closed_on__isnull=True)
+    for mine in (threats.filter(lro=user), threats.filter(owner__in=user.organisation_ids)):
+        if mine.exists():
+            threats = mine
+            break
+    return {"reference": _first(threats.order_by("reference"), user, "reference")[0]}
+
+
+def _plan_threat(user):
+    from socmaster.plans.models import Plan
+
+    plans = Plan.objects.order_by("threat__reference")
+    return {"reference": _first(plans, user, "threat__reference")[0]}
+
+
+def _nominal(user):
+    from socmaster.threats.models import Nominal
+
+    return {"reference": _first(Nominal.objects.order_by("reference"), user, "reference")[0]}
+
+
+def _assessment(user):
+    from socmaster.assessments.models import Assessment
+
+    return {"pk": _first(Assessment.objects.order_by("-pk"), user, "pk")[0]}
+
+
+def _disruption(user):
+    from socmaster.disruptions.models import Disruption
+
+    ordered = Disruption.objects.order_by("-status", "reference")
+    return {"reference": _first(ordered, user, "reference")[0]}
+
+
+def _action(user):
+    from socmaster.plans.models import PlanAction
+
+    return {"pk": _first(PlanAction.objects.order_by("pk"), user, "pk")[0]}
+
+
+def _import_job(user):
+    from socmaster.threats.models import ImportJob
+
+    return {"pk": ImportJob.objects.order_by("pk").values_list("pk", flat=True).first()}
+
+
+def _own_organisation(user):
+    return {"key": user.primary_organisation.key}
+
+
+def _template(user):
+    return {"org_key": user.primary_organisation.key, "threat_type": "ocg"}
+
+
+def _user(user):
+    return {"username": "analyst"}
+
+
+LOOKUPS = {
+    "threats:nominal": _nominal,
+    "threats:detail": _threat,
+    "threats:edit": _threat,
+    "threats:delete": _threat,
+    "threats:member_add": _threat,
+    "threats:link_add": _threat,
+    "threats_import:status": _import_job,
+    "assessments:create": _threat,
+    "assessments:detail": _assessment,
+    "disruptions:create": _threat,
+    "disruptions:detail": _disruption,
+    "disruptions:edit": _disruption,
+    "plans:action": _action,
+    "plans:template-edit": _template,
+    "plans:detail": _plan_threat,
+    "plans:create": _threat_without_plan,
+    "plans:edit": _plan_threat,
+    "plans:action-add": _plan_threat,
+    "plans:review-add": _plan_threat,
+    "plans:print": _plan_threat,
+    "reporting:masterlist-drilldown": _own_organisation,
+    "organisations:detail": _own_organisation,
+    "organisations:user": _user,
+    "organisations:user_roles": _user,
+}
+
+
+def pages_for(user) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
+    """(URL name, path) to visit; skipped names with reasons; names neither visited nor skipped."""
+    visit, skipped, missed = [], {}, []
+    for route, name, args in _patterns():
+        reason = _skip_reason(route, name)
+        if reason:
+            skipped[name or route] = reason
+        elif not args:
+            visit.append((name, reverse(name)))
+        elif name in LOOKUPS:
+            visit.append((name, reverse(name, kwargs=LOOKUPS[name](user))))
+        else:
+            missed.append(f"{name or route} ({', '.join(args)})")
+    return visit, skipped, missed
+
+
+def _demo_import_job():
+    """A queued master-list import by the demo administrator, so its status page has a record."""
+    from socmaster.organisations.models import User
+    from socmaster.threats import services
+
+    services.start_import(
+        User.objects.get(username="admin"), source_name="demo.csv", stored_file="", skip_bad=False
+    )
+
+
+def _sign_in(context, base, username):
+    from socmaster.web.demo import DEMO_PASSWORD
+
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+#: A fingerprint of the page's markup in two parts, the main content and the rest (header,
+#: navigation, footer): tags, attributes and whether text is present, but not the text, links
+#: or values, and a run of identical siblings (table rows, list items) counted once. A page
+#: whose two parts were both seen on pages already checked would give the same axe results.
+SKELETON = """() => {
+  const skip = new Set(['href', 'value', 'action', 'src', 'content', 'datetime', 'nonce', 'hx-headers']);
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return node.textContent.trim() ? '#' : '';
+    if (node.nodeType !== Node.ELEMENT_NODE || node.tagName === 'SCRIPT') return '';
+    let out = '<' + node.tagName;
+    for (const a of node.attributes) out += ' ' + a.name + (skip.has(a.name) ? '' : '=' + a.value);
+    let last = null;
+    for (const child of node.childNodes) {
+      const part = walk(child);
+      if (part && part !== last) out += part;
+      if (part) last = part;
+    }
+    return out + '>';
+  };
+  const hash = (text) => {
+    let h = 5381;
+    for (let i = 0; i < text.length; i++) h = (h * 33 + text.charCodeAt(i)) | 0;
+    return h.toString(36) + ':' + text.length;
+  };
+  const main = document.querySelector('main');
+  const whole = document.documentElement.cloneNode(true);
+  const placeholder = whole.querySelector('main');
+  if (placeholder) placeholder.replaceChildren();
+  const page = (document.title ? 'T' : '') + document.documentElement.lang + walk(whole);
+  return ['page:' + hash(page), 'main:' + hash(main ? walk(main) : '')];
+}"""
+
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                          resultTypes: ['violations']});
+  return result.violations.map(v => ({id: v.id, impact: v.impact,
+      targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')), count: v.nodes.length}));
+}"""
+
+
+def test_every_page_for_every_role_has_no_serious_accessibility_violation(
+    browser, live_server, settings
+):
+    from socmaster.web.demo import DEMO_USERS, load_demo
+    from socmaster.web.management.commands.generate import parse_scale
+
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run scripts/setup.sh (it copies axe-core from npm)")
+    axe = AXE.read_text(encoding="utf-8")
+    settings.DEMO_MODE = True
+    load_demo(scale=parse_scale("0.01"))
+    _demo_import_job()
+
+    from socmaster.organisations.models import User
+
+    failures, totals, nodes, rules, statuses = [], Counter(), Counter(), Counter(), Counter()
+    visited, pages_checked, ok_names, checked_parts = set(), 0, set(), set()
+    started, roles, skipped = time.monotonic(), 0, {}
+    only = os.environ.get("SOCMASTER_A11Y_ROLES", "").split(",")  # e.g. "lro,partner" while fixing
+    for username, _role, _org in DEMO_USERS:
+        if only != [""] and username not in only:
+            continue
+        roles += 1
+        user = User.objects.get(username=username)
+        pages, skipped, missed = pages_for(user)
+        assert not missed, (
+            f"patterns neither visited nor skipped (add a lookup or a reason): {missed}"
+        )
+        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+        page = _sign_in(context, live_server.url, username)
+        for name, path in pages:
+            response = page.goto(f"{live_server.url}{path}")
+            status = response.status if response else 0
+            statuses[status] += 1
+            visited.add(name)
+            if status < 400:
+                ok_names.add(name)
+            parts = page.evaluate(SKELETON)
+            if all(part in checked_parts for part in parts):
+                continue  # the same markup as pages already checked (only text differs)
+            checked_parts.update(parts)
+            page.add_script_tag(content=axe)
+            pages_checked += 1
+            for v in page.evaluate(RUN_AXE, TAGS):
+                totals[v["impact"]] += 1
+                nodes[v["impact"]] += v["count"]
+                if v["impact"] in FAILING:
+                    rules[v["id"]] += 1
+                    failures.append(
+                        line := f"{username} {path} [{status}]: {v['id']} ({v['impact']}, "
+                        f"{v['count']} nodes) e.g. {'; '.join(v['targets'])}"
+                    )
+                    print("    " + line, flush=True)
+        context.close()
+
+    print(
+        f"\naccessibility: {len(visited)} URL patterns visited ({len(skipped)} skipped with a "
+        f"reason) for {roles} roles: {sum(statuses.values())} page visits "
+        f"(responses {dict(sorted(statuses.items()))}), {pages_checked} distinct pages checked "
+        f"with axe-core in {time.monotonic() - started:.0f} s; violations (page and rule) by "
+        f"impact {dict(totals)}, nodes {dict(nodes)}; critical or serious by rule {dict(rules)}"
+    )
+    never_ok = visited - ok_names - set(NO_DEMO_ROLE)
+    assert not never_ok, f"pages no demo role could open: {sorted(never_ok)}"
+    assert not failures, "\n".join(failures)
+
+
+def test_skip_list_names_only_real_patterns():
+    names = {name for _route, name, _args in _patterns()}
+    routes = [route for route, _name, _args in _patterns()]
+    for key in SKIPPED:
+        if key.endswith("/"):
+            assert any(r.startswith(key) for r in routes), key
+        else:
+            assert key in names, key
+    for name in [*LOOKUPS, *NO_DEMO_ROLE]:
+        assert name in names, name
