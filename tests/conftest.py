@@ -113,5 +113,6 @@ def reference_data(db):
         ("socmaster.threats.migrations.0002_reference_data", "load"),
         ("socmaster.threats.migrations.0008_import_jobs_and_reference_aliases", "add_aliases"),
         ("socmaster.disruptions.migrations.0002_reference_data", "load"),
+        ("socmaster.assessments.migrations.0002_default_scheme", "load"),
     ):
         getattr(importlib.import_module(module), function)(apps, None)

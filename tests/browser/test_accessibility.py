@@ -269,7 +269,7 @@ RUN_AXE = """async (tags) => {
 
 
 def test_every_page_for_every_role_has_no_serious_accessibility_violation(
-    browser, live_server, settings
+    browser, live_server, settings, reference_data
 ):
     from socmaster.web.demo import DEMO_USERS, load_demo
     from socmaster.web.management.commands.generate import parse_scale
