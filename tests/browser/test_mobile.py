@@ -48,7 +48,9 @@ WIDEST = """() => {
 }"""
 
 
-def test_phone_navigation_folds_and_pages_fit_the_screen(browser, live_server, settings):
+def test_phone_navigation_folds_and_pages_fit_the_screen(
+    browser, live_server, settings, reference_data
+):
     from socmaster.web.demo import DEMO_PASSWORD, load_demo
     from socmaster.web.management.commands.generate import parse_scale
 

@@ -187,19 +187,18 @@ def _demo_plans(seed: int) -> None:
     for n, threat in enumerate(threats[:8]):
         author = sio if n % 4 == 1 else lro
         place = fake.city()
+        values = plan_services.initial_from_template(plan_services.template_for(threat))
+        values["aim"] = (
+            f"Synthetic demo plan. Dismantle {threat.name} in {place} "
+            f"and protect the people it exploits. {fake.sentence(nb_words=14)}"
+        )
         plan = plan_services.create_plan(
             author,
             threat,
             add_suggested_actions=False,
-            **plan_services.initial_from_template(plan_services.template_for(threat)),
+            **values,
             intelligence_gaps=f"Synthetic demo text. Who supplies the group in {place}; how cash leaves the area.",
             partner_sections=["aim", "objectives"] if n % 2 == 0 else [],
-        )
-        plan_services.update_plan(
-            author,
-            plan,
-            aim=f"Synthetic demo plan. Dismantle {threat.name} in {place} "
-            f"and protect the people it exploits. {fake.sentence(nb_words=14)}",
         )
         ps = ["pursue", "pursue"] if n % 4 == 1 else ["pursue", "prevent", "protect", "prepare"]
         for p in ps:
