@@ -40,6 +40,9 @@ SKIPPED = {
     "plans:actions-export": "file download (CSV or XLSX)",
     "plans:actions-export-plan": "file download (CSV or XLSX)",
     "plans:pdf": "file download (PDF)",
+    "threats:exceptions-export": "file download (CSV, XLSX or JSON)",
+    "disruptions:recording-audit-export": "file download (CSV, XLSX or JSON)",
+    "plans:quality-export": "file download (CSV, XLSX or JSON)",
     "reporting:masterlist-extract-csv": "file download (CSV)",
     "schema": "the OpenAPI schema file (YAML)",
 }
