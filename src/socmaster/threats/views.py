@@ -355,14 +355,7 @@ def exceptions_report(request):
     its own (``page-<check>``)."""
     from . import exceptions
 
-    qs = Threat.objects.visible_to(request.user)
-    owner = request.GET.get("owner", "").strip()
-    if owner:
-        qs = ThreatFilter({"owner": owner}, queryset=qs, request=request).qs
-    scopes = dict(exceptions.SCOPES)
-    mine = request.GET.get("mine", "")
-    mine = mine if mine in scopes else ""
-    qs = exceptions.scoped(qs, request.user, mine)
+    qs, owner, mine = _exceptions_threats(request)
     keys = {check.key for check in exceptions.checks()}
     only = request.GET.get("check", "")
     only = only if only in keys else ""
@@ -397,12 +390,10 @@ def exceptions_report(request):
     )
 
 
-@login_required
-def exceptions_export(request, fmt):
-    """The exceptions report as CSV, XLSX or JSON (a reason is asked for and recorded)."""
-    from socmaster.core.exports import export_view
-
-    from . import exception_rows, exceptions
+def _exceptions_threats(request):
+    """The threats the exceptions report (page or download) runs over: those the user may see,
+    narrowed by ``owner`` and by the ``mine`` scope; returned with the owner and scope used."""
+    from . import exceptions
 
     qs = Threat.objects.visible_to(request.user)
     owner = request.GET.get("owner", "").strip()
@@ -410,7 +401,17 @@ def exceptions_export(request, fmt):
         qs = ThreatFilter({"owner": owner}, queryset=qs, request=request).qs
     mine = request.GET.get("mine", "")
     mine = mine if mine in dict(exceptions.SCOPES) else ""
-    qs = exceptions.scoped(qs, request.user, mine)
+    return exceptions.scoped(qs, request.user, mine), owner, mine
+
+
+@login_required
+def exceptions_export(request, fmt):
+    """The exceptions report as CSV, XLSX or JSON (a reason is asked for and recorded)."""
+    from socmaster.core.exports import export_view
+
+    from . import exception_rows
+
+    qs, owner, mine = _exceptions_threats(request)
 
     def build():
         found = exception_rows.rows(qs)
