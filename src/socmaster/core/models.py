@@ -126,6 +126,40 @@ class Versioned(models.Model):
         abstract = True
 
 
+class Imported(models.Model):
+    """A record that may have been brought in from a force's own systems (a history import).
+
+    Its own dates (written, recorded, reviewed, moderated) are the source system's; the time of
+    the import is kept apart in ``imported_at``, and ``import_source`` names the file and row.
+    Both are blank for a record entered in the product."""
+
+    import_source = models.CharField(max_length=300, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_imported(self) -> bool:
+        return bool(self.import_source)
+
+
+class DecidedOutside(models.Model):
+    """An imported record whose decision (approval, moderation) was made in the source system:
+    who made it there (a name, not a user of this product) and when. Shown as "approved outside
+    the product"."""
+
+    outside_decision_by = models.CharField(max_length=200, blank=True)
+    outside_decision_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def decided_outside(self) -> bool:
+        return bool(self.outside_decision_by or self.outside_decision_on)
+
+
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("The audit log is append-only.")

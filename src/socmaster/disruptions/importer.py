@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from socmaster.core.bulk import insert_rows
 from socmaster.core.importing import (
     ImportResult,
     RowError,
@@ -21,12 +19,12 @@ from socmaster.core.importing import (
     parse_date,
     read_csv,
     rejects_csv,
-    undo_job,
-    write_in_batches,
 )
 from socmaster.organisations.models import Organisation
+from socmaster.threats.choices import ImportKind
 from socmaster.threats.importer import importer_account
-from socmaster.threats.models import ImportJob, ImportUndo, Threat
+from socmaster.threats.journal import run_journalled_import
+from socmaster.threats.models import Threat
 
 from . import services
 from .choices import Category, DisruptionStatus, DisruptionType, FourP
@@ -149,9 +147,6 @@ def import_disruptions(
     an import (``ImportJob``), writes in short batches so that others can write in between, and
     journals each write, so an import that fails, or whose worker dies (``recover-imports``),
     is undone whole."""
-    from socmaster.threats.choices import ImportKind, ImportStatus
-    from socmaster.threats.services import start_import
-
     result = ImportResult()
     headers, rows = read_csv(data, COLUMNS)
     missing = [c for c in COLUMNS if c not in headers]
@@ -191,75 +186,18 @@ def import_disruptions(
         return result
     # Leads first, so support rows can link to the lead of the same threat and event date.
     parsed.sort(key=lambda item: item[2]["disruption_type"] != DisruptionType.LEAD)
-    job = start_import(
-        user,
-        source_name=source or "disruption import",
-        stored_file="",
-        skip_bad=skip_bad,
+    return run_journalled_import(
+        parsed,
+        result,
+        lambda values: _write(values, standard, values.pop("_source", "")),
         kind=ImportKind.DISRUPTIONS,
-    )
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.RUNNING,
-        started_at=timezone.now(),
-        heartbeat_at=timezone.now(),
+        record_type=RECORD_TYPE,
+        user=user,
+        source=source or "disruption import",
+        skip_bad=skip_bad,
         total_rows=len(rows),
-        rows_checked=len(rows),
-    )
-
-    def journal(entries):
-        insert_rows(
-            ImportUndo,
-            [
-                ImportUndo(job=job, record_type=RECORD_TYPE, record_id=pk, before=image)
-                for pk, image in entries
-            ],
-        )
-
-    def after_batch(written: int) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(
-            heartbeat_at=timezone.now(), rows_written=written
-        )
-        if progress:
-            progress(written, len(parsed))
-
-    try:
-        result = write_in_batches(
-            parsed,
-            result,
-            lambda values: _write(values, standard, values.pop("_source", "")),
-            skip_bad=skip_bad,
-            batch_size=batch_size or settings.SOCMASTER["IMPORT_BATCH_SIZE"],
-            journal=journal,
-            undo=lambda: undo_job(job),
-            after_batch=after_batch,
-        )
-    except Exception as exc:
-        _end(job, result, ImportStatus.FAILED, f"The import stopped: {exc!r}. Nothing was written.")
-        raise
-    if result.written:
-        job.undo.all().delete()
-        _end(job, result, ImportStatus.DONE, "")
-    else:
-        _end(
-            job,
-            result,
-            ImportStatus.FAILED,
-            f"Nothing was imported: {len(result.errors)} problem(s).",
-        )
-    return result
-
-
-def _end(job, result: ImportResult, status: str, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=status,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
-        message=message,
-        created=result.created if result.written else 0,
-        updated=result.updated if result.written else 0,
-        unchanged=result.unchanged if result.written else 0,
-        error_count=len(result.errors),
-        errors=[[e.row, e.field, e.message] for e in result.errors[:500]],
+        batch_size=batch_size,
+        progress=progress,
     )
 
 

@@ -109,6 +109,9 @@ class LinkType(models.TextChoices):
 class ImportKind(models.TextChoices):
     MASTERLIST = "masterlist", "Master list"
     DISRUPTIONS = "disruptions", "Disruptions"
+    PLANS = "plans", "4P plans"
+    ASSESSMENTS = "assessments", "Assessments"
+    MEMBERS = "members", "Threat members"
 
 
 class ImportStatus(models.TextChoices):
