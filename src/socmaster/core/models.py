@@ -135,6 +135,9 @@ class Imported(models.Model):
 
     import_source = models.CharField(max_length=300, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True)
+    #: The record's key in the source system (where it has no reference of its own here), so
+    #: that importing the same file again finds it instead of writing it twice.
+    source_key = models.CharField(max_length=120, blank=True, db_index=True)
 
     class Meta:
         abstract = True
