@@ -48,8 +48,11 @@ def parse_date(value: str) -> dt.date:
     raise ValueError(value)
 
 
-def read_csv(data: bytes | str, columns: list[str]) -> tuple[list[str], list[dict]]:
-    """Rows as dicts keyed by the canonical column names (headers matched without regard to case)."""
+def read_csv(data: bytes | str | Path, columns: list[str]) -> tuple[list[str], list[dict]]:
+    """Rows as dicts keyed by the canonical column names (headers matched without regard to case).
+    ``data`` is the file's bytes or text, or its path."""
+    if isinstance(data, Path):
+        data = data.read_bytes()
     if isinstance(data, bytes):
         data = data.decode("utf-8-sig")
     reader = csv.DictReader(io.StringIO(data))
@@ -184,6 +187,19 @@ def add_import_arguments(parser) -> None:
     parser.add_argument(
         "--rejects", help="Where to write rejected rows (default FILE.rejects.csv)."
     )
+
+
+#: The imports the upload page offers (besides the master list), by ``ImportKind``: each app
+#: that imports registers its own (from its ``registry.py``).
+IMPORTERS: dict[str, dict] = {}
+
+
+def register_importer(kind: str, *, label: str, run: Callable, columns: list[str], guide: str = ""):
+    """Offer an import on the upload page and run it in the background.
+
+    ``run(data, *, user, skip_bad, source, progress, job)`` checks and writes the file (``data``
+    is its path) and returns an :class:`ImportResult`; ``columns`` head the rejects file."""
+    IMPORTERS[kind] = {"label": label, "run": run, "columns": columns, "guide": guide}
 
 
 #: How to undo one journalled import write, by record type ("threats.threat"): each app that

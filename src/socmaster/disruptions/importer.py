@@ -6,6 +6,7 @@ them against those standards; every other rule of the current standard is applie
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -135,13 +136,14 @@ def _parse(raw: dict, number: int, look: dict, errors: list[RowError], standard)
 
 
 def import_disruptions(
-    data: bytes | str,
+    data: bytes | str | Path,
     *,
     skip_bad: bool = False,
     progress: Callable[[int, int], None] | None = None,
     user=None,
     source: str = "",
     batch_size: int | None = None,
+    job=None,
 ) -> ImportResult:
     """Check and import disruption records. As the master-list import does, it is recorded as
     an import (``ImportJob``), writes in short batches so that others can write in between, and
@@ -198,6 +200,7 @@ def import_disruptions(
         total_rows=len(rows),
         batch_size=batch_size,
         progress=progress,
+        job=job,
     )
 
 

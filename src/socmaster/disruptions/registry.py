@@ -85,11 +85,20 @@ def register() -> None:
     register_nav_item(NavItem("disruptions", "Disruptions", "disruptions:list", 600))
     register_attention(AttentionItem("returned-disruptions", 300, _returned))
     register_attention(AttentionItem("disruption-queue", 410, _queue))
-    from socmaster.core.importing import register_undo
+    from socmaster.core.importing import register_importer, register_undo
+    from socmaster.threats.choices import ImportKind
 
+    from . import importer
     from . import services as disruption_services
 
     register_undo(disruption_services.RECORD_TYPE, disruption_services.undo_import_change)
+    register_importer(
+        ImportKind.DISRUPTIONS,
+        label="Disruption records",
+        run=importer.import_disruptions,
+        columns=importer.COLUMNS,
+        guide="docs/disruptions.md",
+    )
     from .checks import register_checks
 
     register_checks()

@@ -110,6 +110,8 @@ class ImportKind(models.TextChoices):
     MASTERLIST = "masterlist", "Master list"
     DISRUPTIONS = "disruptions", "Disruptions"
     PLANS = "plans", "4P plans"
+    PLAN_ACTIONS = "plan_actions", "Plan actions"
+    PLAN_REVIEWS = "plan_reviews", "Plan reviews"
     ASSESSMENTS = "assessments", "Assessments"
     MEMBERS = "members", "Threat members"
 

@@ -36,19 +36,22 @@ def run_journalled_import(
     total_rows: int | None = None,
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    job: ImportJob | None = None,
 ) -> ImportResult:
     """Write ``parsed`` rows (``(row number, raw row, checked values)``) under a new import job
     of ``kind`` and return the result. ``record_type`` names what ``write_one`` writes (or, given
-    a callable, is asked per journal entry, which is then ``(record_type, id, before)``)."""
+    a callable, is asked per journal entry, which is then ``(record_type, id, before)``).
+    ``job`` is the queued job of an upload; without it a new job is recorded."""
     from .services import start_import
 
-    job = start_import(
-        user,
-        source_name=source or f"{kind} import",
-        stored_file="",
-        skip_bad=skip_bad,
-        kind=kind,
-    )
+    if job is None:
+        job = start_import(
+            user,
+            source_name=source or f"{kind} import",
+            stored_file="",
+            skip_bad=skip_bad,
+            kind=kind,
+        )
     now = timezone.now()
     total = len(parsed) if total_rows is None else total_rows
     ImportJob.objects.filter(pk=job.pk).update(
