@@ -14,20 +14,43 @@ from django.views.decorators.http import require_POST
 
 from socmaster.core import policy
 from socmaster.core.forms import style_form
+from socmaster.core.importing import IMPORTERS
 from socmaster.core.services import record_export
 
 from . import services
+from .choices import ImportKind
 from .models import ImportJob
-from .tasks import run_masterlist_import
+from .tasks import run_import
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """What may be uploaded: the master list, then every importer the apps registered, in the
+    order a force's history is best imported (``ImportKind``'s order)."""
+    offered = [(ImportKind.MASTERLIST.value, "Master-list extract")]
+    for kind in ImportKind:
+        if kind in IMPORTERS:
+            offered.append((kind.value, IMPORTERS[kind]["label"]))
+    return offered
 
 
 class UploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What are you importing?", widget=forms.RadioSelect, required=False
+    )
     file = forms.FileField(
-        label="Master-list extract (CSV)", help_text="Columns as described in the import guide."
+        label="File (CSV)", help_text="Columns as described in the import guide."
     )
     skip_bad = forms.BooleanField(
         required=False, label="Import the good rows and give me the bad ones back"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kind_choices()
+        self.fields["kind"].initial = ImportKind.MASTERLIST.value
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or ImportKind.MASTERLIST.value
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -93,13 +116,21 @@ def upload(request):
                 source_name=upload_file.name,
                 stored_file=str(path),
                 skip_bad=form.cleaned_data["skip_bad"],
+                kind=form.cleaned_data["kind"],
             )
-            run_masterlist_import.enqueue(job.pk)
+            run_import.enqueue(job.pk)
             return redirect(job)
     return render(
         request,
         "threats/import.html",
-        {"form": form, "jobs": _visible_jobs(request.user)[:20]},
+        {
+            "form": form,
+            "jobs": _visible_jobs(request.user)[:20],
+            "kinds": [
+                (label, IMPORTERS[k]["guide"] if k in IMPORTERS else "docs/import-masterlist.md")
+                for k, label in kind_choices()
+            ],
+        },
         status=400 if form.errors else 200,
     )
 

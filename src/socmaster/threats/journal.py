@@ -12,12 +12,19 @@ expects. The undo handler for the record type is registered by the importing app
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
 from socmaster.core.bulk import insert_rows
-from socmaster.core.importing import ImportResult, undo_job, write_in_batches
+from socmaster.core.importing import (
+    ImportCancelled,
+    ImportResult,
+    undo_job,
+    write_in_batches,
+    write_rejects,
+)
 
 from .choices import ImportStatus
 from .models import ImportJob, ImportUndo
@@ -89,7 +96,11 @@ def run_journalled_import(
             journal=journal,
             undo=lambda: undo_job(job),
             after_batch=after_batch,
+            cancelled=lambda: ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists(),
         )
+    except ImportCancelled:
+        finish_job(job, ImportResult(), ImportStatus.CANCELLED, "Cancelled: nothing was written.")
+        return ImportResult()
     except Exception as exc:
         finish_job(
             job, result, ImportStatus.FAILED, f"The import stopped: {exc!r}. Nothing was written."
@@ -108,7 +119,17 @@ def run_journalled_import(
     return result
 
 
-def finish_job(job, result: ImportResult, status: str, message: str) -> None:
+def finish_job(
+    job, result: ImportResult, status: str, message: str, columns: list[str] | None = None
+) -> None:
+    """Record how an import ended. With ``columns``, its rejected rows go to a rejects file the
+    job's page offers for download."""
+    rejects = ""
+    if result.rejected and columns:
+        folder = Path(settings.SOCMASTER["IMPORT_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        rejects = str(folder / f"import-{job.pk}.rejects.csv")
+        write_rejects(Path(rejects), result.rejected, columns)
     ImportJob.objects.filter(pk=job.pk).update(
         status=status,
         finished_at=timezone.now(),
@@ -119,4 +140,5 @@ def finish_job(job, result: ImportResult, status: str, message: str) -> None:
         unchanged=result.unchanged if result.written else 0,
         error_count=len(result.errors),
         errors=[[e.row, e.field, e.message] for e in result.errors[:500]],
+        **({"rejects_file": rejects} if rejects else {}),
     )
