@@ -284,6 +284,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 IMPORT_DIR = Path(os.environ.get("SOCMASTER_IMPORT_DIR", VAR_DIR / "imports"))
 # Rows per write transaction: others can write between batches.
 IMPORT_BATCH_SIZE = max(1, int(os.environ.get("SOCMASTER_IMPORT_BATCH_SIZE", "1000")))
+# Up to this many checked rows are kept in memory (about 1 KB each) for the write pass; a larger
+# file is read and parsed again instead, so memory stays bounded whatever its size.
+IMPORT_KEEP_CHECKED_ROWS = max(
+    0, int(os.environ.get("SOCMASTER_IMPORT_KEEP_CHECKED_ROWS", "100000"))
+)
 # Pause between batches, so that a waiting writer gets SQLite's one write lock (SQLite's busy
 # handler polls; PostgreSQL queues waiters fairly and needs no pause).
 IMPORT_PAUSE_MS = int(
@@ -386,4 +391,5 @@ SOCMASTER = {
     "IMPORT_DIR": str(IMPORT_DIR),
     "IMPORT_BATCH_SIZE": IMPORT_BATCH_SIZE,
     "IMPORT_PAUSE_MS": IMPORT_PAUSE_MS,
+    "IMPORT_KEEP_CHECKED_ROWS": IMPORT_KEEP_CHECKED_ROWS,
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import hmac
 import json
@@ -23,6 +24,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import models, transaction
@@ -151,17 +153,55 @@ def _jsonable(value):
     return value
 
 
+def _clean(value):
+    """``_scrub(_jsonable(value))`` in one pass: JSON-ready, with no key naming a secret."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            k = str(k)
+            if k.lower() in SECRET_FIELD_NAMES:
+                continue
+            out[k] = v if v.__class__ in _PLAIN else _clean(v)
+        return out
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    value = _jsonable(value)
+    return value if isinstance(value, _PLAIN) else _clean(value)
+
+
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
     """A JSON-ready picture of a record's concrete fields (foreign keys as ids)."""
+    values = obj.__dict__
     result = {}
-    secret = _SECRET_FIELDS_BY_MODEL.get(obj._meta.label_lower, set())
-    for field in obj._meta.concrete_fields:
-        if fields is not None and field.name not in fields:
+    for name, attname in _snapshot_fields(type(obj)):
+        if fields is not None and name not in fields:
             continue
-        if field.name.lower() in SECRET_FIELD_NAMES or field.name in secret:
-            continue
-        result[field.attname] = _jsonable(getattr(obj, field.attname))
+        value = values[attname] if attname in values else getattr(obj, attname)
+        result[attname] = value if value.__class__ in _PLAIN else _jsonable(value)
     return result
+
+
+_SNAPSHOT_FIELDS: dict[type, list[tuple[str, str]]] = {}
+
+
+@functools.cache
+def _has_json_fields(model: type[models.Model]) -> bool:
+    return any(isinstance(f, models.JSONField) for f in model._meta.concrete_fields)
+
+
+def _snapshot_fields(model: type[models.Model]) -> list[tuple[str, str]]:
+    """``(name, attname)`` of the concrete fields a snapshot holds: every one but secrets."""
+    found = _SNAPSHOT_FIELDS.get(model)
+    if found is None:
+        secret = _SECRET_FIELDS_BY_MODEL.get(model._meta.label_lower, set())
+        found = _SNAPSHOT_FIELDS[model] = [
+            (f.name, f.attname)
+            for f in model._meta.concrete_fields
+            if f.name.lower() not in SECRET_FIELD_NAMES and f.name not in secret
+        ]
+    return found
 
 
 def diff(before: dict, after: dict) -> dict:
@@ -291,8 +331,13 @@ def _prepare(
     record_id: str,
     record_repr: str,
     request,
-) -> AuditEntry:
-    """An entry with everything but its place in the chain (sequence, previous hash, hash)."""
+    bare: bool = False,
+    cleaned: bool = False,
+):
+    """An entry with everything but its place in the chain (sequence, previous hash, hash).
+
+    With ``bare`` it is a plain object with the entry's attributes (ids, not instances), which
+    is quicker to build for bulk work: it can be hashed and inserted, not saved."""
     if action not in _VALID_ACTIONS:
         raise AuditError(f"'{action}' is not a registered audit action.")
     if user is None and request is not None and getattr(request, "user", None) is not None:
@@ -311,21 +356,30 @@ def _prepare(
     ip = ""
     if request is not None:
         ip = request.META.get("REMOTE_ADDR", "")[:64]
-    return AuditEntry(
-        user=user,
+    values = dict(
         username=getattr(user, "username", "") or "",
-        organisation=organisation,
         organisation_name=getattr(organisation, "name", "") or "",
         action=action,
         record_type=record_type,
         record_id=record_id,
         record_repr=record_repr,
-        changes=_scrub(_jsonable(changes or {})),
+        changes=(changes or {}) if cleaned else _clean(changes or {}),
         reason=reason or "",
         ip_address=ip,
         record_owner_id=record_owner_id,
         membership_id=getattr(membership, "pk", None),
     )
+    if bare:
+        return _BareEntry(
+            user_id=getattr(user, "pk", None),
+            organisation_id=getattr(organisation, "pk", None),
+            **values,
+        )
+    return AuditEntry(user=user, organisation=organisation, **values)
+
+
+class _BareEntry(SimpleNamespace):
+    """An audit entry not yet stored, without a model instance (see ``_prepare``)."""
 
 
 def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
@@ -340,7 +394,9 @@ def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
             entry.seq, entry.timestamp, entry.prev_hash = seq, now, prev
             entry.key_id = ring.current_id
             entry.entry_hash = prev = compute_hash(entry, ring)
-        if len(entries) == 1:
+        if isinstance(entries[0], _BareEntry):
+            insert_rows(AuditEntry, [vars(e) for e in entries])
+        elif len(entries) == 1:
             entries[0].save()
         else:
             insert_rows(AuditEntry, entries)
@@ -376,10 +432,21 @@ def record(
     return _append([entry])[0]
 
 
-def record_many(action: str, items: Iterable[tuple[models.Model, dict]], *, user=None, reason=""):
+def record_many(
+    action: str,
+    items: Iterable[tuple[models.Model, dict]],
+    *,
+    user=None,
+    reason="",
+    snapshots: bool = False,
+):
     """Append one entry per ``(record, changes)``, as ``record`` would each, in one write: for
     bulk work (imports) that changes many records in one transaction. Must be called inside
-    that transaction."""
+    that transaction. Returns how many entries were written.
+
+    ``snapshots`` says each ``changes`` is ``{"after": snapshot(record)}`` (or ``before``): a
+    snapshot is already JSON-ready and holds no secret field, so it is not cleaned again, unless
+    its model has JSON fields (whose contents might name one)."""
     request = get_current_request()
     entries = [
         _prepare(
@@ -388,15 +455,17 @@ def record_many(action: str, items: Iterable[tuple[models.Model, dict]], *, user
             user=user,
             reason=reason,
             changes=changes,
+            cleaned=snapshots and not _has_json_fields(type(obj)),
             organisation=None,
             record_type="",
             record_id="",
             record_repr="",
             request=request,
+            bare=True,
         )
         for obj, changes in items
     ]
-    return _append(entries) if entries else []
+    return len(_append(entries)) if entries else 0
 
 
 @dataclass(frozen=True)

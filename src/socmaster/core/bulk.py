@@ -11,12 +11,17 @@ store them as they are. Signals are not sent and ``save()`` is not called, as wi
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import uuid
 from collections.abc import Sequence
 
 from django.db import connections, models, router
 from django.db.models.sql import InsertQuery
 
 _PLAIN = (str, int, float, bool, type(None))
+#: Value types whose conversion depends only on the value (so it can be remembered).
+_MEMO = frozenset({dt.date, dt.datetime, dt.time, decimal.Decimal, uuid.UUID})
 #: Fields whose database value is the Python value itself when that value is plain.
 _AS_THEY_ARE = (
     models.CharField,
@@ -55,15 +60,31 @@ def insert_rows(model: type[models.Model], objs: Sequence, *, chunk: int = 2000)
         _execute(connection, _insert_sql(model, fields, model(), using), rows, chunk)
         return
 
+    # A field whose pre_save only reads the attribute is read directly (most fields; not
+    # auto_now dates, which set the time).
+    direct = [_reads_attribute(f) for f in fields]
+    columns = list(zip(fields, plain, direct, strict=True))
+
+    # Converted values (dates, times, decimals) recur within a batch: each is converted once.
+    converted: dict = {}
+
     def params(obj):
         row = []
-        for field, as_is in zip(fields, plain, strict=True):
-            value = field.pre_save(obj, add=True)
+        values = obj.__dict__
+        for index, (field, as_is, read) in enumerate(columns):
+            value = values[field.attname] if read else field.pre_save(obj, add=True)
+            if as_is and isinstance(value, _PLAIN):
+                row.append(value)
+                continue
             if hasattr(value, "resolve_expression"):  # a database default or expression
                 raise _NeedsCompiler
-            if not (as_is and isinstance(value, _PLAIN)):
-                value = field.get_db_prep_save(value, connection)
-            row.append(value)
+            if value.__class__ in _MEMO:
+                memo_key = (index, value)
+                if memo_key not in converted:
+                    converted[memo_key] = field.get_db_prep_save(value, connection)
+                row.append(converted[memo_key])
+            else:
+                row.append(field.get_db_prep_save(value, connection))
         return row
 
     try:
@@ -72,6 +93,15 @@ def insert_rows(model: type[models.Model], objs: Sequence, *, chunk: int = 2000)
         model._base_manager.using(using).bulk_create(objs, batch_size=500)
         return
     _execute(connection, _insert_sql(model, fields, objs[0], using), rows, chunk)
+
+
+def _reads_attribute(field) -> bool:
+    """Whether ``field.pre_save`` on a new row only returns the stored attribute."""
+    if type(field).pre_save is models.Field.pre_save:
+        return True
+    if isinstance(field, models.DateField):  # DateTimeField too
+        return not (field.auto_now or field.auto_now_add)
+    return False
 
 
 def _insert_sql(model, fields, sample, using) -> str:

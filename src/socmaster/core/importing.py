@@ -40,6 +40,11 @@ def key(value: str) -> str:
 
 
 def parse_date(value: str) -> dt.date:
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":  # the usual form, parsed in C
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             return dt.datetime.strptime(value, fmt).date()
@@ -111,6 +116,11 @@ def check_cells(
     may hold tab and line breaks."""
     from .validators import control_character, control_message
 
+    cells = [raw.get(c) for c in columns]
+    if not multiline and not control_character(
+        "".join(v for v in cells if isinstance(v, str))
+    ):  # the usual case: one search over the row
+        return
     for column in columns:
         value = raw.get(column)
         multi = column in multiline

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -100,8 +100,12 @@ class ReferenceResolver:
                 self.exact.setdefault(_key(text), obj)
 
     def resolve(self, text: str) -> tuple[object | None, str]:
+        found = self.exact.get(text)  # the same spelling again: no folding needed
+        if found is not None:
+            return found, ""
         wanted = _key(text)
         if wanted in self.exact:
+            self.exact[text] = self.exact[wanted]
             return self.exact[wanted], ""
         matches = [(name, obj) for folded, name, obj in self.names if folded.startswith(wanted)]
         if len(wanted) >= 3 and len(matches) == 1:
@@ -466,13 +470,22 @@ def _import(
         result.errors.append(RowError(1, "header", f"missing column(s): {', '.join(missing)}"))
         return result
     look = _Lookups()
-    # First pass: check every row; keep only the problems and the references seen.
+    # First pass: check every row; keep the problems, the references seen and, up to a limit,
+    # the checked values (so that a file of ordinary size is parsed once).
     seen: dict[str, int] = {}
     bad: set[int] = set()
     checked = 0
+    keep_limit = settings.SOCMASTER.get("IMPORT_KEEP_CHECKED_ROWS", 0)
+    kept: list | None = [] if keep_limit else None
     for index, raw in enumerate(rows, start=2):
         row_errors: list[RowError] = []
-        _check_row(raw, index, look, row_errors, seen, user)
+        values = _check_row(raw, index, look, row_errors, seen, user)
+        if kept is not None:
+            if len(kept) >= keep_limit:
+                kept = None  # too many to keep: the write pass reads the file again
+            elif not row_errors:
+                values["assessment_source"] = f"{source[:250]}, row {index}"
+                kept.append((index, _Row(headers, raw), values))
         if row_errors:
             bad.add(index)
             result.errors.extend(row_errors)
@@ -488,8 +501,11 @@ def _import(
     if result.errors and not skip_bad:
         return result
 
-    # Second pass: read the file again and write the good rows in batches.
+    # Second pass: write the good rows in batches (reading the file again if they were not kept).
     def good_rows():
+        if kept is not None:
+            yield from kept
+            return
         for index, raw in enumerate(csv_source.rows(COLUMNS)[1], start=2):
             if index in bad:
                 continue
@@ -554,6 +570,28 @@ def _import(
     if result.written:  # kept only while the import might still be undone
         job.undo.all().delete()
     return result
+
+
+class _Row(Mapping):
+    """A row kept for the write pass: its cells without a dict per row."""
+
+    __slots__ = ("_headers", "_cells")
+
+    def __init__(self, headers: list[str], raw: dict):
+        self._headers = headers
+        self._cells = tuple(raw.get(h) for h in headers)
+
+    def __getitem__(self, name):
+        try:
+            return self._cells[self._headers.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __iter__(self):
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
 
 
 def _check_row(raw, index, look, row_errors, seen, user) -> dict | None:

@@ -216,6 +216,7 @@ def create_threats(items: list[dict], *, assessment_source=None) -> list[Threat 
     )
     new: list[tuple[int, Threat, dict, object]] = []
     sees: dict[tuple, bool] = {}
+    now = timezone.now()  # one moment for the batch, as one transaction writes it
     for item in items:
         item = dict(item)
         user, owner = item.pop("user"), item.pop("owner")
@@ -259,6 +260,7 @@ def create_threats(items: list[dict], *, assessment_source=None) -> list[Threat 
         except PermissionDenied as exc:
             results.append(ValidationError({"owner": [str(exc)]}))
             continue
+        threat.created_at = threat.updated_at = now
         taken.add(reference)
         results.append(threat)
         new.append((len(results) - 1, threat, {"crime_types": crime_types}, user))
@@ -285,7 +287,7 @@ def create_threats(items: list[dict], *, assessment_source=None) -> list[Threat 
         related = related | {"shared_with": [], "areas": []}
         by_user.setdefault(user, []).append((threat, {"after": _created_snapshot(threat, related)}))
     for user, records in by_user.items():
-        audit.record_many(AuditAction.CREATE, records, user=user)
+        audit.record_many(AuditAction.CREATE, records, user=user, snapshots=True)
     return results
 
 
