@@ -75,3 +75,57 @@ def test_a_partial_assessment_is_not_reported_again_as_overtaken(people, threat)
     nominal = Nominal.objects.create(reference="N-3", family_name="Later", owner=threat.owner)
     ThreatMember.objects.create(threat=threat, nominal=nominal, from_date=TODAY)
     assert _no_longer_whole(Threat.objects.all()) == []
+
+
+def _set_crime_types(user, threat, codes):
+    from socmaster.threats import services
+    from socmaster.threats.models import CrimeType
+
+    services.update_threat(user, threat, crime_types=list(CrimeType.objects.filter(code__in=codes)))
+
+
+def test_crime_types_added_after_a_whole_threat_assessment_make_it_partial(
+    people, threat, make_user
+):
+    from socmaster.threats.models import CrimeType
+
+    codes = list(CrimeType.objects.order_by("code").values_list("code", flat=True)[:3])
+    analyst = make_user("force-durham", "analyst", username="ct-analyst")
+    _set_crime_types(analyst, threat, codes[:1])  # known when it was assessed
+    _moderated(people, threat, 0, 30)
+    assert _no_longer_whole(Threat.objects.all()) == []
+    _set_crime_types(analyst, threat, codes[:2])  # one added after moderation
+    [row] = _no_longer_whole(Threat.objects.all())
+    added = CrimeType.objects.get(code=codes[1]).label
+    assert row["threat"] == threat
+    assert row["detail"] == f"Crime types added since it was moderated: {added}"
+    assert CrimeType.objects.get(code=codes[0]).label not in row["detail"]
+
+
+def test_a_crime_type_added_and_removed_again_or_a_reassessment_clears_it(
+    people, threat, make_user
+):
+    from socmaster.threats.models import CrimeType
+
+    codes = list(CrimeType.objects.order_by("code").values_list("code", flat=True)[:2])
+    analyst = make_user("force-durham", "analyst", username="ct-analyst")
+    _moderated(people, threat, 0, 30)
+    _set_crime_types(analyst, threat, codes)
+    assert len(_no_longer_whole(Threat.objects.all())) == 1
+    _set_crime_types(analyst, threat, [])  # removed again: nothing uncovered now
+    assert _no_longer_whole(Threat.objects.all()) == []
+    _set_crime_types(analyst, threat, codes)
+    _moderated(people, threat, 0, 1)  # reassessed after they were added
+    assert _no_longer_whole(Threat.objects.all()) == []
+
+
+def test_members_and_crime_types_together_give_both_reasons(people, threat, make_user):
+    from socmaster.threats.models import CrimeType
+
+    analyst = make_user("force-durham", "analyst", username="ct-analyst")
+    _moderated(people, threat, 0, 30)
+    _set_crime_types(analyst, threat, [CrimeType.objects.order_by("code").first().code])
+    later = Nominal.objects.create(reference="N-9", family_name="Newcomer", owner=threat.owner)
+    ThreatMember.objects.create(threat=threat, nominal=later, from_date=TODAY)
+    [row] = _no_longer_whole(Threat.objects.all())
+    assert "joined since" in row["detail"] and "Crime types added since" in row["detail"]

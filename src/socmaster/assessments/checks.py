@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from socmaster.threats.exceptions import ExceptionCheck, active, register
@@ -67,29 +67,79 @@ def _stale(qs):
 
 
 def _no_longer_whole(qs):
-    """Threats whose latest moderated assessment says it covers the whole threat, but members
-    joined after the evidence it rests on: it covers part of the threat now."""
+    """Threats whose latest moderated assessment says it covers the whole threat, but the threat
+    has grown since: members joined after the evidence it rests on, or crime types were added to
+    the threat after it was moderated (found in the threat's audited changes). It covers part of
+    the threat now, whatever it said then."""
     from socmaster.threats.models import ThreatMember
 
-    threats = _with_latest(qs, latest_whole="whole_threat", latest_evidence="evidence_to").filter(
-        latest_whole=True
-    )
+    threats = _with_latest(
+        qs,
+        latest_whole="whole_threat",
+        latest_evidence="evidence_to",
+        latest_moderated="moderated_at",
+    ).filter(latest_whole=True)
     joined = ThreatMember.objects.filter(
         threat=OuterRef("pk"), from_date__gt=OuterRef("latest_evidence")
     )
-    threats = threats.annotate(joined=Exists(joined)).filter(joined=True)
+    threats = threats.annotate(joined=Exists(joined))
+    added = _crime_types_added_since(threats)
+    flagged = threats.filter(Q(joined=True) | Q(pk__in=list(added)))
     rows = []
-    for t in threats.select_related("owner", "lro").order_by("owner__name", "reference"):
-        members = t.members.filter(from_date__gt=t.latest_evidence).select_related("nominal")
-        names = ", ".join(str(m.nominal) for m in members[:5])
-        rows.append(
-            {
-                "threat": t,
-                "detail": f"Assessed on evidence to {t.latest_evidence:%d %b %Y}; joined since: "
-                f"{names}",
-            }
-        )
+    for t in flagged.select_related("owner", "lro").order_by("owner__name", "reference"):
+        reasons = []
+        if t.joined:
+            members = t.members.filter(from_date__gt=t.latest_evidence).select_related("nominal")
+            names = ", ".join(str(m.nominal) for m in members[:5])
+            reasons.append(
+                f"Assessed on evidence to {t.latest_evidence:%d %b %Y}; joined since: {names}"
+            )
+        if t.pk in added:
+            reasons.append(
+                f"Crime types added since it was moderated: {', '.join(sorted(added[t.pk]))}"
+            )
+        rows.append({"threat": t, "detail": "; ".join(reasons)})
     return rows
+
+
+def _crime_types_added_since(threats) -> dict[int, set[str]]:
+    """Threat id -> labels of crime types it has now that were added (by an audited change)
+    after its latest moderated assessment was moderated."""
+    from socmaster.core.choices import AuditAction
+    from socmaster.core.models import AuditEntry
+    from socmaster.threats.models import CrimeType, Threat
+
+    moderated = {
+        str(pk): when
+        for pk, when in threats.filter(latest_moderated__isnull=False).values_list(
+            "pk", "latest_moderated"
+        )
+    }
+    if not moderated:
+        return {}
+    entries = AuditEntry.objects.filter(
+        record_type="threats.threat",
+        action=AuditAction.UPDATE,
+        timestamp__gt=min(moderated.values()),
+        changes__has_key="crime_types",
+    ).values_list("record_id", "timestamp", "changes")
+    added: dict[int, set[int]] = {}
+    for record_id, when, changes in entries.iterator(chunk_size=1000):
+        if record_id not in moderated or when <= moderated[record_id]:
+            continue
+        change = changes["crime_types"]
+        new = set(change.get("after") or []) - set(change.get("before") or [])
+        if new:
+            added.setdefault(int(record_id), set()).update(new)
+    if not added:
+        return {}
+    current = Threat.crime_types.through.objects.filter(threat_id__in=list(added))
+    still = {}
+    for threat_id, crime_id in current.values_list("threat_id", "crimetype_id"):
+        if crime_id in added[threat_id]:
+            still.setdefault(threat_id, set()).add(crime_id)
+    labels = dict(CrimeType.objects.values_list("pk", "label"))
+    return {t: {labels[c] for c in ids} for t, ids in still.items()}
 
 
 def _partial(qs):
@@ -145,9 +195,10 @@ def register_checks() -> None:
     register(
         ExceptionCheck(
             "no_longer_whole",
-            "Whole-threat assessments overtaken by new members",
-            "Members joined after the evidence a 'whole threat' assessment rests on: it covers "
-            "part of the threat now. Reassess the whole group.",
+            "Whole-threat assessments overtaken by new members or crime types",
+            "Members joined after the evidence a 'whole threat' assessment rests on, or crime "
+            "types were added to the threat after it was moderated: it covers part of the threat "
+            "now. Reassess the whole group and all its criminality.",
             _no_longer_whole,
         )
     )
