@@ -114,6 +114,7 @@ class ImportKind(models.TextChoices):
     PLAN_REVIEWS = "plan_reviews", "Plan reviews"
     ASSESSMENTS = "assessments", "Assessments"
     MEMBERS = "members", "Threat members"
+    SYNTHETIC = "synthetic", "Synthetic data (invented)"
 
 
 class ImportStatus(models.TextChoices):

@@ -48,10 +48,30 @@ def remove_synthetic() -> None:
     User.objects.filter(username__startswith="syn-").delete()
 
 
-@transaction.atomic
-def load_dataset(dataset, progress: Callable[[str, int, int], None] | None = None) -> dict:
+def load_dataset(
+    dataset,
+    progress: Callable[[str, int, int], None] | None = None,
+    *,
+    in_one_transaction: bool = True,
+) -> dict:
     """Insert users, threats, nominals, memberships, assessments, disruptions and 4P plans; one audit
-    entry records the whole load."""
+    entry records the whole load.
+
+    In one transaction by default (the command line, the demo, tests). The background build
+    passes ``in_one_transaction=False``: each batch is then its own short transaction, so others
+    can write meanwhile, and if the build fails or is cancelled (``progress`` raising), what it
+    wrote is removed (``remove_synthetic``), so nothing is left half-loaded."""
+    if in_one_transaction:
+        with transaction.atomic():
+            return _load(dataset, progress)
+    try:
+        return _load(dataset, progress)
+    except BaseException:
+        remove_synthetic()
+        raise
+
+
+def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> dict:
     from django.contrib.auth.hashers import make_password
 
     from socmaster.core import audit
@@ -500,3 +520,32 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
         PlanTextBand.objects.bulk_create(bands, batch_size=BATCH)
         step("plan text", min(start + BATCH, len(ids)), len(ids))
     return counts
+
+
+def start_synthetic_build(user, *, scale: str, seed: int, replace: bool):
+    """Record a synthetic build waiting for the worker (audited); only a national administrator
+    may start one. The caller enqueues ``web.tasks.build_synthetic`` after this commits."""
+    from django.core.exceptions import PermissionDenied
+
+    from socmaster.core import audit, policy
+    from socmaster.core.choices import AuditAction
+    from socmaster.threats.choices import ImportKind
+    from socmaster.threats.models import ImportJob
+
+    if not policy.is_national_administrator(user):
+        raise PermissionDenied("Only administrators of a national agency build synthetic data.")
+    job = ImportJob.objects.create(
+        created_by=user,
+        organisation=getattr(user, "primary_organisation", None),
+        kind=ImportKind.SYNTHETIC,
+        source_name=f"synthetic dataset ({scale}, seed {seed})",
+        skip_bad=False,
+    )
+    audit.record(
+        AuditAction.CREATE,
+        job,
+        user=user,
+        changes={"after": audit.snapshot(job, ["kind", "source_name", "status"])}
+        | {"replace": replace},
+    )
+    return job
