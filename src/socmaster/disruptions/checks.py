@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from socmaster.threats.choices import ThreatType
@@ -38,12 +38,18 @@ def _by_threat(rows: list[tuple[object, str]]) -> list[dict]:
 
 
 def _backdated(qs):
-    """Records whose typed record date is earlier than the day they were entered in the product
-    (imported history keeps its source's dates and is not judged here)."""
+    """Records whose typed record date is earlier than the day they were entered: in the product,
+    or, for imported history, in the source system (its "Entered on"). An imported record whose
+    file did not say when it was entered (``created_at`` is then the time of the import) is not
+    judged."""
     allowed = backdated_days()
     rows = []
+    entry_known = Q(import_source="") | (
+        Q(imported_at__isnull=False) & ~Q(created_at=F("imported_at"))
+    )
     candidates = (
-        Disruption.objects.filter(threat__in=qs, import_source="")
+        Disruption.objects.filter(threat__in=qs)
+        .filter(entry_known)
         .select_related("threat__owner", "threat__lro", "standard")
         .order_by("threat__reference", "reference")
     )
@@ -53,9 +59,10 @@ def _backdated(qs):
         if gap <= allowed:
             continue
         late = (entered - d.event_date).days
+        where = " in the source system" if d.import_source else ""
         detail = (
-            f"{d.reference}: record date {d.record_date:%d %b %Y}, entered {entered:%d %b %Y} "
-            f"({gap} days later)"
+            f"{d.reference}: record date {d.record_date:%d %b %Y}, entered{where} "
+            f"{entered:%d %b %Y} ({gap} days later)"
         )
         if late > d.standard.max_days_to_record:
             detail += (

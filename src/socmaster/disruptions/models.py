@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from socmaster.core.models import (
     REFERENCE_DATA,
+    DecidedOutside,
+    Imported,
     InheritedProtection,
     ProtectedQuerySet,
     Versioned,
@@ -69,7 +71,12 @@ class DisruptionQuerySet(ProtectedQuerySet):
         return self.filter(status=DisruptionStatus.APPROVED)
 
 
-class Disruption(Versioned, InheritedProtection, models.Model):
+class Disruption(Versioned, InheritedProtection, Imported, DecidedOutside, models.Model):
+    """A disruption record. An imported one (``Imported``) keeps its source system's dates:
+    ``created_at`` is the day it was entered there (its "Entered on"), or the time of the import
+    when the file did not say (``created_at`` then equals ``imported_at``); a decision made in the
+    source system is ``DecidedOutside``, and the source's recorder is ``recorder_name``."""
+
     protection = inherits("threat")
 
     reference = models.CharField(max_length=40, unique=True)
@@ -122,9 +129,8 @@ class Disruption(Versioned, InheritedProtection, models.Model):
     decision_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
-    #: Where an imported record came from (file and row); blank for one recorded in the product.
-    #: Its record date is then the source system's, and ``created_at`` the time of the import.
-    import_source = models.CharField(max_length=300, blank=True)
+    #: Who recorded an imported record in the source system (a name, not a user of the product).
+    recorder_name = models.CharField("recorded by (source system)", max_length=200, blank=True)
 
     objects = DisruptionQuerySet.as_manager()
 
@@ -141,3 +147,10 @@ class Disruption(Versioned, InheritedProtection, models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in (DisruptionStatus.DRAFT, DisruptionStatus.RETURNED)
+
+    @property
+    def entered_on_known(self) -> bool:
+        """Was the day of entry given (recorded in the product, or an import's "Entered on")?"""
+        return not self.import_source or (
+            self.imported_at is not None and self.created_at != self.imported_at
+        )

@@ -96,8 +96,8 @@ def register() -> None:
         ImportKind.DISRUPTIONS,
         label="Disruption records",
         run=importer.import_disruptions,
-        columns=importer.COLUMNS,
-        guide="docs/disruptions.md",
+        columns=importer.ALL_COLUMNS,
+        guide="docs/import-disruptions.md",
     )
     from .checks import register_checks
 
