@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,8 +68,20 @@ class DisruptionQuerySet(ProtectedQuerySet):
     """Disruptions follow the access policy of their threat (declared below)."""
 
     def counted(self):
-        """Only approved disruptions count in any figure."""
-        return self.filter(status=DisruptionStatus.APPROVED)
+        """The disruptions every figure counts: approved ones, and of support records only those
+        whose lead record is approved too (a support record whose lead is rejected, returned or
+        not yet moderated is flagged on the exceptions report instead, and counts again once its
+        lead is approved)."""
+        return self.filter(status=DisruptionStatus.APPROVED).filter(
+            Q(disruption_type=DisruptionType.LEAD) | Q(lead__status=DisruptionStatus.APPROVED)
+        )
+
+    def support_lead_not_approved(self):
+        """Approved support records that do not count because their lead is not approved (or
+        is missing)."""
+        return self.filter(
+            status=DisruptionStatus.APPROVED, disruption_type=DisruptionType.SUPPORT
+        ).filter(Q(lead__isnull=True) | ~Q(lead__status=DisruptionStatus.APPROVED))
 
 
 class Disruption(Versioned, InheritedProtection, Imported, DecidedOutside, models.Model):
@@ -154,3 +167,12 @@ class Disruption(Versioned, InheritedProtection, Imported, DecidedOutside, model
         return not self.import_source or (
             self.imported_at is not None and self.created_at != self.imported_at
         )
+
+    @property
+    def is_counted(self) -> bool:
+        """Does this record count in the figures (see ``DisruptionQuerySet.counted``)?"""
+        if self.status != DisruptionStatus.APPROVED:
+            return False
+        if self.disruption_type == DisruptionType.LEAD:
+            return True
+        return self.lead is not None and self.lead.status == DisruptionStatus.APPROVED

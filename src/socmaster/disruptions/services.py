@@ -1,5 +1,6 @@
 """Recording and moderating disruptions. Every function checks the rules, writes in one
-transaction and records one audit entry; only approved disruptions count in any figure."""
+transaction and records one audit entry; only approved disruptions count in any figure (a support
+record only while its lead is approved)."""
 
 from __future__ import annotations
 
@@ -554,4 +555,39 @@ def moderate_disruption(
         moderator=user,
         moderated_at=timezone.now(),
         decision_reason=(reason or "").strip(),
+    )
+
+
+def counting_note(disruption: Disruption) -> str:
+    """What a moderation decision on ``disruption`` did to the figures, in a sentence (empty when
+    nothing beyond the record itself): a support record counts only while its lead is approved,
+    so deciding on a lead re-checks its approved support records."""
+    disruption = Disruption.objects.select_related("lead").get(pk=disruption.pk)
+    approved = DisruptionStatus.APPROVED
+    if disruption.disruption_type == DisruptionType.SUPPORT:
+        lead = disruption.lead
+        if disruption.status == approved and (lead is None or lead.status != approved):
+            return (
+                f"It counts once its lead {lead.reference} is approved."
+                if lead is not None
+                else "It has no lead record, so it does not count."
+            )
+        return ""
+    supports = list(
+        disruption.supports.filter(status=approved)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )
+    if not supports:
+        return ""
+    names = ", ".join(supports)
+    if len(supports) == 1:
+        records, counts, flagged = f"Its approved support record {names}", "counts", "is"
+    else:
+        records, counts, flagged = f"Its approved support records {names}", "count", "are"
+    if disruption.status == approved:
+        return f"{records} now {counts} too."
+    return (
+        f"{records} no longer {counts} until it is approved, and {flagged} flagged on the "
+        "exceptions report."
     )
