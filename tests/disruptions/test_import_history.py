@@ -627,3 +627,59 @@ def test_the_api_shows_where_a_record_came_from(api, make_user):
     assert body["import_source"] == "h.csv, row 2" and body["recorder_name"] == "DC A. Example"
     assert body["created_at"].startswith((TODAY - dt.timedelta(days=38)).isoformat())
     assert body["imported_at"] and body["outside_decision_by"] == ""
+
+
+# --- the upload page (the one page every import kind shares) --------------------------------
+
+
+def _upload_page():
+    """The shared upload page offers the registered importers once it has its kind choice."""
+    try:
+        from socmaster.threats.import_views import kind_choices  # noqa: F401
+    except ImportError:
+        pytest.skip("the shared upload page has no choice of import kind yet")
+
+
+def test_the_upload_page_imports_a_history_file_for_a_permitted_person(make_user, web):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _upload_page()
+    client = web(make_user("force-durham", "analyst"))
+    data = make_csv([row(), support()]).encode()
+    response = client.post(
+        "/threats-import/",
+        {"kind": "disruptions", "file": SimpleUploadedFile("durham-history.csv", data)},
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and (job.status, job.created) == ("done", 2)
+    lead = Disruption.objects.get(reference="H-1")
+    assert lead.import_source.endswith("durham-history.csv, row 2")
+    body = client.get("/disruptions/H-1/").content.decode()
+    assert "Imported" in body and "Approved outside the product by DI B. Sample" in body
+
+
+def test_the_upload_page_is_refused_to_a_read_only_person_and_writes_nothing(make_user, web):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _upload_page()
+    client = web(make_user("hmicfrs", "inspector"))
+    response = client.post(
+        "/threats-import/",
+        {"kind": "disruptions", "file": SimpleUploadedFile("h.csv", make_csv([row()]).encode())},
+    )
+    assert response.status_code == 403
+    assert not Disruption.objects.exists() and not ImportJob.objects.exists()
+
+
+def test_an_upload_for_a_threat_the_person_may_only_read_fails_with_its_problem(make_user, web):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _upload_page()
+    client = web(make_user("force-cleveland", "analyst"))
+    client.post(
+        "/threats-import/",
+        {"kind": "disruptions", "file": SimpleUploadedFile("h.csv", make_csv([row()]).encode())},
+    )
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and job.errors[0][:2] == [2, "Threat reference"]
+    assert not Disruption.objects.exists()
