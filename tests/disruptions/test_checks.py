@@ -11,7 +11,7 @@ from django.utils import timezone
 from socmaster.disruptions.checks import (
     _backdated,
     _ocg_without_disruption,
-    _support_without_lead,
+    _support_lead_not_approved,
 )
 from socmaster.disruptions.models import Disruption
 from socmaster.threats.exceptions import checks
@@ -46,7 +46,7 @@ def _all():
 
 def test_the_checks_are_on_the_exceptions_report():
     keys = {c.key for c in checks()}
-    assert {"backdated_disruptions", "support_without_lead", "ocg_no_disruption"} <= keys
+    assert {"backdated_disruptions", "support_lead_not_approved", "ocg_no_disruption"} <= keys
 
 
 def test_a_record_date_typed_before_the_day_of_entry_is_backdated(ocg, lro, org):
@@ -81,9 +81,9 @@ def test_an_approved_support_whose_lead_is_not_approved_is_flagged(ocg, lro, org
     lead = record(lro, ocg, org("force-durham"))
     support = record(lro, ocg, org("force-durham"), disruption_type="support", lead=lead)
     Disruption.objects.filter(pk__in=[lead.pk, support.pk]).update(status="approved")
-    assert _support_without_lead(_all()) == []
+    assert _support_lead_not_approved(_all()) == []
     Disruption.objects.filter(pk=lead.pk).update(status="rejected")
-    [row] = _support_without_lead(_all())
+    [row] = _support_lead_not_approved(_all())
     assert f"its lead {lead.reference} is rejected" in row["detail"]
 
 

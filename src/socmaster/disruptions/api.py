@@ -53,6 +53,11 @@ class DisruptionSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "moderated_at",
             "decision_reason",
             "created_at",
+            "import_source",
+            "imported_at",
+            "recorder_name",
+            "outside_decision_by",
+            "outside_decision_on",
         ]
         read_only_fields = [
             "reference",
@@ -63,6 +68,11 @@ class DisruptionSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "moderated_at",
             "decision_reason",
             "created_at",
+            "import_source",
+            "imported_at",
+            "recorder_name",
+            "outside_decision_by",
+            "outside_decision_on",
         ]
         list_fields = ["reference", "threat", "event_date", "disruption_type", "status"]
 

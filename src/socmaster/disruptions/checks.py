@@ -1,18 +1,18 @@
 """Disruption checks contributed to the master-list exceptions report: faults the inspections
-found in how disruptions are recorded."""
+found in how disruptions are recorded, and support records that no longer count."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from socmaster.threats.choices import ThreatType
 from socmaster.threats.exceptions import ExceptionCheck, active, register
 
-from .choices import DisruptionStatus, DisruptionType
+from .choices import DisruptionStatus
 from .models import Disruption
 
 
@@ -38,12 +38,18 @@ def _by_threat(rows: list[tuple[object, str]]) -> list[dict]:
 
 
 def _backdated(qs):
-    """Records whose typed record date is earlier than the day they were entered in the product
-    (imported history keeps its source's dates and is not judged here)."""
+    """Records whose typed record date is earlier than the day they were entered: in the product,
+    or, for imported history, in the source system (its "Entered on"). An imported record whose
+    file did not say when it was entered (``created_at`` is then the time of the import) is not
+    judged."""
     allowed = backdated_days()
     rows = []
+    entry_known = Q(import_source="") | (
+        Q(imported_at__isnull=False) & ~Q(created_at=F("imported_at"))
+    )
     candidates = (
-        Disruption.objects.filter(threat__in=qs, import_source="")
+        Disruption.objects.filter(threat__in=qs)
+        .filter(entry_known)
         .select_related("threat__owner", "threat__lro", "standard")
         .order_by("threat__reference", "reference")
     )
@@ -53,9 +59,10 @@ def _backdated(qs):
         if gap <= allowed:
             continue
         late = (entered - d.event_date).days
+        where = " in the source system" if d.import_source else ""
         detail = (
-            f"{d.reference}: record date {d.record_date:%d %b %Y}, entered {entered:%d %b %Y} "
-            f"({gap} days later)"
+            f"{d.reference}: record date {d.record_date:%d %b %Y}, entered{where} "
+            f"{entered:%d %b %Y} ({gap} days later)"
         )
         if late > d.standard.max_days_to_record:
             detail += (
@@ -66,40 +73,45 @@ def _backdated(qs):
     return _by_threat(rows)
 
 
-def _support_without_lead(qs):
-    """Approved support records whose lead record is no longer approved (returned, rejected or
-    withdrawn after the support was approved): the support should be re-checked."""
+def _support_lead_not_approved(qs):
+    """Approved support records whose lead record is not approved (returned, rejected or not yet
+    moderated, including after the support was approved): they are not counted in any figure
+    until the lead is approved, and should be re-checked."""
     rows = []
     supports = (
-        Disruption.objects.filter(
-            threat__in=qs,
-            disruption_type=DisruptionType.SUPPORT,
-            status=DisruptionStatus.APPROVED,
-        )
-        .filter(Q(lead__isnull=True) | ~Q(lead__status=DisruptionStatus.APPROVED))
+        Disruption.objects.filter(threat__in=qs)
+        .support_lead_not_approved()
         .select_related("threat__owner", "threat__lro", "lead")
         .order_by("threat__reference", "reference")
     )
     for d in supports:
-        if d.lead is None:
-            detail = f"{d.reference}: a support record with no lead record"
+        lead = d.lead
+        if lead is None:
+            detail = f"{d.reference}: a support record with no lead record; not counted"
         else:
-            detail = f"{d.reference}: its lead {d.lead.reference} is {d.lead.get_status_display().lower()}"
+            detail = (
+                f"{d.reference}: its lead {lead.reference} is {lead.get_status_display().lower()}"
+            )
+            decided = lead.outside_decision_on or (
+                timezone.localdate(lead.moderated_at) if lead.moderated_at else None
+            )
+            if lead.status != DisruptionStatus.SUBMITTED and decided:
+                detail += f" (since {decided:%d %b %Y})"
+            if lead.status != DisruptionStatus.SUBMITTED and lead.decision_reason.strip():
+                detail += f": {lead.decision_reason.strip()}"
+            detail += "; not counted until its lead is approved"
         rows.append((d.threat, detail))
     return _by_threat(rows)
 
 
 def _ocg_without_disruption(qs):
-    """Active OCGs opened before the period began (or with no opening date), with no approved
-    disruption whose event falls within it."""
+    """Active OCGs opened before the period began (or with no opening date), with no counted
+    disruption (approved; a support record only with an approved lead) whose event falls within
+    it."""
     days = gap_days()
     since = timezone.localdate() - dt.timedelta(days=days)
-    recent = Disruption.objects.filter(
-        threat=OuterRef("pk"), status=DisruptionStatus.APPROVED, event_date__gte=since
-    )
-    latest = Disruption.objects.filter(
-        threat=OuterRef("pk"), status=DisruptionStatus.APPROVED
-    ).order_by("-event_date")
+    recent = Disruption.objects.counted().filter(threat=OuterRef("pk"), event_date__gte=since)
+    latest = Disruption.objects.counted().filter(threat=OuterRef("pk")).order_by("-event_date")
     threats = (
         active(qs)
         .filter(threat_type=ThreatType.OCG)
@@ -135,11 +147,12 @@ def register_checks() -> None:
     )
     register(
         ExceptionCheck(
-            "support_without_lead",
+            "support_lead_not_approved",
             "Support disruptions whose lead is not approved",
-            "A support record counts only with an approved lead: re-check it when its lead is "
-            "returned, rejected or withdrawn.",
-            _support_without_lead,
+            "An approved support record counts only while its lead record is approved: it is left "
+            "out of every figure while its lead is returned, rejected or waiting, and counts again "
+            "once the lead is approved. Re-check it.",
+            _support_lead_not_approved,
         )
     )
     register(

@@ -30,6 +30,11 @@ class DisruptionFilter(django_filters.FilterSet):
     event_date_to = GovukDateFilter(
         field_name="event_date", lookup_expr="lte", label="Event on or before"
     )
+    lead_not_approved = django_filters.BooleanFilter(
+        method="by_lead_not_approved",
+        widget=BooleanWidget,
+        label="Approved support records whose lead is not approved (not counted)",
+    )
     mine = django_filters.BooleanFilter(
         method="by_mine", widget=BooleanWidget, label="Recorded by me or on threats I lead"
     )
@@ -48,6 +53,10 @@ class DisruptionFilter(django_filters.FilterSet):
         if user is None or not user.is_authenticated:
             return queryset.none()
         return queryset.filter(Q(recorder_id=user.pk) | Q(threat__lro_id=user.pk))
+
+    def by_lead_not_approved(self, queryset, name, value):
+        flagged = queryset.support_lead_not_approved()
+        return flagged if value else queryset.exclude(pk__in=flagged.values("pk"))
 
     def by_recording_organisation(self, queryset, name, value):
         org = organisation_named(value.strip())

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from socmaster.core.models import (
     REFERENCE_DATA,
+    DecidedOutside,
+    Imported,
     InheritedProtection,
     ProtectedQuerySet,
     Versioned,
@@ -65,11 +68,28 @@ class DisruptionQuerySet(ProtectedQuerySet):
     """Disruptions follow the access policy of their threat (declared below)."""
 
     def counted(self):
-        """Only approved disruptions count in any figure."""
-        return self.filter(status=DisruptionStatus.APPROVED)
+        """The disruptions every figure counts: approved ones, and of support records only those
+        whose lead record is approved too (a support record whose lead is rejected, returned or
+        not yet moderated is flagged on the exceptions report instead, and counts again once its
+        lead is approved)."""
+        return self.filter(status=DisruptionStatus.APPROVED).filter(
+            Q(disruption_type=DisruptionType.LEAD) | Q(lead__status=DisruptionStatus.APPROVED)
+        )
+
+    def support_lead_not_approved(self):
+        """Approved support records that do not count because their lead is not approved (or
+        is missing)."""
+        return self.filter(
+            status=DisruptionStatus.APPROVED, disruption_type=DisruptionType.SUPPORT
+        ).filter(Q(lead__isnull=True) | ~Q(lead__status=DisruptionStatus.APPROVED))
 
 
-class Disruption(Versioned, InheritedProtection, models.Model):
+class Disruption(Versioned, InheritedProtection, Imported, DecidedOutside, models.Model):
+    """A disruption record. An imported one (``Imported``) keeps its source system's dates:
+    ``created_at`` is the day it was entered there (its "Entered on"), or the time of the import
+    when the file did not say (``created_at`` then equals ``imported_at``); a decision made in the
+    source system is ``DecidedOutside``, and the source's recorder is ``recorder_name``."""
+
     protection = inherits("threat")
 
     reference = models.CharField(max_length=40, unique=True)
@@ -122,9 +142,8 @@ class Disruption(Versioned, InheritedProtection, models.Model):
     decision_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
-    #: Where an imported record came from (file and row); blank for one recorded in the product.
-    #: Its record date is then the source system's, and ``created_at`` the time of the import.
-    import_source = models.CharField(max_length=300, blank=True)
+    #: Who recorded an imported record in the source system (a name, not a user of the product).
+    recorder_name = models.CharField("recorded by (source system)", max_length=200, blank=True)
 
     objects = DisruptionQuerySet.as_manager()
 
@@ -141,3 +160,19 @@ class Disruption(Versioned, InheritedProtection, models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in (DisruptionStatus.DRAFT, DisruptionStatus.RETURNED)
+
+    @property
+    def entered_on_known(self) -> bool:
+        """Was the day of entry given (recorded in the product, or an import's "Entered on")?"""
+        return not self.import_source or (
+            self.imported_at is not None and self.created_at != self.imported_at
+        )
+
+    @property
+    def is_counted(self) -> bool:
+        """Does this record count in the figures (see ``DisruptionQuerySet.counted``)?"""
+        if self.status != DisruptionStatus.APPROVED:
+            return False
+        if self.disruption_type == DisruptionType.LEAD:
+            return True
+        return self.lead is not None and self.lead.status == DisruptionStatus.APPROVED

@@ -72,6 +72,28 @@ def _returned(user) -> AttentionCount | None:
     )
 
 
+def _support_lead(user) -> AttentionCount | None:
+    """Approved support records recorded by the user or on threats they lead, whose lead record
+    is not approved: not counted until it is. Shown only when there is one (a re-check that
+    arises when a lead is returned or rejected, not a standing duty)."""
+    if policy.is_read_only(user):
+        return None
+    flagged = (
+        Disruption.objects.visible_to(user)
+        .support_lead_not_approved()
+        .filter(Q(recorder_id=user.pk) | Q(threat__lro_id=user.pk))
+        .count()
+    )
+    if not flagged:
+        return None
+    return AttentionCount(
+        flagged,
+        "approved support disruptions whose lead is not approved: not counted until it is, "
+        "re-check them",
+        f"{reverse('disruptions:list')}?lead_not_approved=true&mine=true",
+    )
+
+
 def register() -> None:
     register_threat_panel(
         ThreatPanel(
@@ -85,6 +107,7 @@ def register() -> None:
     register_nav_item(NavItem("disruptions", "Disruptions", "disruptions:list", 600))
     register_attention(AttentionItem("returned-disruptions", 300, _returned))
     register_attention(AttentionItem("disruption-queue", 410, _queue))
+    register_attention(AttentionItem("support-lead-not-approved", 310, _support_lead))
     from socmaster.core.importing import register_importer, register_undo
     from socmaster.threats.choices import ImportKind
 
@@ -96,8 +119,8 @@ def register() -> None:
         ImportKind.DISRUPTIONS,
         label="Disruption records",
         run=importer.import_disruptions,
-        columns=importer.COLUMNS,
-        guide="docs/disruptions.md",
+        columns=importer.ALL_COLUMNS,
+        guide="docs/import-disruptions.md",
     )
     from .checks import register_checks
 

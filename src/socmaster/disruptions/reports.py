@@ -1,4 +1,5 @@
-"""Disruption figures, counted in the database. Only approved disruptions count."""
+"""Disruption figures, counted in the database. Only approved disruptions count, and a support
+record only while its lead record is approved (``DisruptionQuerySet.counted``)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def extract_queryset(
     queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None
 ) -> QuerySet:
     """The inspectorate's disruption extract: Lead, record date in the period, category Major,
-    Moderate or Minor, approved only."""
+    Moderate or Minor, approved only. Support records are never in it, so the rule that a
+    support record counts only with an approved lead leaves its figures as they were."""
     qs = queryset.counted().filter(
         disruption_type=DisruptionType.LEAD,
         record_date__gte=date_from,
@@ -67,15 +69,17 @@ def disruption_extract(
 def disruption_report(
     queryset: QuerySet, date_from: dt.date, date_to: dt.date, region=None
 ) -> dict:
-    """Approved disruptions by organisation (with its share of its region), region, 4P, category,
-    lead/support, tactic and month. Two grouped queries; the rest is summed here."""
+    """Counted disruptions by organisation (with its share of its region), region, 4P, category,
+    lead/support, tactic and month, and how many approved support records are left out because
+    their lead is not approved. Grouped queries; the rest is summed here."""
     from socmaster.organisations.models import Organisation
 
     from .models import Tactic
 
-    qs = queryset.counted().filter(event_date__gte=date_from, event_date__lte=date_to)
+    in_period = queryset.filter(event_date__gte=date_from, event_date__lte=date_to)
     if region is not None:
-        qs = qs.filter(recording_organisation__region=region)
+        in_period = in_period.filter(recording_organisation__region=region)
+    qs = in_period.counted()
     groups = list(
         qs.values("recording_organisation_id", "four_p", "category", "disruption_type", "tactic_id")
         .annotate(n=Count("id"))
@@ -123,6 +127,7 @@ def disruption_report(
     )
     return {
         "total": sum(g["n"] for g in groups),
+        "support_left_out": in_period.support_lead_not_approved().count(),
         "organisations": organisations,
         "regions": sorted(region_totals.items()),
         "four_p": tally(lambda g: g["four_p"], lambda k: FourP(k).label),

@@ -1,7 +1,10 @@
 """Recording and moderating disruptions. Every function checks the rules, writes in one
-transaction and records one audit entry; only approved disruptions count in any figure."""
+transaction and records one audit entry; only approved disruptions count in any figure (a support
+record only while its lead is approved)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -54,8 +57,14 @@ def current_standard() -> Standard:
     return standard
 
 
-def standard_failures(values: dict, threat: Threat, standard: Standard) -> dict[str, list[str]]:
-    """Every way ``values`` fall short of ``standard``, field by field (empty when compliant)."""
+def standard_failures(
+    values: dict, threat: Threat, standard: Standard, *, not_carried=()
+) -> dict[str, list[str]]:
+    """Every way ``values`` fall short of ``standard``, field by field (empty when compliant).
+
+    ``not_carried``: fields an imported record's source did not give (its narrative or evidence):
+    the standard's required-field rule is not applied to them here (the recording audit reports
+    them); every other rule is."""
     errors: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
@@ -71,6 +80,8 @@ def standard_failures(values: dict, threat: Threat, standard: Standard) -> dict[
             f"{threat.reference} is a {threat.get_threat_type_display().lower()}.",
         )
     for name in standard.required_fields:
+        if name in not_carried:
+            continue
         value = values.get(name)
         if value in (None, "") or (isinstance(value, str) and not value.strip()):
             add(name, f"The minimum standard requires the {FIELD_LABELS.get(name, name)}.")
@@ -96,8 +107,19 @@ def standard_failures(values: dict, threat: Threat, standard: Standard) -> dict[
     return errors
 
 
-def _validate(values: dict, threat: Threat, standard: Standard) -> None:
-    errors = standard_failures(values, threat, standard)
+def _validate(values: dict, threat: Threat, standard: Standard, **options) -> None:
+    errors = recording_problems(values, threat, standard, **options)
+    if errors:
+        raise ValidationError(errors)
+
+
+def recording_problems(
+    values: dict, threat: Threat, standard: Standard, *, not_carried=(), with_lead: bool = True
+) -> dict[str, list[str]]:
+    """The minimum standard and the other recording rules, field by field: what a record entered
+    by hand and an imported one must both meet. ``with_lead`` False leaves out the rules about
+    the lead record (an importer checking its rows before the leads of the file exist)."""
+    errors = standard_failures(values, threat, standard, not_carried=not_carried)
 
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
@@ -125,15 +147,16 @@ def _validate(values: dict, threat: Threat, standard: Standard) -> None:
     ):
         add("disruption_type", "Partner organisations record support disruptions only.")
     lead = values.get("lead")
-    if values.get("disruption_type") == DisruptionType.SUPPORT:
+    if not with_lead:
+        pass
+    elif values.get("disruption_type") == DisruptionType.SUPPORT:
         if lead is None:
             add("lead", "A support record must name the lead record it supports.")
         elif lead.threat_id != threat.pk or lead.disruption_type != DisruptionType.LEAD:
             add("lead", "Choose a lead disruption recorded against the same threat.")
     elif lead is not None:
         add("lead", "A lead record does not support another record.")
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
 
 def problems(
@@ -265,38 +288,166 @@ def record_disruption(
 
 RECORD_TYPE = "disruptions.disruption"
 
+# --- History imports -------------------------------------------------------------------------
+#
+# Disruption records brought in from a force's own systems (``disruptions.importer``). They meet
+# the rules of a record entered by hand (``recording_problems``; narrative and evidence where the
+# file gives them) and the rules of history below, keep the file's dates as their own, and are
+# marked as imported (``core.models.Imported``). A record entered in socmaster is never changed by
+# an import. Each write returns what ``threats.journal`` needs to undo it.
+
+#: The states a record has been moderated in (so it may carry a moderator's name and date).
+MODERATED = (DisruptionStatus.APPROVED, DisruptionStatus.RETURNED, DisruptionStatus.REJECTED)
+
+
+#: Related records an importer resolves itself (so they are not looked up again row by row).
+_RESOLVED = ("threat", "standard", "recorder", "recording_organisation", "tactic", "lead")
+
+
+def at_noon(day: dt.date | None) -> dt.datetime | None:
+    """A date from a file as a time: noon in Europe/London (kept in UTC), so that it shows as
+    the same day wherever the clocks stand."""
+    if day is None:
+        return None
+    local = dt.datetime.combine(day, dt.time(12), tzinfo=timezone.get_default_timezone())
+    return local.astimezone(dt.UTC)
+
+
+def history_problems(values: dict) -> dict[str, list[str]]:
+    """The rules of an imported record's own dates and decision, field by field: no date in the
+    future, none entered before the event nor moderated before it was entered, and a moderator's
+    name or date only on a record that was moderated."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    today = timezone.localdate()
+    event = values.get("event_date")
+    entered = timezone.localdate(values["created_at"]) if values.get("created_at") else None
+    decided = values.get("outside_decision_on")
+    if values.get("record_date") and values["record_date"] > today:
+        add("record_date", "The record date cannot be in the future.")
+    if entered is not None:
+        if entered > today:
+            add("created_at", "The day it was entered cannot be in the future.")
+        elif event and entered < event:
+            add("created_at", "A record cannot have been entered before the event.")
+    if decided is not None:
+        if decided > today:
+            add("outside_decision_on", "The day it was moderated cannot be in the future.")
+        elif entered is not None and decided < entered:
+            add("outside_decision_on", "A record cannot have been moderated before it was entered.")
+        elif event and decided < event:
+            add("outside_decision_on", "A record cannot have been moderated before the event.")
+    status = values.get("status")
+    if status and status not in MODERATED:
+        label = DisruptionStatus(status).label.lower()
+        for name in ("outside_decision_by", "outside_decision_on"):
+            if values.get(name):
+                add(name, f"A {label} record has not been moderated: leave this blank.")
+    return errors
+
+
+def import_problems(values: dict, threat: Threat, standard: Standard, *, not_carried=()) -> dict:
+    """Everything an importer can check in one row before any is written (all but the lead)."""
+    errors = recording_problems(values, threat, standard, not_carried=not_carried, with_lead=False)
+    for name, messages in history_problems(values).items():
+        errors.setdefault(name, []).extend(messages)
+    return errors
+
+
+def may_import(user, threat: Threat) -> bool:
+    """A person importing history must be allowed to change the threat (an operator at the
+    command line, ``user`` None, may import any)."""
+    return user is None or policy.can(user, Action.CHANGE, threat)
+
 
 @transaction.atomic
 def import_disruption(
-    recorder, *, reference: str, standard: Standard, fields: dict, source: str = ""
+    recorder,
+    *,
+    reference: str,
+    standard: Standard,
+    fields: dict,
+    nominals=None,
+    source: str = "",
+    user=None,
+    not_carried=(),
 ) -> tuple[str, tuple[int, dict | None] | None]:
-    """Create or update one imported disruption record (keyed by its reference) under the
-    importing organisation's account. Imported history is stored as the force recorded it
-    (already moderated, possibly outside today's time limits), so it does not go through
-    ``record_disruption``'s checks; the importer has applied the current standard's other rules.
+    """Create or update one imported disruption record (keyed by its reference), recorded under
+    ``recorder`` (the recording organisation's import account) and audited under ``user`` (the
+    person importing; the account when an operator imports). ``fields`` are checked as a record
+    entered by hand is (``recording_problems``, except the required narrative or evidence the
+    source did not carry, ``not_carried``) and by the rules of history (``history_problems``).
+    ``nominals`` None leaves the linked nominals alone.
+
     Returns the outcome ('created', 'updated', 'unchanged') and what undoes it: (id, None) for a
     new record, (id, before-image) for a changed one, None when nothing changed."""
+    actor = user or recorder
+    source = (source or "import")[:300]
+    threat = fields["threat"]
+    if not may_import(user, threat):
+        raise ValidationError({"threat": [f"No threat {threat.reference} on the master list."]})
+    errors = recording_problems(fields, threat, standard, not_carried=not_carried)
+    for name, messages in history_problems(fields).items():
+        errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    check_text(Disruption, fields)
     existing = Disruption.objects.select_for_update().filter(reference=reference).first()
     if existing is None:
-        disruption = Disruption.objects.create(
+        now = timezone.now()
+        values = {"created_at": now, **fields}  # no "Entered on": the time of the import
+        disruption = Disruption(
             reference=reference,
             standard=standard,
             recorder=recorder,
-            import_source=(source or "import")[:300],
-            **fields,
+            import_source=source,
+            imported_at=now,
+            **values,
         )
+        # The related records were resolved by the importer; the rest is checked as stored.
+        disruption.full_clean(exclude=[*_RESOLVED, "nominals"], validate_unique=False)
+        disruption.save()
+        if nominals:
+            disruption.nominals.set(nominals)
+        after = audit.snapshot(disruption) | m2m_snapshot(disruption, "nominals")
         audit.record(
             AuditAction.CREATE,
             disruption,
-            user=recorder,
-            changes={"after": audit.snapshot(disruption)},
+            user=actor,
+            changes={"after": after, "import_source": source},
         )
         return "created", (disruption.pk, None)
+    if not existing.import_source:
+        raise ValidationError(
+            {
+                "reference": [
+                    f"{reference} was recorded in socmaster, not imported: an import does not "
+                    "change it."
+                ]
+            }
+        )
+    # Where and when it was first imported stay: the audit entry names this import's source.
     before = audit.snapshot(existing) | m2m_snapshot(existing, "nominals")
-    # The shared update sequence: snapshot, validate, diff, version, one audit entry.
-    changes = audited_update(recorder, existing, fields)
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.full_clean(exclude=[*_RESOLVED, "nominals"])
+    after = audit.snapshot(existing) | {
+        "nominals": sorted(n.pk for n in nominals) if nominals is not None else before["nominals"]
+    }
+    changes = audit.diff(before, after)
     if not changes:
         return "unchanged", None
+    existing.updated_at = timezone.now()
+    existing.lock_version += 1
+    existing.save()
+    if nominals is not None:
+        existing.nominals.set(nominals)
+    audit.record(
+        AuditAction.UPDATE, existing, user=actor, changes={**changes, "import_source": source}
+    )
     return "updated", (existing.pk, before)
 
 
@@ -404,4 +555,39 @@ def moderate_disruption(
         moderator=user,
         moderated_at=timezone.now(),
         decision_reason=(reason or "").strip(),
+    )
+
+
+def counting_note(disruption: Disruption) -> str:
+    """What a moderation decision on ``disruption`` did to the figures, in a sentence (empty when
+    nothing beyond the record itself): a support record counts only while its lead is approved,
+    so deciding on a lead re-checks its approved support records."""
+    disruption = Disruption.objects.select_related("lead").get(pk=disruption.pk)
+    approved = DisruptionStatus.APPROVED
+    if disruption.disruption_type == DisruptionType.SUPPORT:
+        lead = disruption.lead
+        if disruption.status == approved and (lead is None or lead.status != approved):
+            return (
+                f"It counts once its lead {lead.reference} is approved."
+                if lead is not None
+                else "It has no lead record, so it does not count."
+            )
+        return ""
+    supports = list(
+        disruption.supports.filter(status=approved)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )
+    if not supports:
+        return ""
+    names = ", ".join(supports)
+    if len(supports) == 1:
+        records, counts, flagged = f"Its approved support record {names}", "counts", "is"
+    else:
+        records, counts, flagged = f"Its approved support records {names}", "count", "are"
+    if disruption.status == approved:
+        return f"{records} now {counts} too."
+    return (
+        f"{records} no longer {counts} until it is approved, and {flagged} flagged on the "
+        "exceptions report."
     )

@@ -18,7 +18,7 @@ from socmaster.organisations.models import Organisation
 from socmaster.threats.models import Threat
 
 from . import reports, services
-from .choices import DisruptionStatus
+from .choices import DisruptionStatus, DisruptionType
 from .filters import DisruptionFilter
 from .forms import DecisionForm, DisruptionForm, PeriodForm
 from .models import Disruption
@@ -181,15 +181,17 @@ def disruption_transition(request, reference, action):
             )
         else:
             raise Http404("No such action.")
-        messages.success(
-            request,
-            {
-                "submit": "Submitted for moderation.",
-                "approve": "Approved: it now counts.",
-                "return": "Returned to the recorder.",
-                "reject": "Rejected.",
-            }[action],
-        )
+        message = {
+            "submit": "Submitted for moderation.",
+            "approve": "Approved: it now counts.",
+            "return": "Returned to the recorder.",
+            "reject": "Rejected.",
+        }[action]
+        if action != "submit" and (note := services.counting_note(disruption)):
+            if action == "approve" and disruption.disruption_type == DisruptionType.SUPPORT:
+                message = "Approved."
+            message = f"{message} {note}"
+        messages.success(request, message)
     except ValidationError as exc:
         if action in ("return", "reject"):
             # Shown on the decision form, with the GOV.UK error summary, not as a banner.
