@@ -41,7 +41,7 @@ def test_the_page_offers_the_master_list_first_and_every_registered_importer(web
     assert set(kinds[1:]) == set(IMPORTERS) and ImportKind.DISRUPTIONS in kinds
     page = web(analyst).get("/threats-import/").content.decode()
     assert 'value="disruptions"' in page and "What are you importing?" in page
-    assert "docs/disruptions.md" in page
+    assert "docs/import-disruptions.md" in page
 
 
 def test_a_disruption_upload_runs_in_the_background_and_is_undone_nowhere(web, analyst):
