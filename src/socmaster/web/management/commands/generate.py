@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -43,11 +44,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--disruptions", type=int, help="How many disruptions (default 15 per threat)."
         )
+        parser.add_argument(
+            "--export",
+            metavar="DIR",
+            help="Write the dataset as the history-import CSV files (and README.txt) in DIR "
+            "instead of loading it (docs/import-history.md); with --replace, over earlier ones.",
+        )
 
     def handle(self, *args, **options):
         scale = parse_scale(options["scale"])
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
+        if options["export"]:
+            return self.export(scale, options, started)
         if synthetic_data_present():
             if not options["replace"]:
                 raise CommandError(
@@ -78,5 +87,38 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Synthetic {dataset.scale} dataset written: {summary} in {elapsed:.1f} s."
+            )
+        )
+
+    def export(self, scale, options, started):
+        """Write the history files instead of loading the dataset; progress on stderr."""
+        from socmaster.synth.export import FILES
+        from socmaster.web.history import export_history
+
+        directory = Path(options["export"])
+        if directory.exists() and not directory.is_dir():
+            raise CommandError(f"{directory} is not a directory.")
+        present = [name for name in [*FILES, "README.txt"] if (directory / name).exists()]
+        if present and not options["replace"]:
+            raise CommandError(
+                f"{directory} already holds {', '.join(present)}; use --replace to write over them."
+            )
+        if options["disruptions"] is not None and options["disruptions"] < 0:
+            raise CommandError("--disruptions cannot be negative.")
+        dataset = generate(
+            scale, options["seed"], organisation_specs(), disruptions=options["disruptions"]
+        )
+
+        def progress(name, done, total):
+            self.stderr.write(f"{name}: {done:,} rows", style_func=str)
+
+        counts = export_history(dataset, directory, progress=progress)
+        elapsed = time.perf_counter() - started
+        summary = ", ".join(f"{v:,} {k.removesuffix('.csv')}" for k, v in counts.items())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Synthetic {dataset.scale} history written to {directory}: {summary}, and "
+                f"README.txt (the users it names must exist before it is imported) in "
+                f"{elapsed:.1f} s."
             )
         )
