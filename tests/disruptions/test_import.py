@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from socmaster.core.models import AuditEntry
@@ -117,14 +118,31 @@ def test_bad_values_are_row_numbered_and_nothing_is_written(column, value, messa
     assert result.errors[0].row == 4 and message in result.errors[0].message
 
 
-def test_late_recording_breaks_the_standard():
-    rows = [row[:] for row in GOOD]
+def test_a_late_record_is_history_imported_and_reported_late_not_refused():
+    """Recorded more days after the event than the standard allows: refused when typed in the
+    product, but history as it happened when imported, so it is kept and the recording audit
+    lists it as late (refusing it would hide the very fault the audit looks for)."""
+    from socmaster.disruptions import services
+    from socmaster.disruptions.reports import recording_audit
+
+    rows = [row[:] for row in GOOD[:1]]
     rows[0][COLUMNS.index("Event date")] = (dt.date.today() - dt.timedelta(days=90)).isoformat()
     result = import_disruptions(make_csv(rows))
-    assert (
-        result.errors[0].field == "Record date"
-        and "the standard allows 30" in result.errors[0].message
-    )
+    assert result.written and result.created == 1, result.errors
+    stored = Disruption.objects.get(reference="D-1")
+    audit = recording_audit(Disruption.objects.all(), stored.record_date, stored.record_date)
+    late = [f for f in audit["failures"] if f["field"] == "record_date"]
+    assert [f["disruption"] for f in late] == [stored]
+    assert "the standard allows 30" in late[0]["message"]
+    # Typed in the product, the same record is refused.
+    with pytest.raises(ValidationError) as refused:
+        services._validate(
+            {"event_date": stored.event_date, "record_date": stored.record_date},
+            stored.threat,
+            stored.standard,
+            not_carried=("narrative", "evidence"),
+        )
+    assert "the standard allows 30" in " ".join(refused.value.message_dict["record_date"])
 
 
 def test_skip_bad_and_cli(tmp_path, capsys):

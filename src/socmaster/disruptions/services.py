@@ -58,13 +58,15 @@ def current_standard() -> Standard:
 
 
 def standard_failures(
-    values: dict, threat: Threat, standard: Standard, *, not_carried=()
+    values: dict, threat: Threat, standard: Standard, *, not_carried=(), history: bool = False
 ) -> dict[str, list[str]]:
     """Every way ``values`` fall short of ``standard``, field by field (empty when compliant).
 
     ``not_carried``: fields an imported record's source did not give (its narrative or evidence):
     the standard's required-field rule is not applied to them here (the recording audit reports
-    them); every other rule is."""
+    them); every other rule is. ``history``: the record is history brought in from a force's own
+    systems, so the time allowed to record it is not a reason to refuse it (it was recorded late,
+    which is a fact to report, not to lose: the recording audit lists it as late)."""
     errors: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
@@ -98,7 +100,8 @@ def standard_failures(
                 message += f" (found: '{found}')"
             add("narrative", message)
     event, recorded = values.get("event_date"), values.get("record_date")
-    if event and recorded and (recorded - event).days > standard.max_days_to_record:
+    late = event and recorded and (recorded - event).days > standard.max_days_to_record
+    if late and not history:
         add(
             "record_date",
             f"Recorded {(recorded - event).days} days after the event; the standard allows "
@@ -114,12 +117,18 @@ def _validate(values: dict, threat: Threat, standard: Standard, **options) -> No
 
 
 def recording_problems(
-    values: dict, threat: Threat, standard: Standard, *, not_carried=(), with_lead: bool = True
+    values: dict,
+    threat: Threat,
+    standard: Standard,
+    *,
+    not_carried=(),
+    with_lead: bool = True,
+    history: bool = False,
 ) -> dict[str, list[str]]:
     """The minimum standard and the other recording rules, field by field: what a record entered
     by hand and an imported one must both meet. ``with_lead`` False leaves out the rules about
     the lead record (an importer checking its rows before the leads of the file exist)."""
-    errors = standard_failures(values, threat, standard, not_carried=not_carried)
+    errors = standard_failures(values, threat, standard, not_carried=not_carried, history=history)
 
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
@@ -351,7 +360,9 @@ def history_problems(values: dict) -> dict[str, list[str]]:
 
 def import_problems(values: dict, threat: Threat, standard: Standard, *, not_carried=()) -> dict:
     """Everything an importer can check in one row before any is written (all but the lead)."""
-    errors = recording_problems(values, threat, standard, not_carried=not_carried, with_lead=False)
+    errors = recording_problems(
+        values, threat, standard, not_carried=not_carried, with_lead=False, history=True
+    )
     for name, messages in history_problems(values).items():
         errors.setdefault(name, []).extend(messages)
     return errors
@@ -389,7 +400,7 @@ def import_disruption(
     threat = fields["threat"]
     if not may_import(user, threat):
         raise ValidationError({"threat": [f"No threat {threat.reference} on the master list."]})
-    errors = recording_problems(fields, threat, standard, not_carried=not_carried)
+    errors = recording_problems(fields, threat, standard, not_carried=not_carried, history=True)
     for name, messages in history_problems(fields).items():
         errors.setdefault(name, []).extend(messages)
     if errors:
