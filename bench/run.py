@@ -503,6 +503,11 @@ def masterlist_import() -> dict:
             raise SystemExit(f"masterlist_import: the import failed: {outcome}")
         return {
             "seconds": outcome["import_seconds"],
+            "cpu_seconds": outcome["import_cpu_seconds"],
+            # the pauses between batches, which let the other writer in (not work)
+            "pause_seconds": rows / int(os.environ.get("SOCMASTER_IMPORT_BATCH_SIZE", "1000"))
+            * int(os.environ.get("SOCMASTER_IMPORT_PAUSE_MS", "100"))
+            / 1000,
             "rows": rows,
             "rows_per_second": rows / outcome["import_seconds"],
             "writer_ok": outcome["writer_ok"],
