@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from socmaster.core.models import (
     REFERENCE_DATA,
+    Imported,
     InheritedProtection,
     ProtectedQuerySet,
     Versioned,
@@ -114,7 +115,7 @@ class PlanQuerySet(ProtectedQuerySet):
         ]
 
 
-class Plan(InheritedProtection, Versioned, models.Model):
+class Plan(InheritedProtection, Versioned, Imported, models.Model):
     protection = inherits("threat")
 
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="plans")
@@ -269,7 +270,7 @@ class PlanActionQuerySet(ProtectedQuerySet):
         )
 
 
-class PlanAction(InheritedProtection, Versioned, models.Model):
+class PlanAction(InheritedProtection, Versioned, Imported, models.Model):
     protection = inherits("plan__threat")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="actions")
@@ -369,7 +370,7 @@ class PlanReviewQuerySet(ProtectedQuerySet):
         return self.filter(Q(pk__in=super().visible_to(user).values("pk")) | Q(plan_id__in=shown))
 
 
-class PlanReview(InheritedProtection, models.Model):
+class PlanReview(InheritedProtection, Imported, models.Model):
     """A dated quality-assurance review of a plan by a supervisor or chief officer."""
 
     protection = inherits("plan__threat")

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from socmaster.threats.choices import ThreatType
@@ -211,6 +211,9 @@ def _annotated(plans: QuerySet, today: dt.date) -> QuerySet:
         n_overdue=Count(
             "actions", filter=Q(actions__status__in=OPEN_STATUSES, actions__due_date__lt=today)
         ),
+        # Changing an action in socmaster touches its plan; an imported action keeps the file's
+        # dates, so its last update counts as the plan's.
+        last_action_update=Max("actions__updated_at", filter=Q(actions__imported_at__isnull=False)),
         last_review=Subquery(reviews.values("reviewed_on")[:1]),
         first_written=Subquery(first.values("created_at")[:1]),
     )
@@ -446,7 +449,9 @@ def evaluate(plans: QuerySet, user=None, today: dt.date | None = None) -> list[P
                 else "a plan you cannot see"
             )
             fail("copied_text", f"{round(score * 100)}% of its own text matches {whose}.")
-        updated = timezone.localtime(plan.updated_at).date()
+        updated = timezone.localtime(
+            max(filter(None, (plan.updated_at, plan.last_action_update)))
+        ).date()
         if (today - updated).days > stale_days:
             fail(
                 "not_updated",

@@ -110,3 +110,33 @@ def register() -> None:
     register_attention(AttentionItem("my-actions-due", 110, _my_actions_due))
     register_attention(AttentionItem("led-actions-overdue", 120, _led_actions_overdue))
     register_attention(AttentionItem("reviews-due", 200, _reviews_due))
+    _register_imports()
+
+
+def _register_imports() -> None:
+    """The three plan history imports, on the upload page and undone through the journal."""
+    from socmaster.core.importing import register_importer, register_undo
+    from socmaster.threats.choices import ImportKind
+
+    from . import importer
+
+    register_undo(services.PLAN_RECORD_TYPE, services.undo_import_plan)
+    register_undo(services.ACTION_RECORD_TYPE, services.undo_import_action)
+    register_undo(services.REVIEW_RECORD_TYPE, services.undo_import_review)
+    guide = "docs/import-plans.md"
+    for kind, label, run, columns in (
+        (ImportKind.PLANS, "4P plans", importer.import_plans, importer.PLAN_COLUMNS),
+        (
+            ImportKind.PLAN_ACTIONS,
+            "4P plan actions",
+            importer.import_plan_actions,
+            importer.ACTION_COLUMNS,
+        ),
+        (
+            ImportKind.PLAN_REVIEWS,
+            "4P plan reviews",
+            importer.import_plan_reviews,
+            importer.REVIEW_COLUMNS,
+        ),
+    ):
+        register_importer(kind, label=label, run=run, columns=columns, guide=guide)

@@ -3,6 +3,8 @@ transaction and records one audit entry. Changes are timed, dated and attributed
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,7 +14,8 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
-from socmaster.core.services import check_version, m2m_snapshot
+from socmaster.core.models import AuditEntry
+from socmaster.core.services import check_version, m2m_snapshot, undo_import_write
 from socmaster.core.validators import check_text
 from socmaster.organisations.choices import Role
 from socmaster.organisations.models import Organisation, User
@@ -113,19 +116,29 @@ def action_rights(user, action: PlanAction) -> tuple[str, ...]:
     return ()
 
 
+def reviewer_roles(user, plan: Plan) -> list[str]:
+    """The capacities in which ``user`` may review ``plan`` (current or not), judged against its
+    threat as it is today: as the threat's SRO, as a chief officer of the owning organisation;
+    never as the threat's LRO or the plan's author."""
+    threat = plan.threat
+    if policy.is_read_only(user) or not has_full_view(user, plan):
+        return []
+    if user.pk in (threat.lro_id, plan.author_id):
+        return []
+    roles = []
+    if threat.sro_id == user.pk:
+        roles.append(ReviewerRole.SRO)
+    if Role.CHIEF_OFFICER in user.roles_in(threat.owner_id):
+        roles.append(ReviewerRole.CHIEF_OFFICER)
+    return roles
+
+
 def reviewer_role(user, plan: Plan) -> str | None:
     """Supervisors (the threat's SRO) and chief officers of the owning organisation review current
     plans; neither the LRO nor the plan's author reviews their own plan."""
-    threat = plan.threat
-    if not plan.is_current or policy.is_read_only(user) or not has_full_view(user, plan):
+    if not plan.is_current:
         return None
-    if user.pk in (threat.lro_id, plan.author_id):
-        return None
-    if threat.sro_id == user.pk:
-        return ReviewerRole.SRO
-    if Role.CHIEF_OFFICER in user.roles_in(threat.owner_id):
-        return ReviewerRole.CHIEF_OFFICER
-    return None
+    return next(iter(reviewer_roles(user, plan)), None)
 
 
 def may_edit_template(user, organisation) -> bool:
@@ -470,6 +483,8 @@ def new_version(user, plan: Plan) -> Plan:
         disruptions = list(action.disruptions.all())
         old_pk = action.pk
         action.pk, action.id, action.plan, action.carried_from_id = None, None, copy, old_pk
+        # The copy is written here, even where the action it carries was imported.
+        action.import_source, action.imported_at, action.source_key = "", None, ""
         action.save()
         action.disruptions.set(disruptions)
     refresh_fingerprint(copy)
@@ -646,6 +661,31 @@ def update_action(
 # --- Reviews -------------------------------------------------------------------------------------
 
 
+def _review_errors(values: dict, plan: Plan) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if values.get("reviewed_on") is None or values["reviewed_on"] > timezone.localdate():
+        errors["reviewed_on"] = ["Give the date of the review; it cannot be in the future."]
+    elif (
+        values["reviewed_on"]
+        < timezone.localtime(
+            Plan.objects.filter(threat=plan.threat_id)
+            .order_by("version")
+            .values_list("created_at", flat=True)[0]
+        ).date()
+    ):
+        errors["reviewed_on"] = ["The review cannot be dated before the plan was written."]
+    if not (values.get("comments") or "").strip():
+        errors["comments"] = ["Record what the review found."]
+    if values.get("outcome") not in ReviewOutcome.values:
+        errors["outcome"] = [f"Choose one of: {', '.join(ReviewOutcome.labels)}."]
+    return errors
+
+
+def _validate_review(values: dict, plan: Plan) -> None:
+    if errors := _review_errors(values, plan):
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def record_review(user, plan: Plan, **values) -> PlanReview:
     """A dated quality-assurance review by the threat's SRO or a chief officer of the owning organisation."""
@@ -662,24 +702,497 @@ def record_review(user, plan: Plan, **values) -> PlanReview:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     check_text(PlanReview, values)
     values = _clean_plan_values({"reviewed_on": timezone.localdate(), **values})
-    errors: dict[str, list[str]] = {}
-    if values["reviewed_on"] is None or values["reviewed_on"] > timezone.localdate():
-        errors["reviewed_on"] = ["Give the date of the review; it cannot be in the future."]
-    elif (
-        values["reviewed_on"]
-        < timezone.localtime(
-            Plan.objects.filter(threat=plan.threat_id)
-            .order_by("version")
-            .values_list("created_at", flat=True)[0]
-        ).date()
-    ):
-        errors["reviewed_on"] = ["The review cannot be dated before the plan was written."]
-    if not (values.get("comments") or "").strip():
-        errors["comments"] = ["Record what the review found."]
-    if values.get("outcome") not in ReviewOutcome.values:
-        errors["outcome"] = [f"Choose one of: {', '.join(ReviewOutcome.labels)}."]
-    if errors:
-        raise ValidationError(errors)
+    _validate_review(values, plan)
     review = PlanReview.objects.create(plan=plan, reviewer=user, reviewer_role=role, **values)
     audit.record(AuditAction.CREATE, review, user=user, changes={"after": audit.snapshot(review)})
     return review
+
+
+# --- History imports -------------------------------------------------------------------------------
+#
+# Plans, actions and reviews brought in from a force's own systems (``plans.importer``). They go
+# through the same validation as those entered by hand, keep the file's dates as their own, and are
+# marked as imported (``core.models.Imported``). A record entered in socmaster is never changed by
+# an import. Each write returns what ``threats.journal`` needs to undo it.
+
+PLAN_RECORD_TYPE = "plans.plan"
+ACTION_RECORD_TYPE = "plans.planaction"
+REVIEW_RECORD_TYPE = "plans.planreview"
+
+
+def at_noon(day: dt.date | None) -> dt.datetime | None:
+    """A date from a file as a time: noon in Europe/London (kept in UTC)."""
+    if day is None:
+        return None
+    local = dt.datetime.combine(day, dt.time(12), tzinfo=timezone.get_default_timezone())
+    return local.astimezone(dt.UTC)
+
+
+def _import_rights(actor, threat: Threat) -> None:
+    if not policy.can(actor, Action.VIEW, threat):
+        raise Http404("No such record.")
+    if not may_write_plan(actor, threat):
+        raise PermissionDenied(
+            "Only the threat's LRO and its owning organisation may import its plans."
+        )
+
+
+def _date_errors(errors: dict, dates: dict[str, dt.date | None], *, first: str, what: str) -> None:
+    """No date in the future, ``first`` given and none before it."""
+    today = timezone.localdate()
+    for name, day in dates.items():
+        if day is not None and day > today:
+            errors.setdefault(name, []).append("The date cannot be in the future.")
+    start = dates[first]
+    if start is None:
+        errors.setdefault(first, []).append(f"Give the date {what}.")
+    elif first in errors:  # in the future: the other dates are not compared with it
+        return
+    for name, day in dates.items():
+        if name != first and day is not None and start is not None and day < start:
+            errors.setdefault(name, []).append(f"The date cannot be before the date {what}.")
+
+
+#: The reason of the audit entry that undoes an unfinished import's change (``_undo_reason``).
+_UNDONE = "did not finish; its change is undone."
+
+
+def changed_since_import(obj) -> bool:
+    """Has someone changed the imported record ``obj`` in socmaster since it was imported? Its
+    latest audited write, an import's undo aside, is then not an import's (whose entries name
+    their source)."""
+    latest = (
+        AuditEntry.objects.filter(
+            record_type=audit.record_type_of(obj),
+            record_id=str(obj.pk),
+            action__in=(AuditAction.CREATE, AuditAction.UPDATE),
+        )
+        .exclude(reason__endswith=_UNDONE)
+        .order_by("-seq")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    return latest is not None and "import_source" not in (latest or {})
+
+
+def _save_imported(
+    actor,
+    existing,
+    new,
+    fields: dict,
+    *,
+    source: str,
+    clean_exclude,
+    key_field: str,
+    m2m: dict | None = None,
+    after_save=None,
+    note: dict | None = None,
+):
+    """Create ``new`` with ``fields`` (``existing`` None), or bring ``existing`` in line with them:
+    nothing is written when nothing would change, and nothing that was changed in socmaster since
+    it was imported is changed back (an error on ``key_field``). One audit entry naming the
+    source. Returns the outcome and the journal entry that undoes it."""
+    m2m = m2m or {}
+    source = (source or "import")[:300]
+    obj = existing if existing is not None else new
+    before = audit.snapshot(obj) | m2m_snapshot(obj, *m2m) if existing is not None else None
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    if before is not None:
+        after = audit.snapshot(obj) | {name: sorted(o.pk for o in v) for name, v in m2m.items()}
+        # Only the file's fields are set before comparing: where and when the record was
+        # imported (and its version) change only with them.
+        changes = audit.diff(before, after)
+        if not changes:
+            return "unchanged", None
+        if changed_since_import(obj):
+            raise ValidationError(
+                {
+                    key_field: [
+                        f"{obj} has been changed in socmaster since it was imported; an import "
+                        "does not change it back."
+                    ]
+                }
+            )
+        if hasattr(obj, "lock_version"):
+            obj.lock_version += 1
+    obj.import_source, obj.imported_at = source, timezone.now()
+    obj.full_clean(exclude=clean_exclude)
+    obj.save()
+    for name, value in m2m.items():
+        getattr(obj, name).set(value)
+    if after_save is not None:
+        after_save(obj)
+    extra = {"import_source": source, **(note or {})}
+    if before is None:
+        after = audit.snapshot(obj) | m2m_snapshot(obj, *m2m)
+        audit.record(AuditAction.CREATE, obj, user=actor, changes={"after": after, **extra})
+        return "created", (obj.pk, None)
+    audit.record(AuditAction.UPDATE, obj, user=actor, changes={**changes, **extra})
+    return "updated", (obj.pk, before)
+
+
+def check_imported_plan(
+    *,
+    version,
+    status: str,
+    author_role: str,
+    written_on: dt.date | None,
+    updated_on: dt.date | None = None,
+    superseded_on: dt.date | None = None,
+    **values,
+) -> dict:
+    """Check one plan version from a file with the rules of a plan written by hand, and its dates
+    (none in the future, none before it was written; superseded versions have the date they were
+    superseded, current ones none). Returns the cleaned values; raises a ValidationError."""
+    unknown = set(values) - set(PLAN_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(Plan, values)
+    values = _clean_plan_values(
+        {"review_frequency_days": setting("PLAN_REVIEW_DAYS"), "partner_sections": [], **values}
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        _validate_plan(values)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if not isinstance(version, int) or version < 1:
+        errors["version"] = ["Give a version number of 1 or more."]
+    if status not in PlanStatus.values:
+        errors["status"] = [f"Choose one of: {', '.join(PlanStatus.labels)}."]
+    if author_role not in AuthorRole.values:
+        errors["author_role"] = [f"Choose one of: {', '.join(AuthorRole.labels)}."]
+    _date_errors(
+        errors,
+        {"written_on": written_on, "updated_on": updated_on, "superseded_on": superseded_on},
+        first="written_on",
+        what="the plan was written",
+    )
+    if status == PlanStatus.SUPERSEDED and superseded_on is None:
+        errors.setdefault("superseded_on", []).append("Give the date this version was superseded.")
+    if status == PlanStatus.CURRENT and superseded_on is not None:
+        errors.setdefault("superseded_on", []).append(
+            "A current plan has not been superseded: leave the date blank."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+@transaction.atomic
+def import_plan(
+    actor,
+    threat: Threat,
+    *,
+    version: int,
+    status: str,
+    author,
+    author_role: str = "",
+    written_on: dt.date | None,
+    updated_on: dt.date | None = None,
+    superseded_on: dt.date | None = None,
+    source: str = "",
+    **values,
+):
+    """Create or update one version of a threat's plan from a file, keyed by (threat, version).
+
+    The author and their role are the file's: the role is kept as the source system recorded it
+    (the audit entry notes the role socmaster would give them today), so the plan-quality checks
+    judge the plan against the threat's LRO as they do any other. Superseded versions come in as
+    superseded; a threat has at most one current plan, the latest version."""
+    _import_rights(actor, threat)
+    role_here = _author_role(author, threat)
+    author_role = author_role or role_here
+    values = check_imported_plan(
+        version=version,
+        status=status,
+        author_role=author_role,
+        written_on=written_on,
+        updated_on=updated_on,
+        superseded_on=superseded_on,
+        **values,
+    )
+    threat = Threat.objects.select_for_update().get(pk=threat.pk)
+    existing = (
+        Plan.objects.select_for_update(of=("self",)).filter(threat=threat, version=version).first()
+    )
+    errors: dict[str, list[str]] = {}
+    if existing is not None and not existing.is_imported:
+        errors["version"] = [
+            f"Version {version} of the plan for {threat.reference} was written in socmaster; "
+            "an import does not change it."
+        ]
+    others = threat.plans.exclude(pk=existing.pk) if existing is not None else threat.plans.all()
+    current = others.filter(status=PlanStatus.CURRENT).first()
+    if status == PlanStatus.CURRENT:
+        if current is not None:
+            errors.setdefault("status", []).append(
+                f"{threat.reference} already has a current plan (version {current.version})."
+            )
+        later = others.filter(version__gt=version).order_by("-version").first()
+        if later is not None:
+            errors.setdefault("version", []).append(
+                f"Version {later.version} exists: the current plan is the latest version."
+            )
+    elif current is not None and current.version < version:
+        errors.setdefault("version", []).append(
+            f"Version {current.version} is current: a superseded version is an earlier one."
+        )
+    if errors:
+        raise ValidationError(errors)
+    updated_at = at_noon(updated_on or written_on)
+    if existing is not None and existing.imported_at and existing.updated_at > existing.imported_at:
+        # Worked on in socmaster since it was imported (an action added, say): that is kept.
+        updated_at = max(updated_at, existing.updated_at)
+    fields = {
+        **values,
+        "status": status,
+        "author": author,
+        "author_role": author_role,
+        "created_at": at_noon(written_on),
+        "updated_at": updated_at,
+        "superseded_at": at_noon(superseded_on),
+    }
+    return _save_imported(
+        actor,
+        existing,
+        Plan(threat=threat, version=version, template=None, template_lines=[]),
+        fields,
+        source=source,
+        clean_exclude=PLAN_CLEAN_EXCLUDE,
+        key_field="version",
+        after_save=refresh_fingerprint,
+        note={"author_role_given": {"from_file": author_role, "in_socmaster_today": role_here}},
+    )
+
+
+def check_imported_action(
+    plan: Plan,
+    *,
+    created_on: dt.date | None,
+    updated_on: dt.date | None = None,
+    completed_on: dt.date | None = None,
+    disruptions=(),
+    **values,
+) -> dict:
+    """Check one action from a file with the rules of an action added by hand, an owner (person,
+    organisation or both) and its dates: created, updated and completed on, none in the future or
+    before it was created; a completed action has its completion date, others none."""
+    unknown = set(values) - set(ACTION_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(PlanAction, values)
+    values = _clean_plan_values({"status": ActionStatus.NOT_STARTED, "result": "", **values})
+    errors: dict[str, list[str]] = {}
+    try:
+        _validate_action(values, plan, list(disruptions))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if values.get("owner_user") is None and values.get("owner_organisation") is None:
+        errors.setdefault("owner_user", []).append(
+            "Name who holds the action: a person, an organisation or both."
+        )
+    _date_errors(
+        errors,
+        {"created_on": created_on, "updated_on": updated_on, "completed_on": completed_on},
+        first="created_on",
+        what="the action was created",
+    )
+    if values.get("status") == ActionStatus.COMPLETE and completed_on is None:
+        errors.setdefault("completed_on", []).append("Give the date the action was completed.")
+    if values.get("status") != ActionStatus.COMPLETE and completed_on is not None:
+        errors.setdefault("completed_on", []).append(
+            "Only a completed action has a completion date."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+@transaction.atomic
+def import_action(
+    actor,
+    plan: Plan,
+    *,
+    key: str,
+    created_on: dt.date | None,
+    updated_on: dt.date | None = None,
+    completed_on: dt.date | None = None,
+    disruptions=(),
+    source: str = "",
+    **values,
+):
+    """Create or update one action from a file, keyed by its ID in the source system
+    (``source_key``) among the actions of the plan's threat. Actions of superseded versions come
+    in as history. The plan's text fingerprint is refreshed (copied-plan detection)."""
+    _import_rights(actor, plan.threat)
+    key = (key or "").strip()
+    if not key or len(key) > 120:
+        raise ValidationError({"source_key": ["Give the action's ID (at most 120 characters)."]})
+    disruptions = list(disruptions)
+    values = check_imported_action(
+        plan,
+        created_on=created_on,
+        updated_on=updated_on,
+        completed_on=completed_on,
+        disruptions=disruptions,
+        **values,
+    )
+    existing = (
+        PlanAction.objects.select_for_update(of=("self",))
+        .filter(plan__threat_id=plan.threat_id, source_key=key)
+        .first()
+    )
+    moved_from = existing.plan_id if existing is not None else None
+    fields = {
+        **values,
+        "plan": plan,
+        "source_key": key,
+        "completed_on": completed_on,
+        "created_at": at_noon(created_on),
+        "updated_at": at_noon(updated_on or created_on),
+    }
+
+    def refresh(action):
+        refresh_fingerprint(plan)
+        if moved_from not in (None, plan.pk):
+            refresh_fingerprint(Plan.objects.get(pk=moved_from))
+
+    return _save_imported(
+        actor,
+        existing,
+        PlanAction(),
+        fields,
+        source=source,
+        clean_exclude=ACTION_CLEAN_EXCLUDE,
+        key_field="source_key",
+        m2m={"disruptions": disruptions},
+        after_save=refresh,
+    )
+
+
+def check_imported_review(plan: Plan, *, reviewer, reviewer_role: str = "", **values):
+    """Check one review from a file with the rules of a review recorded by hand: the reviewer is
+    entitled to review the plan (``reviewer_roles``, judged against its threat as it is today) in
+    the role given, and a review of a superseded version is dated before it was superseded.
+    Returns the cleaned values and the reviewer's role; raises a ValidationError."""
+    unknown = set(values) - set(REVIEW_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    check_text(PlanReview, values)
+    values = _clean_plan_values(values)
+    errors = _review_errors(values, plan)
+    entitled = reviewer_roles(reviewer, plan)
+    if not entitled:
+        errors["reviewer"] = [
+            f"{reviewer.username} may not review this plan: plans are reviewed by the threat's "
+            "SRO or a chief officer of the owning organisation, and not by the threat's LRO or "
+            "the plan's author."
+        ]
+    elif reviewer_role and reviewer_role not in entitled:
+        errors["reviewer_role"] = [
+            f"{reviewer.username} reviews this plan as "
+            f"{' or '.join(ReviewerRole(r).label.lower() for r in entitled)}, not as "
+            f"{ReviewerRole(reviewer_role).label.lower()}."
+        ]
+    day = values.get("reviewed_on")
+    if (
+        "reviewed_on" not in errors
+        and not plan.is_current
+        and plan.superseded_at is not None
+        and day > timezone.localtime(plan.superseded_at).date()
+    ):
+        errors["reviewed_on"] = [
+            f"Version {plan.version} was superseded on "
+            f"{timezone.localtime(plan.superseded_at):%d %b %Y}: a review of it cannot be "
+            "dated later."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return values, reviewer_role or entitled[0]
+
+
+@transaction.atomic
+def import_review(
+    actor, plan: Plan, *, reviewer, reviewer_role: str = "", source: str = "", **values
+):
+    """Create or update one review from a file, keyed by (plan, reviewer, date of the review).
+    Its time of recording is noon on the day of the review."""
+    _import_rights(actor, plan.threat)
+    values, role = check_imported_review(
+        plan, reviewer=reviewer, reviewer_role=reviewer_role, **values
+    )
+    existing = (
+        PlanReview.objects.select_for_update()
+        .filter(plan=plan, reviewer=reviewer, reviewed_on=values["reviewed_on"])
+        .first()
+    )
+    if existing is not None and not existing.is_imported:
+        raise ValidationError(
+            {
+                "reviewed_on": [
+                    f"{reviewer.username}'s review of {values['reviewed_on']:%d %b %Y} was "
+                    "recorded in socmaster; an import does not change it."
+                ]
+            }
+        )
+    fields = {
+        **values,
+        "reviewer": reviewer,
+        "reviewer_role": role,
+        "created_at": at_noon(values["reviewed_on"]),
+    }
+    return _save_imported(
+        actor,
+        existing,
+        PlanReview(plan=plan),
+        fields,
+        source=source,
+        clean_exclude=["plan", "reviewer"],
+        key_field="reviewed_on",
+    )
+
+
+def _undo_reason(job) -> str:
+    return f"Import {job.pk} ({job.source_name}) {_UNDONE}"
+
+
+@transaction.atomic
+def undo_import_plan(job, undo) -> None:
+    """Put back one plan as it was before an import that did not finish."""
+    undo_import_write(
+        Plan, undo.record_id, undo.before, user=job.created_by, reason=_undo_reason(job)
+    )
+    plan = Plan.objects.filter(pk=undo.record_id).first()
+    if plan is not None:
+        refresh_fingerprint(plan)
+    undo.delete()
+
+
+@transaction.atomic
+def undo_import_action(job, undo) -> None:
+    """Put back one action (and its plan's text fingerprint) as before an unfinished import."""
+    plan_ids = set(PlanAction.objects.filter(pk=undo.record_id).values_list("plan_id", flat=True))
+    if undo.before and undo.before.get("plan_id"):
+        plan_ids.add(undo.before["plan_id"])
+    undo_import_write(
+        PlanAction,
+        undo.record_id,
+        undo.before,
+        user=job.created_by,
+        reason=_undo_reason(job),
+        m2m=("disruptions",),
+    )
+    for plan in Plan.objects.filter(pk__in=plan_ids):
+        refresh_fingerprint(plan)
+    undo.delete()
+
+
+@transaction.atomic
+def undo_import_review(job, undo) -> None:
+    """Put back one review as it was before an import that did not finish."""
+    undo_import_write(
+        PlanReview, undo.record_id, undo.before, user=job.created_by, reason=_undo_reason(job)
+    )
+    undo.delete()
