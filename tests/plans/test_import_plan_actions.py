@@ -328,7 +328,6 @@ def test_copied_text_is_found_through_imported_actions(plans):
         ("Description", "", "is required"),
         ("Action ID", "", "is required"),
         ("Action ID", "A" * 121, "is longer than 120 characters"),
-        ("Result", "", "Record the result before completing the action"),
         (
             "Due date",
             iso(CREATED - dt.timedelta(days=1)),
@@ -353,19 +352,53 @@ def test_only_a_completed_action_has_a_completion_date(plans):
     ]
 
 
-def test_an_action_needs_an_owner(plans):
-    result = import_plan_actions(actions_csv(open_row(**{"Owner organisation": ""})))
-    assert [(e.field, e.message) for e in result.errors] == [
-        ("Owner", "Name who holds the action: a person, an organisation or both.")
-    ]
-
-
-def test_an_inactive_owner_is_refused_as_by_hand(plans, people):
+def test_history_is_kept_as_recorded_and_the_quality_checks_report_its_faults(plans, people):
+    """A completed action without a result, an action with no owner and one held by an officer
+    who has since left are refused when typed here, but kept when imported: history as it was
+    recorded. The plan-quality checks then report the first two."""
     people["sio"].is_active = False
     people["sio"].save()
-    result = import_plan_actions(actions_csv(open_row(Owner="sio")))
-    assert [e.field for e in result.errors] == ["Owner"]
-    assert "is not an active user" in result.errors[0].message
+    rows = [
+        action_row(**{"Result": ""}),  # complete, no result
+        open_row(**{"Action ID": "A-9", "Owner": "", "Owner organisation": ""}),
+        open_row(**{"Action ID": "A-8", "Owner": "sio"}),
+    ]
+    result = import_plan_actions(actions_csv(*rows))
+    assert result.written and result.created == 3, result.errors
+    assert PlanAction.objects.get(source_key="A-8").owner_user == people["sio"]
+    [row] = [
+        r
+        for r in quality.report(Threat.objects.all(), Plan.objects.all())
+        if r.threat.reference == "PLN-1" and r.plan is not None
+    ]
+    assert {"no_result", "undated_actions"} <= set(row.failed_keys)
+
+
+def test_typed_here_the_same_actions_are_refused(plans, people):
+    from django.core.exceptions import ValidationError
+
+    plan = plans["new"]
+    people["sio"].is_active = False
+    people["sio"].save()
+    with pytest.raises(ValidationError) as refused:
+        services._validate_action(
+            {"four_p": "pursue", "description": "x", "status": "complete", "result": ""},
+            plan,
+            [],
+        )
+    assert "result" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        services._validate_action(
+            {
+                "four_p": "pursue",
+                "description": "x",
+                "status": "not_started",
+                "owner_user": people["sio"],
+            },
+            plan,
+            [],
+        )
+    assert "is not an active user" in " ".join(refused.value.message_dict["owner_user"])
 
 
 def test_a_disruption_of_another_threat_is_refused_as_by_hand(plans, people, threats):

@@ -506,7 +506,11 @@ def new_version(user, plan: Plan) -> Plan:
 # --- Actions -------------------------------------------------------------------------------------
 
 
-def _validate_action(values: dict, plan: Plan, disruptions) -> None:
+def _validate_action(values: dict, plan: Plan, disruptions, *, history: bool = False) -> None:
+    """The rules of an action. ``history``: an action brought in from a force's own system, as
+    it was recorded there: a completed action without a result and an owner who has since left
+    are kept (the plan-quality checks report the first; the second is simply history), not
+    refused as they are when typed here."""
     errors: dict[str, list[str]] = {}
 
     def add(field, message):
@@ -522,12 +526,12 @@ def _validate_action(values: dict, plan: Plan, disruptions) -> None:
     status = values.get("status")
     if status not in ActionStatus.values:
         add("status", f"Choose one of: {', '.join(ActionStatus.labels)}.")
-    if status == ActionStatus.COMPLETE and not (values.get("result") or "").strip():
+    if not history and status == ActionStatus.COMPLETE and not (values.get("result") or "").strip():
         add("result", "Record the result before completing the action (covert activity included).")
     person, organisation = values.get("owner_user"), values.get("owner_organisation")
-    if person is not None and not person.is_active:
+    if not history and person is not None and not person.is_active:
         add("owner_user", f"{person} is not an active user.")
-    if organisation is not None and not organisation.active:
+    if not history and organisation is not None and not organisation.active:
         add("owner_organisation", f"{organisation} is no longer active.")
     wrong = [d.reference for d in disruptions if d.threat_id != plan.threat_id]
     if wrong:
@@ -976,9 +980,11 @@ def check_imported_action(
     disruptions=(),
     **values,
 ) -> dict:
-    """Check one action from a file with the rules of an action added by hand, an owner (person,
-    organisation or both) and its dates: created, updated and completed on, none in the future or
-    before it was created; a completed action has its completion date, others none."""
+    """Check one action from a file with the rules of an action added by hand, as history
+    (``_validate_action``: a completed action without a result, an action with no owner or one
+    who has since left are kept as recorded, and the plan-quality checks report the first two),
+    and its dates: created, updated and completed on, none in the future or before it was
+    created; a completed action has its completion date, others none."""
     unknown = set(values) - set(ACTION_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
@@ -986,13 +992,9 @@ def check_imported_action(
     values = _clean_plan_values({"status": ActionStatus.NOT_STARTED, "result": "", **values})
     errors: dict[str, list[str]] = {}
     try:
-        _validate_action(values, plan, list(disruptions))
+        _validate_action(values, plan, list(disruptions), history=True)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if values.get("owner_user") is None and values.get("owner_organisation") is None:
-        errors.setdefault("owner_user", []).append(
-            "Name who holds the action: a person, an organisation or both."
-        )
     _date_errors(
         errors,
         {"created_on": created_on, "updated_on": updated_on, "completed_on": completed_on},
