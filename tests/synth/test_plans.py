@@ -233,6 +233,13 @@ def test_loaded_plans_fail_exactly_the_planted_checks():
     # Who opened the plans and their actions is in the audit log, as the product records it.
     assert counts["plan_views"] == AuditEntry.objects.filter(action="view").count() > 0
     assert counts["plan_views"] == sum(len(p.views) for p in dataset.plans)
+    for record_type, model in (("plans.plan", Plan), ("plans.planaction", PlanAction)):
+        entry = AuditEntry.objects.filter(action="view", record_type=record_type).last()
+        record = model.objects.get(pk=entry.record_id)
+        assert entry.record_repr == str(record) and entry.membership_id is not None
+    opened = AuditEntry.objects.filter(action="view", record_type="plans.planaction").last()
+    held = PlanAction.objects.get(pk=opened.record_id)
+    assert opened.organisation_id == held.owner_organisation_id and held.owner_user_id is None
 
     def found(today=None):
         rows = quality.report(Threat.objects.all(), Plan.objects.all(), today=today)

@@ -533,8 +533,7 @@ def _load_plan_views(dataset, plans, threats, plan_ids, user_ids, orgs, step) ->
     from socmaster.core import audit
     from socmaster.core.choices import RESTRICTED_HANDLING, AuditAction
     from socmaster.organisations.models import Membership
-    from socmaster.plans.choices import FourP
-    from socmaster.plans.models import PlanAction
+    from socmaster.plans.models import Plan, PlanAction
 
     views = [(p, v) for p in plans for v in p.views]
     if not views:
@@ -558,20 +557,19 @@ def _load_plan_views(dataset, plans, threats, plan_ids, user_ids, orgs, step) ->
     def row(p, v) -> dict:
         threat, plan_id = threats[p.threat], plan_ids[p.threat]
         user_id, org = user_ids[v.viewer], org_of[v.viewer]
-        if v.action is None:
-            record_type, record_id = "plans.plan", plan_id
-            shown = f"4P plan v1 for {p.threat}"
-        else:
-            record_type, record_id = "plans.planaction", action_ids[plan_id][v.action]
-            shown = f"{FourP(p.actions[v.action].four_p).label} action {record_id} on {p.threat}"
+        # Unsaved instances, only to name the record as ``audit.record`` would.
+        record = Plan(pk=plan_id, version=1, threat=threat)
+        if v.action is not None:
+            pk = action_ids[plan_id][v.action]
+            record = PlanAction(pk=pk, plan=record, four_p=p.actions[v.action].four_p)
         return {
             "user_id": user_id,
             "username": v.viewer,
             "organisation_id": org.pk,
             "organisation_name": org.name,
-            "record_type": record_type,
-            "record_id": str(record_id),
-            "record_repr": shown,
+            "record_type": audit.record_type_of(record),
+            "record_id": str(record.pk),
+            "record_repr": str(record),
             "reason": "Synthetic: working on the plan's actions"
             if threat.handling in RESTRICTED_HANDLING
             else "",
