@@ -112,6 +112,38 @@ def test_unregistered_action_is_refused(db):
         audit.record("peek", record_type="x", record_id="1")
 
 
+def test_rows_written_in_bulk_are_the_entries_record_writes(analyst, org, make_user):
+    """``record_rows`` takes what ``record`` works out (user, membership, organisation, the
+    record's owner) as given: the same entry, in the chain."""
+    threat = _make_threat(analyst, org)
+    viewer = make_user("rocu-north-east", "analyst")
+    audit.record("view", threat, user=viewer)
+    one = AuditEntry.objects.order_by("-seq").first()
+    assert one.membership_id and one.record_owner_id == threat.owner_id != one.organisation_id
+    fields = [
+        "user_id",
+        "username",
+        "organisation_id",
+        "organisation_name",
+        "record_type",
+        "record_id",
+        "record_repr",
+        "reason",
+        "record_owner_id",
+        "membership_id",
+    ]
+    row = {name: getattr(one, name) for name in fields}
+    assert audit.record_rows("view", [row, {**row, "reason": "Second look"}]) == 2
+    first, second = AuditEntry.objects.order_by("-seq")[1], AuditEntry.objects.order_by("-seq")[0]
+    assert [getattr(first, name) for name in fields] == list(row.values())
+    assert (first.action, first.changes, second.reason) == ("view", {}, "Second look")
+    assert verify_chain().ok
+    with pytest.raises(audit.AuditError):
+        audit.record_rows("peek", [row])
+    with pytest.raises(audit.AuditError):
+        audit.record_rows("view", [{**row, "seq": 1}])
+
+
 def test_entries_cannot_be_changed_or_deleted_through_the_orm(analyst, org):
     _make_threat(analyst, org)
     entry = AuditEntry.objects.order_by("-seq").first()

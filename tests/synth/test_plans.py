@@ -13,7 +13,13 @@ import pytest
 
 from socmaster.synth import PLAN_FAULT_RATES, PLAN_FAULTS, OrgSpec, generate
 from socmaster.synth.generator import TODAY
-from socmaster.synth.plans import PLAN_MARGIN_DAYS, PLAN_RATE
+from socmaster.synth.plans import (
+    INVESTIGATION_PHASES,
+    PLAN_MARGIN_DAYS,
+    PLAN_RATE,
+    SAFEGUARDING_CRIME_TYPES,
+    needs_link_share,
+)
 
 DATA = (
     Path(__file__).resolve().parents[2]
@@ -70,10 +76,28 @@ def test_fault_rates_are_the_documented_ones(moderate):
     assert (
         0.2 < sum(1 for ref in planned if not truth[ref] - {"no_lro"}) / n < 0.45
     )  # plenty of good plans
+    # The linked-plans fault falls on the threats that need a link: the share the generator's
+    # mix of types, crime types and phases gives.
+    needing = [
+        t
+        for t in active
+        if t.threat_type == "vulnerability"
+        or SAFEGUARDING_CRIME_TYPES & set(t.crime_types)
+        or t.phase in INVESTIGATION_PHASES
+    ]
+    assert abs(len(needing) / len(active) - needs_link_share()) < 0.03
+    # Each region has a local partner with nobody on socmaster; some unseen actions are its.
+    assert len(moderate.truth["unstaffed_partners"]) == 10
+    assert not {u.org_key for u in moderate.users} & set(moderate.truth["unstaffed_partners"])
 
 
 def test_plans_are_consistent_and_faults_only_where_planted(moderate):
+    from socmaster.plans.quality import empty_result
+
     users = {u.username: u for u in moderate.users}
+    staffed = {u.org_key for u in moderate.users}
+    no_users = set(moderate.truth["unstaffed_partners"])
+    held_by_no_users = 0
     threats = {t.reference: t for t in moderate.threats}
     copies = moderate.truth["plan_copied_from"]
     plans = {p.threat: p for p in moderate.plans}
@@ -87,6 +111,7 @@ def test_plans_are_consistent_and_faults_only_where_planted(moderate):
         assert users[plan.author].org_key == threat.owner_key
         assert (plan.author_role == "lro") == (plan.author == threat.lro)
         assert ("written_by_sio" in faults) == (plan.author_role == "sio")
+        assert ("not_by_lro" in faults) == (threat.lro is not None and plan.author_role == "other")
         # Actions: owned by known people and organisations; dates in order.
         live = [a for a in plan.actions if a.status != "cancelled"]
         for a in plan.actions:
@@ -104,6 +129,41 @@ def test_plans_are_consistent_and_faults_only_where_planted(moderate):
         )
         assert ("no_result" in faults) == any(
             a.status == "complete" and not a.result for a in plan.actions
+        )
+        # Results are judged as the check judges them (the default of three meaningful words).
+        assert ("empty_result" in faults) == any(
+            a.status == "complete" and a.result and empty_result(a.result) for a in plan.actions
+        )
+        # Linked plans: named wherever the threat needs them, unless that is the fault.
+        unlinked = (
+            (
+                threat.threat_type == "vulnerability"
+                or bool(SAFEGUARDING_CRIME_TYPES & set(threat.crime_types))
+            )
+            and not plan.safeguarding_plans
+        ) or (threat.phase in INVESTIGATION_PHASES and not plan.investigation_plans)
+        assert ("plans_not_linked" in faults) == unlinked
+        # Open actions held by an organisation with nobody named: somebody there opened the plan
+        # or the action, unless that is the fault; a holder with no users only then.
+        opened = {(users[v.viewer].org_key, v.action) for v in plan.views}
+        unseen = [
+            (i, a)
+            for i, a in enumerate(plan.actions)
+            if a.status in ("not_started", "in_progress")
+            and a.owner_org
+            and not a.owner_user
+            and (a.owner_org, None) not in opened
+            and (a.owner_org, i) not in opened
+        ]
+        assert ("partner_unseen" in faults) == bool(unseen)
+        holders = {a.owner_org for a in plan.actions if a.owner_org}
+        assert holders <= staffed | no_users
+        if holders & no_users:  # only the unseen action is held by a partner with no users
+            assert "partner_unseen" in faults and {a.owner_org for _, a in unseen} & no_users
+            held_by_no_users += 1
+        assert all(
+            v.action is None or plan.actions[v.action].owner_org == users[v.viewer].org_key
+            for v in plan.views
         )
         open_ = [a for a in live if a.status in ("not_started", "in_progress") and a.due_date]
         assert ("overdue_actions" in faults) == any(a.due_date < TODAY for a in open_)
@@ -143,6 +203,7 @@ def test_plans_are_consistent_and_faults_only_where_planted(moderate):
         len(p.actions) for p in originals
     )
     assert not any(threats[ref].closed_on for ref in plans)
+    assert held_by_no_users > 0
 
 
 @pytest.mark.django_db
@@ -168,13 +229,21 @@ def test_loaded_plans_fail_exactly_the_planted_checks():
     planted = Counter(k for keys in truth.values() for k in keys)
     assert set(planted) == PLAN_FAULTS | {"no_plan", "no_lro"} and min(planted.values()) >= 3
 
-    # The checks the generator plants; the later ones (not_by_lro, empty_result,
-    # plans_not_linked, partner_unseen) have no ground truth in it yet and are left out here.
-    planted_checks = PLAN_FAULTS | {"no_plan", "no_lro"}
+    assert set(quality.CHECK_KEYS) == PLAN_FAULTS | {"no_plan", "no_lro"}  # every check planted
+    # Who opened the plans and their actions is in the audit log, as the product records it.
+    assert counts["plan_views"] == AuditEntry.objects.filter(action="view").count() > 0
+    assert counts["plan_views"] == sum(len(p.views) for p in dataset.plans)
+    for record_type, model in (("plans.plan", Plan), ("plans.planaction", PlanAction)):
+        entry = AuditEntry.objects.filter(action="view", record_type=record_type).last()
+        record = model.objects.get(pk=entry.record_id)
+        assert entry.record_repr == str(record) and entry.membership_id is not None
+    opened = AuditEntry.objects.filter(action="view", record_type="plans.planaction").last()
+    held = PlanAction.objects.get(pk=opened.record_id)
+    assert opened.organisation_id == held.owner_organisation_id and held.owner_user_id is None
 
     def found(today=None):
         rows = quality.report(Threat.objects.all(), Plan.objects.all(), today=today)
-        return {r.threat.reference: set(r.failed_keys) & planted_checks for r in rows}
+        return {r.threat.reference: set(r.failed_keys) for r in rows}
 
     result = found()
     assert set(result) == set(truth)  # one row per active threat; closed threats have no plan
@@ -186,6 +255,15 @@ def test_loaded_plans_fail_exactly_the_planted_checks():
             f"{key}: {len(wrong)} threats disagree with the ground truth, e.g. {wrong[:5]}"
         )
     assert result == truth
+    # Unseen partner actions of both kinds: a holder with no active users, and one whose people
+    # never opened the plan or the action (views by other organisations do not count).
+    reasons = " ".join(
+        f.reason
+        for r in quality.report(Threat.objects.all(), Plan.objects.all())
+        for f in r.failures
+        if f.key == "partner_unseen"
+    )
+    assert "has no active users" in reasons and "has opened it" in reasons
     # Nothing planted sits within a week of a threshold, so the truth still holds days later.
     assert found(timezone.localdate() + dt.timedelta(days=PLAN_MARGIN_DAYS - 1)) == truth
 

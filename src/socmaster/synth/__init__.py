@@ -10,7 +10,7 @@ from .generator import (
     SynthUser,
     generate,
 )
-from .plans import PLAN_FAULT_RATES, PLAN_FAULTS, SynthAction, SynthPlan, SynthReview
+from .plans import PLAN_FAULT_RATES, PLAN_FAULTS, SynthAction, SynthPlan, SynthReview, SynthView
 
 __all__ = [
     "PLAN_FAULTS",
@@ -25,5 +25,6 @@ __all__ = [
     "SynthReview",
     "SynthThreat",
     "SynthUser",
+    "SynthView",
     "generate",
 ]

@@ -53,6 +53,10 @@ OPEN_PHASES = [
     "Managed – prosecution",
 ]
 CLOSED_PHASES = ["Closed – dismantled", "Closed – no longer SOC", "Closed – merged"]
+#: How many crime types a threat is drawn with (one of these, at random).
+CRIME_TYPE_COUNTS = [1, 1, 1, 2, 2, 3]
+#: The share of threats given an LRO (where their owner has one).
+LRO_RATE = 0.88
 CRIME_TYPES = [
     ("drugs", 45),
     ("money_laundering", 12),
@@ -382,6 +386,11 @@ def generate(
                     SynthUser(username, fake.first_name(), fake.last_name(), org.key, ["lro"])
                 )
             lros[org.key].append(username)
+    # One local partner in each region has nobody on socmaster (never set up): its users are left
+    # out once every name is drawn, so that the other names stay as they are. The plans use it for
+    # actions held by an organisation with no active users (the "partner_unseen" check).
+    unstaffed = unstaffed_partners(seed, staffed)
+    users = [u for u in users if u.org_key not in unstaffed]
 
     threats: list[SynthThreat] = []
     for i, owner in enumerate(owner_keys, start=1):
@@ -397,7 +406,7 @@ def generate(
         phase = rng.choice(CLOSED_PHASES if closed else OPEN_PHASES)
         opened = TODAY - dt.timedelta(days=rng.randint(60, 365 * 5))
         tier, score = 5, 0.0  # set from the MoRiLE assessment below
-        crimes = {_pick(rng, CRIME_TYPES) for _ in range(rng.choice([1, 1, 1, 2, 2, 3]))}
+        crimes = {_pick(rng, CRIME_TYPES) for _ in range(rng.choice(CRIME_TYPE_COUNTS))}
         handling = rng.choices(["region", "national", "owner", "named"], weights=[70, 20, 7, 3])[0]
         org_lros = lros.get(owner) or []
         threats.append(
@@ -413,7 +422,7 @@ def generate(
                 score=score,
                 assessed_on=TODAY - dt.timedelta(days=rng.randint(0, 700)),
                 owner_key=owner,
-                lro=rng.choice(org_lros) if org_lros and rng.random() < 0.88 else None,
+                lro=rng.choice(org_lros) if org_lros and rng.random() < LRO_RATE else None,
                 crime_types=sorted(crimes),
                 opened_on=opened,
                 closed_on=min(TODAY, opened + dt.timedelta(days=rng.randint(30, 900)))
@@ -571,11 +580,10 @@ def generate(
     truth["disruptions_by_status"] = dict(Counter(d.status for d in synth_disruptions))
     from .plans import plan_dataset
 
-    plans, plan_faults, copied_from = plan_dataset(
-        seed, threats, {u.username for u in users}, by_key
-    )
+    plans, plan_faults, copied_from = plan_dataset(seed, threats, users, by_key)
     truth["plan_faults"] = plan_faults
     truth["plan_copied_from"] = copied_from
+    truth["unstaffed_partners"] = sorted(unstaffed)
     return Dataset(
         seed,
         str(scale),
@@ -588,6 +596,16 @@ def generate(
         synth_disruptions,
         plans,
     )
+
+
+def unstaffed_partners(seed: int, organisations: list[OrgSpec]) -> set[str]:
+    """One local partner of each region (of those given), chosen by its own random source."""
+    rng = random.Random(f"{seed}:partners")
+    by_region: dict[str, list[str]] = defaultdict(list)
+    for o in sorted(organisations, key=lambda o: o.key):
+        if o.type == "local_partner" and o.region_key:
+            by_region[o.region_key].append(o.key)
+    return {rng.choice(keys) for _, keys in sorted(by_region.items())}
 
 
 def _disruptions(

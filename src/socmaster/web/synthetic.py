@@ -55,7 +55,7 @@ def load_dataset(
     in_one_transaction: bool = True,
 ) -> dict:
     """Insert users, threats, nominals, memberships, assessments, disruptions and 4P plans; one audit
-    entry records the whole load.
+    entry records the whole load, and ``view`` entries who opened the plans and their actions.
 
     In one transaction by default (the command line, the demo, tests). The background build
     passes ``in_one_transaction=False``: each batch is then its own short transaction, so others
@@ -378,6 +378,7 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
         "plans": len(plans),
         "plan_actions": sum(len(p.actions) for p in plans),
         "plan_reviews": sum(len(p.reviews) for p in plans),
+        "plan_views": 0,
     }
     if not plans:
         return counts
@@ -488,6 +489,7 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
     ]
     PlanReview.objects.bulk_create(reviews, batch_size=BATCH)
     step("plan reviews", len(reviews), len(reviews))
+    counts["plan_views"] = _load_plan_views(dataset, plans, threats, plan_ids, user_ids, orgs, step)
 
     # Fingerprints from the stored rows, the actions in the order refresh_fingerprint reads them.
     min_words = setting("PLAN_COPY_MIN_WORDS")
@@ -520,6 +522,65 @@ def _load_plans(dataset, threats: dict, threat_ids: dict, user_ids: dict, orgs: 
         PlanTextBand.objects.bulk_create(bands, batch_size=BATCH)
         step("plan text", min(start + BATCH, len(ids)), len(ids))
     return counts
+
+
+def _load_plan_views(dataset, plans, threats, plan_ids, user_ids, orgs, step) -> int:
+    """Who opened each plan or its actions (``SynthPlan.views``), recorded as the product records
+    a plan or an action being opened: a ``view`` entry in the audit log by the user, under their
+    membership of their organisation, for a record of the threat's owner, with a reason where
+    the threat's handling asks for one. The "partner_unseen" check reads them. Written in
+    batches, one insert each."""
+    from socmaster.core import audit
+    from socmaster.core.choices import RESTRICTED_HANDLING, AuditAction
+    from socmaster.organisations.models import Membership
+    from socmaster.plans.models import Plan, PlanAction
+
+    views = [(p, v) for p in plans for v in p.views]
+    if not views:
+        return 0
+    org_of = {u.username: orgs[u.org_key] for u in dataset.users}
+    memberships: dict[tuple[int, int], int] = {}
+    for user_id, org_id, pk in (
+        Membership.objects.filter(user_id__in={user_ids[v.viewer] for _, v in views})
+        .order_by("pk")
+        .values_list("user_id", "organisation_id", "pk")
+    ):
+        memberships.setdefault((user_id, org_id), pk)
+    # Action ids in the order the actions were written: each plan's in the generator's order.
+    action_ids: dict[int, list[int]] = {}
+    opened = {plan_ids[p.threat] for p, v in views if v.action is not None}
+    for plan_id, pk in (
+        PlanAction.objects.filter(plan_id__in=opened).order_by("pk").values_list("plan_id", "pk")
+    ):
+        action_ids.setdefault(plan_id, []).append(pk)
+
+    def row(p, v) -> dict:
+        threat, plan_id = threats[p.threat], plan_ids[p.threat]
+        user_id, org = user_ids[v.viewer], org_of[v.viewer]
+        # Unsaved instances, only to name the record as ``audit.record`` would.
+        record = Plan(pk=plan_id, version=1, threat=threat)
+        if v.action is not None:
+            pk = action_ids[plan_id][v.action]
+            record = PlanAction(pk=pk, plan=record, four_p=p.actions[v.action].four_p)
+        return {
+            "user_id": user_id,
+            "username": v.viewer,
+            "organisation_id": org.pk,
+            "organisation_name": org.name,
+            "record_type": audit.record_type_of(record),
+            "record_id": str(record.pk),
+            "record_repr": str(record),
+            "reason": "Synthetic: working on the plan's actions"
+            if threat.handling in RESTRICTED_HANDLING
+            else "",
+            "record_owner_id": threat.owner_id,
+            "membership_id": memberships.get((user_id, org.pk)),
+        }
+
+    for start in range(0, len(views), BATCH):
+        audit.record_rows(AuditAction.VIEW, [row(p, v) for p, v in views[start : start + BATCH]])
+        step("plan views", min(start + BATCH, len(views)), len(views))
+    return len(views)
 
 
 def start_synthetic_build(user, *, scale: str, seed: int, replace: bool):
