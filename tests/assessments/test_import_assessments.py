@@ -376,7 +376,7 @@ def test_a_multiline_summary_is_kept():
     )
 
 
-def test_a_returned_row_keeps_its_reason_and_the_moderation_day(threats):
+def test_a_returned_row_keeps_its_reason_and_the_moderation_day(threats, people, web):
     text = make_csv(
         [row(Status="Returned", **{"Return reason": "Evidence is thin.", "Moderator": "moderator"})]
     )
@@ -389,6 +389,8 @@ def test_a_returned_row_keeps_its_reason_and_the_moderation_day(threats):
     )
     assert a.moderated_at.date() == TODAY - dt.timedelta(days=280)
     assert _figures(threats["a"])[3] == "returned"  # no moderated version: its status shows
+    page = web(people["importer"]).get(a.get_absolute_url()).content.decode()
+    assert "Returned outside the product by DI Synthetic Example" in page
 
 
 def test_duplicate_keys_are_refused():

@@ -192,6 +192,21 @@ def test_a_membership_ended_in_the_source_system_is_updated_audited(threats):
     }
 
 
+def test_a_current_membership_given_a_new_role_is_updated_and_stays_current(threats):
+    rows = good_rows()
+    assert import_members(make_csv(rows), source="members.csv").created == 3
+    rows[0]["Role"] = "Facilitator"
+    result = import_members(make_csv(rows), source="members.csv")  # the same file and row
+    assert (result.updated, result.unchanged) == (1, 2), result.errors
+    member = ThreatMember.objects.get(threat=threats["a"], nominal__reference="NOM-NEW1")
+    assert (member.role, member.to_date) == ("facilitator", None)
+    update = _entries().get(action="update")
+    assert update.changes["import_source"] == {
+        "before": "members.csv, row 2",
+        "after": "members.csv, row 2",
+    }
+
+
 def test_an_ended_membership_is_not_made_current_again():
     rows = good_rows()
     assert import_members(make_csv(rows)).created == 3
@@ -335,6 +350,11 @@ def test_a_nominal_the_user_may_not_see_cannot_be_used(org, importer):
     assert [(e.row, e.field) for e in result.errors] == [(4, "Nominal reference")]
     assert "The reference NOM-SECRET cannot be used" in result.errors[0].message
     assert not ImportJob.objects.exists()  # found while checking
+    # At the command line the owner's import account may not see it either: the same answer.
+    result = import_members(make_csv(rows))
+    assert [(e.row, e.field) for e in result.errors] == [(4, "Nominal reference")]
+    assert "The reference NOM-SECRET cannot be used" in result.errors[0].message
+    assert not ThreatMember.objects.exists()
 
 
 def test_a_new_nominal_of_a_threat_shared_by_name_is_shared_with_the_same(threats, org):
@@ -415,6 +435,28 @@ def test_a_failure_mid_way_leaves_nothing(monkeypatch):
     assert failed.status == "failed" and not ImportUndo.objects.exists()
     deleted = AuditEntry.objects.filter(action="delete", record_type="threats.nominal").get()
     assert "did not finish" in deleted.reason
+    assert audit.verify_chain().ok
+
+
+def test_undoing_keeps_a_new_nominal_someone_linked_meanwhile(monkeypatch, threats, importer):
+    real, calls = services.import_member, {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    def someone_links_it(done, total):  # between batches, as another user may
+        new = Nominal.objects.get(reference="NOM-NEW1")
+        services.add_member(importer, threats["b"], new, role="associate")
+
+    monkeypatch.setattr(services, "import_member", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_members(make_csv(good_rows()), batch_size=1, progress=someone_links_it)
+    new = Nominal.objects.get(reference="NOM-NEW1")  # kept: their membership needs it
+    assert [m.is_imported for m in new.memberships.all()] == [False]
+    assert not ThreatMember.objects.filter(import_source__gt="").exists()
     assert audit.verify_chain().ok
 
 
