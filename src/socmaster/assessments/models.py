@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from socmaster.core.models import (
     REFERENCE_DATA,
+    DecidedOutside,
+    Imported,
     InheritedProtection,
     ProtectedQuerySet,
     Versioned,
@@ -50,7 +52,10 @@ class AssessmentQuerySet(ProtectedQuerySet):
     """Assessments follow the access policy of their threat (declared below)."""
 
 
-class Assessment(InheritedProtection, Versioned, models.Model):
+class Assessment(InheritedProtection, Versioned, Imported, DecidedOutside, models.Model):
+    """One version of a threat's MoRiLE assessment, entered in the product or imported from a
+    force's own records (``Imported``; moderated there: ``DecidedOutside``)."""
+
     protection = inherits("threat")
 
     threat = models.ForeignKey(Threat, on_delete=models.CASCADE, related_name="assessments")

@@ -95,3 +95,16 @@ def register() -> None:
     )
     register_attention(AttentionItem("assessments-past-review", 150, _past_review))
     register_attention(AttentionItem("assessment-queue", 400, _queue))
+    from socmaster.core.importing import register_importer, register_undo
+    from socmaster.threats.choices import ImportKind
+
+    from . import importer, services
+
+    register_undo(services.RECORD_TYPE, services.undo_import_change)
+    register_importer(
+        ImportKind.ASSESSMENTS,
+        label="MoRiLE assessments",
+        run=importer.import_assessments,
+        columns=importer.COLUMNS,
+        guide="docs/import-assessments.md",
+    )

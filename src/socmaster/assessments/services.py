@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction
-from socmaster.core.services import audited_update, refuse_unknown
+from socmaster.core.services import audited_update, refuse_unknown, undo_import_write
 from socmaster.core.validators import check_text
 from socmaster.core.workflow import transition
 from socmaster.organisations.choices import Role
@@ -363,3 +364,249 @@ def _sync_threat(threat: Threat) -> None:
             return
         values = {"moderation_status": latest.status}
     Threat.objects.filter(pk=threat.pk).update(**values)
+
+
+# --- Imports: assessments made in a force's own systems --------------------------------------
+
+#: A day of the source system's stored as a moment: noon in London, so it is the same day in
+#: UTC and in London whatever the season.
+_LONDON = ZoneInfo("Europe/London")
+#: The threat's figures an assessment sets (``_sync_threat``), kept to undo an import.
+THREAT_FIGURES = ("score", "tier", "assessed_on", "moderation_status", "assessment_source")
+RECORD_TYPE = "assessments.assessment"
+
+
+def _moment(day: dt.date | None) -> dt.datetime | None:
+    return None if day is None else dt.datetime.combine(day, dt.time(12), tzinfo=_LONDON)
+
+
+def _made_in_product(threat: Threat, version_number: int) -> str:
+    return (
+        f"Version {version_number} of {threat.reference}'s assessment was made in the product; "
+        "an import does not replace it."
+    )
+
+
+def imported_assessment_values(
+    threat: Threat,
+    *,
+    version_number: int,
+    answers: dict,
+    evidence_from: dt.date | None,
+    evidence_to: dt.date | None,
+    review_due: dt.date | None,
+    status: str,
+    assessor,
+    scheme: SchemeVersion | None = None,
+    whole_threat: bool = True,
+    partial_justification: str = "",
+    summary: str = "",
+    submitted_on: dt.date | None = None,
+    moderator=None,
+    moderated_by: str = "",
+    moderated_on: dt.date | None = None,
+    return_reason: str = "",
+    tier: int | None = None,
+) -> dict:
+    """What an assessment imported from a force's own records stores, checked by the rules of
+    :func:`create_assessment` (evidence and review dates, whole threat, text, scoring by the
+    engine) and of the workflow (a moderated assessment has a moderator who is not its
+    assessor, a returned one its reason; no date in the future or out of order). ``tier``, if
+    the file gives one, must be the engine's. The status and dates are the source system's:
+    created on the newest evidence's day, submitted and moderated on the days given;
+    ``moderated_by`` names a moderator of the source system (``DecidedOutside``).
+    Raises one ValidationError naming every problem."""
+    if version_number is None or version_number < 1:
+        raise ValidationError({"version_number": ["The version must be a whole number from 1."]})
+    stored = (
+        Assessment.objects.filter(threat=threat, version_number=version_number)
+        .select_related("scheme")
+        .first()
+    )
+    if stored is not None and not stored.is_imported:
+        raise ValidationError({"version_number": [_made_in_product(threat, version_number)]})
+    # Without a scheme named, a version imported before keeps the scheme it was scored with (a
+    # re-import does not re-score history when a new scheme is loaded); else the current one.
+    scheme = scheme or (stored.scheme if stored is not None else current_scheme())
+    fields = dict(
+        answers=answers,
+        evidence_from=evidence_from,
+        evidence_to=evidence_to,
+        review_due=review_due,
+        whole_threat=whole_threat,
+        partial_justification=(partial_justification or "").strip(),
+        summary=(summary or "").strip(),
+    )
+    moderated_by, return_reason = (moderated_by or "").strip(), (return_reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    try:
+        _validate(fields, threat)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        check_text(
+            Assessment, {"return_reason": return_reason, "outside_decision_by": moderated_by}
+        )
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors[{"outside_decision_by": "moderated_by"}.get(name, name)] = messages
+    today = timezone.localdate()
+    for name, day in (("submitted_on", submitted_on), ("moderated_on", moderated_on)):
+        if day is not None and day > today:
+            errors[name] = ["The date cannot be in the future."]
+    label = AssessmentStatus(status).label.lower()
+    if status == AssessmentStatus.DRAFT and submitted_on is not None:
+        errors["submitted_on"] = ["A draft assessment has not been submitted: leave this blank."]
+    if status in (AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED):
+        for name, given in (
+            ("moderator", moderator is not None),
+            ("moderated_by", bool(moderated_by)),
+            ("moderated_on", moderated_on is not None),
+        ):
+            if given:
+                errors[name] = [f"A {label} assessment has not been moderated: leave this blank."]
+    if status == AssessmentStatus.MODERATED and moderator is None and not moderated_by:
+        errors["moderator"] = [
+            "A moderated assessment needs its moderator: a username (Moderator) or the name "
+            "in the source system (Moderated by)."
+        ]
+    if status == AssessmentStatus.RETURNED and not return_reason:
+        errors["return_reason"] = ["Say why the assessment was returned."]
+    if moderator is not None and assessor is not None and moderator.pk == assessor.pk:
+        errors["moderator"] = [
+            "Nobody moderates their own assessment: the moderator cannot be the assessor."
+        ]
+    if submitted_on and evidence_to and submitted_on < evidence_to:
+        errors.setdefault("submitted_on", ["It cannot be submitted before its newest evidence."])
+    earliest = submitted_on or evidence_to
+    if moderated_on and earliest and moderated_on < earliest:
+        errors.setdefault(
+            "moderated_on",
+            ["It cannot be moderated before it was submitted (or before its newest evidence)."],
+        )
+    try:
+        result, score_value, engine_tier = _score(scheme, answers)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    else:
+        if tier is not None and tier != engine_tier:
+            errors["tier"] = [
+                f"The answers score Tier {engine_tier} under {scheme}, not Tier {tier}."
+            ]
+    if errors:
+        raise ValidationError(errors)
+    decided = status in (AssessmentStatus.MODERATED, AssessmentStatus.RETURNED)
+    last = max(d for d in (evidence_to, submitted_on, moderated_on) if d is not None)
+    return {
+        **fields,
+        "scheme": scheme,
+        "result": result,
+        "score": score_value,
+        "tier": engine_tier,
+        "status": status,
+        "assessor": assessor,
+        "submitted_at": _moment(submitted_on),
+        "moderator": moderator,
+        "moderated_at": _moment(moderated_on) if decided else None,
+        "return_reason": return_reason,
+        "outside_decision_by": moderated_by,
+        "outside_decision_on": moderated_on if moderated_by else None,
+        "created_at": _moment(evidence_to),
+        "updated_at": _moment(last),
+    }
+
+
+@transaction.atomic
+def import_assessment(
+    user, threat: Threat, *, version_number: int, source: str, source_key: str, **row
+) -> tuple[str, tuple[int, dict] | None]:
+    """Create or update one assessment imported from a force's own records (``row``: the
+    arguments of :func:`imported_assessment_values`; ``source`` names the file and row,
+    ``source_key`` its key there). Needs change rights on the threat. The threat's figures
+    then follow its assessments exactly as after a moderation in the product (``_sync_threat``:
+    a moderated one gives the threat its score and tier, assessed on the moderation day).
+
+    A version entered in the product is never replaced (``imported_assessment_values``, checked
+    with the threat locked as a new version locks it), nor is a moderated one changed; an
+    imported version not yet moderated is updated where the file changed it. Returns the
+    outcome ('created', 'updated', 'unchanged') and what undoes it: (id, {"assessment":
+    before-image or None, "threat_id": …, "threat": the threat's figures before, if they
+    changed}), or None when nothing changed."""
+    if not policy.can(user, Action.VIEW, threat):
+        raise Http404("No such record.")
+    if not policy.can(user, Action.CHANGE, threat):
+        raise PermissionDenied("You may not import assessments of this threat.")
+    threat = Threat.objects.select_for_update().get(pk=threat.pk)  # as a new version locks it
+    values = imported_assessment_values(threat, version_number=version_number, **row)
+    figures = audit.snapshot(threat, THREAT_FIGURES)
+    source = (source or "import")[:300]
+    existing = (
+        Assessment.objects.select_for_update()
+        .filter(threat=threat, version_number=version_number)
+        .first()
+    )
+    if existing is None:
+        assessment = Assessment(
+            threat=threat,
+            version_number=version_number,
+            **values,
+            import_source=source,
+            imported_at=timezone.now(),
+            source_key=source_key,
+        )
+        assessment.full_clean()
+        assessment.save()
+        audit.record(
+            AuditAction.CREATE,
+            assessment,
+            user=user,
+            changes={"after": audit.snapshot(assessment)},
+        )
+        before = None
+        outcome = "created"
+    else:
+        if all(getattr(existing, name) == value for name, value in values.items()):
+            return "unchanged", None
+        if existing.status == AssessmentStatus.MODERATED:
+            raise ValidationError(
+                {
+                    "status": [
+                        f"Version {version_number} is moderated and never changes; record a "
+                        "re-assessment as a new version."
+                    ]
+                }
+            )
+        before = audit.snapshot(existing)
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.import_source, existing.imported_at = source, timezone.now()
+        existing.lock_version += 1
+        existing.full_clean()
+        existing.save()
+        changes = audit.diff(before, audit.snapshot(existing))
+        changes["import_source"] = {"before": before["import_source"], "after": source}
+        audit.record(AuditAction.UPDATE, existing, user=user, changes=changes)
+        assessment, outcome = existing, "updated"
+    _sync_threat(threat)
+    threat.refresh_from_db(fields=THREAT_FIGURES)
+    changed = audit.snapshot(threat, THREAT_FIGURES) != figures
+    return outcome, (
+        assessment.pk,
+        {"assessment": before, "threat_id": threat.pk, "threat": figures if changed else None},
+    )
+
+
+@transaction.atomic
+def undo_import_change(job, undo) -> None:
+    """Put back one assessment as it was before an import that did not finish (delete it if
+    the import created it), and the threat's figures as they were before it."""
+    before = undo.before or {}
+    reason = f"Import {job.pk} ({job.source_name}) did not finish; its change is undone."
+    undo_import_write(
+        Assessment, undo.record_id, before.get("assessment"), user=job.created_by, reason=reason
+    )
+    if before.get("threat"):
+        undo_import_write(
+            Threat, before["threat_id"], before["threat"], user=job.created_by, reason=reason
+        )
+    undo.delete()

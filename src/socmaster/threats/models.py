@@ -9,6 +9,7 @@ from django.urls import reverse
 from socmaster.core.models import (
     PEOPLE,
     REFERENCE_DATA,
+    Imported,
     InheritedProtection,
     ProtectedModel,
     ProtectedQuerySet,
@@ -230,8 +231,9 @@ class ThreatMemberQuerySet(ProtectedQuerySet):
         return super().visible_to(user).filter(nominal__in=Nominal.objects.visible_to(user))
 
 
-class ThreatMember(InheritedProtection, models.Model):
-    """A nominal's membership of a threat, with a role and dates."""
+class ThreatMember(InheritedProtection, Imported, models.Model):
+    """A nominal's membership of a threat, with a role and dates (possibly imported from a
+    force's own records: ``Imported``)."""
 
     protection = inherits("threat")
 

@@ -57,8 +57,17 @@ def register() -> None:
     register_nav_item(NavItem("nominals", "Nominals", "threats:nominals", 500))
     register_attention(AttentionItem("my-exceptions", 600, _my_exceptions))
     register_attention(AttentionItem("organisation-exceptions", 650, _organisation_exceptions))
-    from socmaster.core.importing import register_undo
+    from socmaster.core.importing import register_importer, register_undo
 
-    from . import services
+    from . import members_importer, services
+    from .choices import ImportKind
 
     register_undo("threats.threat", services.undo_import_change)
+    register_undo(members_importer.RECORD_TYPE, members_importer.undo_import_change)
+    register_importer(
+        ImportKind.MEMBERS,
+        label="Threat members",
+        run=members_importer.import_members,
+        columns=members_importer.COLUMNS,
+        guide="docs/import-members.md",
+    )

@@ -511,6 +511,19 @@ def update_nominal(
     return nominal
 
 
+def _membership_errors(threat: Threat, nominal: Nominal, from_date, to_date, *, other=None) -> dict:
+    """The rules of a membership period (``other``: the stored membership being changed)."""
+    errors = {}
+    if from_date and to_date and to_date < from_date:
+        errors["to_date"] = ["The end date cannot be before the start date."]
+    current = ThreatMember.objects.filter(threat=threat, nominal=nominal, to_date__isnull=True)
+    if other is not None:
+        current = current.exclude(pk=other.pk)
+    if to_date is None and current.exists():
+        errors["nominal"] = [f"{nominal} is already a current member of {threat.reference}."]
+    return errors
+
+
 @transaction.atomic
 def add_member(
     user,
@@ -526,14 +539,7 @@ def add_member(
     require(user, Action.CHANGE, threat)
     if not policy.can(user, Action.VIEW, nominal):
         raise ValidationError({"nominal": ["No such nominal."]})
-    errors = {}
-    if from_date and to_date and to_date < from_date:
-        errors["to_date"] = ["The end date cannot be before the start date."]
-    if (
-        ThreatMember.objects.filter(threat=threat, nominal=nominal, to_date__isnull=True).exists()
-        and to_date is None
-    ):
-        errors["nominal"] = [f"{nominal} is already a current member of {threat.reference}."]
+    errors = _membership_errors(threat, nominal, from_date, to_date)
     if errors:
         raise ValidationError(errors)
     check_text(ThreatMember, {"notes": notes})
@@ -544,6 +550,100 @@ def add_member(
     member.save()
     audit.record(AuditAction.CREATE, member, user=user, changes={"after": audit.snapshot(member)})
     return member
+
+
+#: What an import sets on a membership, besides its threat and nominal.
+MEMBER_IMPORT_FIELDS = ("role", "from_date", "to_date", "notes")
+
+
+@transaction.atomic
+def import_member(
+    user,
+    threat: Threat,
+    nominal: Nominal,
+    *,
+    role: str,
+    from_date=None,
+    to_date=None,
+    notes: str = "",
+    source: str,
+    source_key: str,
+) -> tuple[str, tuple[int, dict | None] | None]:
+    """Create or update one membership imported from a force's records (``source`` names the
+    file and row, ``source_key`` its key there), by the rules of :func:`add_member` and
+    :func:`end_member`; the dates are the source system's and may not be in the future.
+
+    A membership imported before (same key) is updated where the file changed it (ended, or a
+    new role or notes), but an ended one is not made current again. One entered in the product
+    with the same role and dates is left as it is. Returns the outcome ('created', 'updated',
+    'unchanged') and what undoes it: (id, None) for a new membership, (id, before-image) for a
+    changed one, None when nothing changed."""
+    require(user, Action.CHANGE, threat)
+    if not policy.can(user, Action.VIEW, nominal):
+        raise ValidationError({"nominal": ["No such nominal."]})
+    notes = (notes or "").strip()
+    check_text(ThreatMember, {"notes": notes})
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        if value and value > today:
+            errors[name] = ["The date cannot be in the future."]
+    if errors:
+        raise ValidationError(errors)
+    values = {"role": role, "from_date": from_date, "to_date": to_date, "notes": notes}
+    source = (source or "import")[:300]
+    pair = ThreatMember.objects.select_for_update().filter(threat=threat, nominal=nominal)
+    existing = pair.filter(source_key=source_key).exclude(import_source="").first()
+    if existing is None:
+        if pair.filter(role=role, from_date=from_date, to_date=to_date).exists():
+            return "unchanged", None  # already recorded in the product
+        errors = _membership_errors(threat, nominal, from_date, to_date)
+        if from_date is not None and pair.filter(from_date=from_date).exists():
+            errors["from_date"] = [
+                f"{nominal} already has a membership of {threat.reference} from "
+                f"{from_date:%d %b %Y} with another role or end date; an import does not change "
+                "a membership entered in the product."
+            ]
+        if errors:
+            raise ValidationError(errors)
+        member = ThreatMember(
+            threat=threat,
+            nominal=nominal,
+            **values,
+            import_source=source,
+            imported_at=timezone.now(),
+            source_key=source_key,
+        )
+        member.full_clean()
+        member.save()
+        audit.record(
+            AuditAction.CREATE, member, user=user, changes={"after": audit.snapshot(member)}
+        )
+        return "created", (member.pk, None)
+    if all(getattr(existing, name) == value for name, value in values.items()):
+        return "unchanged", None
+    if existing.to_date is not None and to_date is None:
+        raise ValidationError(
+            {
+                "to_date": [
+                    f"This membership ended on {existing.to_date:%d %b %Y}; an import does not "
+                    "make it current again (record a new membership instead)."
+                ]
+            }
+        )
+    errors = _membership_errors(threat, nominal, from_date, to_date, other=existing)
+    if errors:
+        raise ValidationError(errors)
+    before = audit.snapshot(existing)
+    for name, value in values.items():
+        setattr(existing, name, value)
+    existing.import_source, existing.imported_at = source, timezone.now()
+    existing.full_clean()
+    existing.save()
+    changes = audit.diff(before, audit.snapshot(existing))
+    changes["import_source"] = {"before": before["import_source"], "after": source}
+    audit.record(AuditAction.UPDATE, existing, user=user, changes=changes)
+    return "updated", (existing.pk, before)
 
 
 @transaction.atomic
