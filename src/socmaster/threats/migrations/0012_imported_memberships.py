@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('threats', '0010_more_import_kinds'),
+        ('threats', '0011_synthetic_build_kind'),
     ]
 
     operations = [
