@@ -64,6 +64,9 @@ MUST_DIFFER = {
     "editor: dates are compared as Europe/London dates; created_by/updated_by are not compared.",
     "audit entries": "the loader writes one entry for the whole dataset, the imports one per "
     "record. Not compared.",
+    "disruption recorder": "the disruptions format names who recorded a record in the source "
+    "system (Recorded by, kept as that name); an imported record is written under the import "
+    "account. Compared as the loader's recorder's user name and the name the file gave.",
     "partner_unseen": "whether a partner has opened its action is an event in this product (a "
     "view in the audit trail), not a fact a history file carries: the loader writes synthetic "
     "views, an import has none yet. The check is left out of the plan-quality comparison.",
@@ -284,7 +287,8 @@ def records(dataset, unopened: set[str], relinked: set[str]) -> dict[str, dict]:
             d.narrative,
             d.evidence,
             sorted(n.reference for n in d.nominals.all()),
-            d.recorder.username,
+            # MUST_DIFFER: disruption recorder (a user in A, the source's name for them in B)
+            d.recorder_name if d.import_source else d.recorder.username,
             _day(d.created_at),
             # MUST_DIFFER: disruption moderator (a user in A, a name from the source in B)
             _name(d.moderator) or getattr(d, "outside_decision_by", ""),

@@ -949,6 +949,13 @@ def import_plan(
     if existing is not None and existing.imported_at and existing.updated_at > existing.imported_at:
         # Worked on in socmaster since it was imported (an action added, say): that is kept.
         updated_at = max(updated_at, existing.updated_at)
+    # A plan written from its organisation's template carries the template's lines: kept as
+    # the template's (as create_plan keeps them), they are not the plan's own text, so two
+    # plans sharing only the template are not taken for copies of each other.
+    template = template_for(threat)
+    lines = template_texts(template)
+    text = "\n".join(str(values.get(name) or "") for name in ("aim", *OBJECTIVE_FIELDS.values()))
+    uses = template is not None and any(line.strip() and line.strip() in text for line in lines)
     fields = {
         **values,
         "status": status,
@@ -957,6 +964,8 @@ def import_plan(
         "created_at": at_noon(written_on),
         "updated_at": updated_at,
         "superseded_at": at_noon(superseded_on),
+        "template": template if uses else None,
+        "template_lines": lines if uses else [],
     }
     return _save_imported(
         actor,
