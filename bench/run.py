@@ -505,7 +505,8 @@ def masterlist_import() -> dict:
             "seconds": outcome["import_seconds"],
             "cpu_seconds": outcome["import_cpu_seconds"],
             # the pauses between batches, which let the other writer in (not work)
-            "pause_seconds": rows / int(os.environ.get("SOCMASTER_IMPORT_BATCH_SIZE", "1000"))
+            "pause_seconds": rows
+            / int(os.environ.get("SOCMASTER_IMPORT_BATCH_SIZE", "1000"))
             * int(os.environ.get("SOCMASTER_IMPORT_PAUSE_MS", "100"))
             / 1000,
             "rows": rows,
