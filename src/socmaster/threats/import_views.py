@@ -1,4 +1,4 @@
-"""The master-list upload page, and the status page of each import running in the background."""
+"""The upload page for every kind of import, and the status page of each import running in the background."""
 
 import codecs
 import uuid
@@ -22,14 +22,27 @@ from .choices import ImportKind
 from .models import ImportJob
 from .tasks import run_import
 
+#: The order a force's history is best imported in (each file refers to what the earlier ones
+#: bring: members to threats, plan actions to plans and disruptions…).
+HISTORY_ORDER = [
+    ImportKind.MASTERLIST,
+    ImportKind.MEMBERS,
+    ImportKind.ASSESSMENTS,
+    ImportKind.DISRUPTIONS,
+    ImportKind.PLANS,
+    ImportKind.PLAN_ACTIONS,
+    ImportKind.PLAN_REVIEWS,
+]
+
 
 def kind_choices() -> list[tuple[str, str]]:
     """What may be uploaded: the master list, then every importer the apps registered, in the
-    order a force's history is best imported (``ImportKind``'s order)."""
+    order a force's history is best imported (any other registered kind last)."""
     offered = [(ImportKind.MASTERLIST.value, "Master-list extract")]
-    for kind in ImportKind:
+    ordered = HISTORY_ORDER + [k for k in IMPORTERS if k not in HISTORY_ORDER]
+    for kind in ordered:
         if kind in IMPORTERS:
-            offered.append((kind.value, IMPORTERS[kind]["label"]))
+            offered.append((ImportKind(kind).value, IMPORTERS[kind]["label"]))
     return offered
 
 
