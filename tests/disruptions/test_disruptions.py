@@ -487,3 +487,26 @@ def test_api_workflow(api, people, ocg):
         format="json",
     )
     assert bad.status_code == 400 and "category" in bad.json()
+
+
+def test_equal_counts_in_the_report_are_listed_by_name_whatever_order_rows_come_in(
+    approved_set, monkeypatch
+):
+    """Most first, equal counts by name: two databases holding the same records give the same
+    report, whatever order each returns its groups in (PostgreSQL and SQLite differ)."""
+    from django.db.models import QuerySet
+
+    period = (Disruption.objects.all(), dt.date(2025, 1, 1), dt.date(2026, 12, 31))
+    first = disruption_report(*period)
+    real_iter = QuerySet.__iter__
+
+    def reversed_iter(self):
+        rows = list(real_iter(self))
+        return iter(rows[::-1])
+
+    monkeypatch.setattr(QuerySet, "__iter__", reversed_iter)
+    again = disruption_report(*period)
+    for name in ("four_p", "category", "type", "tactic"):
+        assert [r["label"] for r in again[name]] == [r["label"] for r in first[name]], name
+        counts = [(-r["n"], r["label"]) for r in first[name]]
+        assert counts == sorted(counts), name

@@ -101,9 +101,10 @@ def disruption_report(
         for g in groups:
             key = key_of(g)
             totals[key] = totals.get(key, 0) + g["n"]
-        return sorted(
+        return sorted(  # most first; equal counts by name, so the order never depends on the
+            # order the database happens to return its groups in
             ({"key": k, "label": label_of(k), "n": n} for k, n in totals.items()),
-            key=lambda r: -r["n"],
+            key=lambda r: (-r["n"], r["label"]),
         )
 
     by_org = tally(lambda g: g["recording_organisation_id"], lambda k: orgs[k].name)
