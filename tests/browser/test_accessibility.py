@@ -211,13 +211,19 @@ def pages_for(user) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
 
 
 def _demo_import_job():
-    """A queued master-list import by the demo administrator, so its status page has a record."""
+    """A finished master-list import by the demo administrator, so its status page has a record.
+    Finished, so that its page does not poll the server every two seconds: a request still
+    running when the sweep ends would hold the in-memory database while the test flushes it."""
+    from django.utils import timezone
+
     from socmaster.organisations.models import User
     from socmaster.threats import services
+    from socmaster.threats.models import ImportJob
 
-    services.start_import(
+    job = services.start_import(
         User.objects.get(username="admin"), source_name="demo.csv", stored_file="", skip_bad=False
     )
+    ImportJob.objects.filter(pk=job.pk).update(status="done", finished_at=timezone.now())
 
 
 def _sign_in(context, base, username):
