@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "socmaster.assessments",
     "socmaster.disruptions",
     "socmaster.plans",
+    "socmaster.intelligence",
     "socmaster.reporting",
     "socmaster.web",
 ]
@@ -392,4 +393,11 @@ SOCMASTER = {
     "IMPORT_BATCH_SIZE": IMPORT_BATCH_SIZE,
     "IMPORT_PAUSE_MS": IMPORT_PAUSE_MS,
     "IMPORT_KEEP_CHECKED_ROWS": IMPORT_KEEP_CHECKED_ROWS,
+    # Intelligence and SARs: the days a report may wait at each priority before it is overdue
+    # ("urgent=1,high=3,normal=14,low=28"), and the risk score above which a report still not
+    # triaged is flagged.
+    "INTEL_SERVICE_LEVEL_DAYS": os.environ.get(
+        "SOCMASTER_INTEL_SERVICE_LEVEL_DAYS", "urgent=1,high=3,normal=14,low=28"
+    ),
+    "INTEL_HIGH_RISK": int(os.environ.get("SOCMASTER_INTEL_HIGH_RISK", "60")),
 }

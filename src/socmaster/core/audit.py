@@ -238,6 +238,9 @@ def _entry_payload(entry: AuditEntry) -> dict:
         payload["record_owner_id"] = entry.record_owner_id
     if entry.membership_id is not None:
         payload["membership_id"] = entry.membership_id
+    compartment = getattr(entry, "record_compartment_id", None)
+    if compartment is not None:
+        payload["record_compartment_id"] = compartment
     return payload
 
 
@@ -319,6 +322,16 @@ def _access_of(user, obj):
     return owner_id, (police or memberships)[0]
 
 
+def _compartment_of(obj) -> int | None:
+    """The compartment of a protected ``obj`` (its own or its parent's), if it is in one."""
+    from . import policy
+
+    declared = getattr(type(obj), "protection", None)
+    if declared is None or declared.kind not in ("owns", "inherits"):
+        return None
+    return getattr(policy.root_of(obj), "compartment_id", None)
+
+
 def _prepare(
     action: str,
     obj: models.Model | None,
@@ -342,9 +355,10 @@ def _prepare(
         raise AuditError(f"'{action}' is not a registered audit action.")
     if user is None and request is not None and getattr(request, "user", None) is not None:
         user = request.user if request.user.is_authenticated else None
-    record_owner_id, membership = None, None
+    record_owner_id, membership, compartment_id = None, None, None
     if obj is not None:
         record_owner_id, membership = _access_of(user, obj)
+        compartment_id = _compartment_of(obj)
     if organisation is None and membership is not None:
         organisation = membership.organisation
     if organisation is None and user is not None:
@@ -368,7 +382,12 @@ def _prepare(
         ip_address=ip,
         record_owner_id=record_owner_id,
         membership_id=getattr(membership, "pk", None),
+        record_compartment_id=compartment_id,
     )
+    if compartment_id is not None:
+        # The name of a compartmented record is itself compartmented: the entry names the kind
+        # and id only, so that a reader of the log outside the compartment learns nothing.
+        values["record_repr"] = f"{obj._meta.verbose_name} {obj.pk} (compartmented)"
     if bare:
         return _BareEntry(
             user_id=getattr(user, "pk", None),
@@ -481,6 +500,7 @@ _ROW_FIELDS = {
     "reason": "",
     "record_owner_id": None,
     "membership_id": None,
+    "record_compartment_id": None,
 }
 
 

@@ -102,6 +102,14 @@ class ProtectedModel(models.Model):
         related_name="+",
         help_text="Organisations that may see this record whatever its handling level.",
     )
+    compartment = models.ForeignKey(
+        "core.Compartment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A named unit whose members alone may see this record, whatever its handling.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -112,7 +120,55 @@ class ProtectedModel(models.Model):
 
     @property
     def is_restricted(self) -> bool:
-        return self.handling in RESTRICTED_HANDLING
+        return self.handling in RESTRICTED_HANDLING or self.compartment_id is not None
+
+
+class Compartment(models.Model):
+    """A named unit (a sensitive intelligence unit, covert tactics, counter-corruption) whose
+    members alone may see the records put in it, whatever their handling level: everyone else,
+    inspectors and superusers included, gets the answer for a missing record. Membership is
+    granted and ended through ``core.compartments`` (audited)."""
+
+    protection = REFERENCE_DATA
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    owner = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The organisation whose administrators manage the compartment's members.",
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompartmentMember(models.Model):
+    """A person given a compartment, from a date and until a date (open-ended when blank)."""
+
+    protection = PEOPLE
+
+    compartment = models.ForeignKey(Compartment, on_delete=models.PROTECT, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="compartment_memberships"
+    )
+    valid_from = models.DateField(default=timezone.localdate)
+    valid_to = models.DateField(null=True, blank=True)
+    granted_by = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["compartment", "user"]
+        indexes = [models.Index(fields=["user", "valid_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.compartment}"
 
 
 class Versioned(models.Model):
@@ -221,6 +277,9 @@ class AuditEntry(models.Model):
     #: The membership in force at the time that gave the access (its organisation is
     #: ``organisation``): entries are scoped by it, not by memberships held before or since.
     membership_id = models.BigIntegerField(null=True, blank=True)
+    #: The compartment of the record (its own, or its parent's): only the compartment's members
+    #: see entries about it, whatever else they may read.
+    record_compartment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     objects = AuditQuerySet.as_manager()
 

@@ -35,6 +35,7 @@ from .choices import RESTRICTED_HANDLING, Action, Handling
 WRITE_ROLES = frozenset(
     {
         Role.ANALYST,
+        Role.RESEARCHER,
         Role.ROCTA_ASSESSOR,
         Role.MODERATOR,
         Role.LRO,
@@ -85,9 +86,54 @@ def root_of(obj):
 
 
 def is_restricted(obj) -> bool:
-    """Does opening ``obj`` need a stated reason (its own or its parent's handling)?"""
+    """Does opening ``obj`` need a stated reason (its own or its parent's handling, or a
+    compartment)?"""
     root = root_of(obj)
-    return getattr(root, "handling", None) in RESTRICTED_HANDLING
+    return (
+        getattr(root, "handling", None) in RESTRICTED_HANDLING
+        or getattr(root, "compartment_id", None) is not None
+    )
+
+
+# --- Compartments -----------------------------------------------------------------------------
+
+
+def compartment_ids(user) -> frozenset[int]:
+    """The compartments ``user`` is a member of today (cached on the user object)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_compartment_ids", None)
+    if cached is None:
+        from django.utils import timezone
+
+        from .models import CompartmentMember
+
+        today = timezone.localdate()
+        cached = frozenset(
+            CompartmentMember.objects.filter(user_id=user.pk, valid_from__lte=today)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+            .values_list("compartment_id", flat=True)
+        )
+        user._compartment_ids = cached
+    return cached
+
+
+def forget_compartments(user) -> None:
+    """Drop the cached compartments of ``user`` (after a membership is granted or ended)."""
+    if user is not None and hasattr(user, "_compartment_ids"):
+        del user._compartment_ids
+
+
+def in_compartment_of(user, obj) -> bool:
+    """Is ``obj`` (by its own compartment or its parent's) open to ``user``? A record in no
+    compartment is; a compartmented one only to the compartment's members, whoever else they
+    are (inspectors and superusers included)."""
+    compartment = getattr(root_of(obj), "compartment_id", None)
+    return compartment is None or compartment in compartment_ids(user)
+
+
+def _compartment_q(user) -> Q:
+    return Q(compartment__isnull=True) | Q(compartment_id__in=compartment_ids(user))
 
 
 def is_reader_of_everything(user) -> bool:
@@ -149,6 +195,7 @@ def restrict(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
         return queryset.filter(**{f"{declared.parent}__in": parents.values("pk")})
     if declared.kind != "owns":
         raise ImproperlyConfigured(f"{model._meta.label} is not a protected record.")
+    queryset = queryset.filter(_compartment_q(user))
     if action == Action.VIEW or action == Action.EXPORT:
         q = visible_q(user, model)
         return queryset if q is None else queryset.filter(q)
@@ -164,6 +211,8 @@ def restrict(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
 
 
 def _may_see(user, obj) -> bool:
+    if obj.compartment_id is not None and obj.compartment_id not in compartment_ids(user):
+        return False
     if is_reader_of_everything(user):
         return True
     org_ids = user.organisation_ids
@@ -350,7 +399,7 @@ def can_read_history(user, obj) -> bool:
     record's LRO and the owner's analysts included, has no audit viewer, so the threat page does
     not offer them a link that would answer 403.
     """
-    if not can_view_audit(user):
+    if not can_view_audit(user) or not in_compartment_of(user, obj):
         return False
     if is_reader_of_everything(user):
         return True
@@ -364,6 +413,11 @@ def audit_scope(queryset: QuerySet, user) -> QuerySet:
     administer (the membership in force at the time, not those held before or since), and every
     entry about a record their organisation owns, whoever opened or changed it. Inspectors see
     all."""
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    queryset = queryset.filter(
+        Q(record_compartment_id__isnull=True) | Q(record_compartment_id__in=compartment_ids(user))
+    )
     if is_reader_of_everything(user):
         return queryset
     administered = administered_organisation_ids(user)

@@ -19,6 +19,9 @@ PARTNER_TYPES = frozenset({OrganisationType.GOVERNMENT_PARTNER, OrganisationType
 
 class Role(models.TextChoices):
     ANALYST = "analyst", "Analyst"
+    #: A member of the organisation's intelligence unit: processes its reports and reads their
+    #: originals.
+    RESEARCHER = "researcher", "Intelligence researcher"
     ROCTA_ASSESSOR = "rocta_assessor", "ROCTA assessor"
     MODERATOR = "moderator", "Moderator"
     LRO = "lro", "Lead responsible officer"

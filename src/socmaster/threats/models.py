@@ -161,6 +161,27 @@ def normalise_identifier(kind: str, value: str) -> str:
     return "".join(ch for ch in value if ch.isalnum())
 
 
+class PersonRecord(models.Model):
+    """The fields that describe a person, as a nominal has them: a subject of an intelligence
+    report or a SAR is a person record, so that entity resolution compares like with like."""
+
+    family_name = models.CharField(max_length=120, blank=True)
+    given_names = models.CharField(max_length=200, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    nationality = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_names}".strip(", ") or "(no name)"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+
 class Nominal(Versioned, ProtectedModel):
     """A person of interest. May be a member of several threats."""
 

@@ -1,0 +1,7 @@
+"""What the intelligence app adds to the shared registries (from ``IntelligenceConfig.ready()``)."""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    pass
