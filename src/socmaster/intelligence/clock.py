@@ -119,7 +119,9 @@ def daml_clock(
     return DamlClock(
         disclosed_on=disclosed_on,
         notice_ends=notice_ends,
-        notice_working_days_left=working_days_between(today - dt.timedelta(days=1), notice_ends)
+        notice_working_days_left=working_days_between(
+            max(today - dt.timedelta(days=1), disclosed_on), notice_ends
+        )
         if today <= notice_ends
         else -working_days_between(notice_ends, today),
         refused_on=refused_on,
