@@ -21,6 +21,7 @@ LEVELS = {
     "assessments": 3,
     "disruptions": 3,
     "plans": 4,
+    "intelligence": 4,
     "reporting": 5,
     "web": 6,
 }
