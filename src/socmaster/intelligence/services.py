@@ -748,10 +748,16 @@ def queue(user, model=IntelligenceReport, *, today: dt.date | None = None) -> Qu
 
     Each carries ``risk`` (its score today) and ``age_points``. In the SAR queue, DAML and then
     vulnerability SARs come first, whatever their score."""
+    return ordered_queue(model.objects.visible_to(user), today=today)
+
+
+def ordered_queue(queryset: QuerySet, *, today: dt.date | None = None) -> QuerySet:
+    """The waiting records of ``queryset`` in queue order, with ``risk`` and ``age_points``
+    (``queue`` for a user; the command line's operator gives the records it may list)."""
+    model = queryset.model
     today = today or timezone.localdate()
     qs = (
-        model.objects.visible_to(user)
-        .filter(status__in=WAITING)
+        queryset.filter(status__in=WAITING)
         .annotate(age_points=_age_expression(today))
         .annotate(risk=F("risk_base") + F("age_points"))
     )
