@@ -385,3 +385,35 @@ def test_csv_writer_to_a_path_streams(tmp_path, orgs):
     assert n == sum(len(s.subjects) for s in intel.sars())
     head = list(itertools.islice(intel.sars(), 1))[0]
     assert path.read_text(encoding="utf-8").splitlines()[1].startswith(head.reference + ",")
+
+
+def test_history_export_writes_the_sars_and_their_ground_truth(tmp_path, orgs):
+    from socmaster.synth import export as ex
+
+    dataset = generate("demo", 6, orgs, disruptions=10)
+    day = dataset.today + dt.timedelta(days=20)
+    counts = ex.write_history(dataset, tmp_path, organisations=orgs, today=day)
+    sars = list(si.intelligence_for(dataset, orgs, reports=False).sars())
+    assert counts["sars.csv"] == sum(len(s.subjects) for s in sars)
+    with open(tmp_path / "sars.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == DOCUMENTED_COLUMNS
+    assert len(rows) == counts["sars.csv"]
+    # Dated as the loader dates them: moved to end on the day of the import, none after it.
+    assert max(r["Date"] for r in rows) <= day.isoformat()
+    assert rows[0]["Date"] == (sars[0].submitted_on + dt.timedelta(days=20)).isoformat()
+    with open(tmp_path / "sars-truth.csv", newline="", encoding="utf-8") as handle:
+        truth = list(csv.DictReader(handle))
+    expected = [
+        (s.reference, str(n), p.nominal, ";".join(p.variants))
+        for s in sars
+        for n, p in enumerate(s.subjects, start=1)
+        if p.nominal
+    ]
+    assert [tuple(r.values()) for r in truth] == expected and expected
+    assert counts["sars-truth.csv"] == len(expected)
+    nominals = {n.reference for n in dataset.nominals}
+    assert {r["Nominal reference"] for r in truth} <= nominals
+    readme = (tmp_path / "README.txt").read_text(encoding="utf-8")
+    assert f"sars.csv           {counts['sars.csv']:>8,} rows" in readme
+    assert "import-sars" in readme

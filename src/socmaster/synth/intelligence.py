@@ -260,11 +260,18 @@ def sar_counts(organisations: Iterable[OrgSpec], scale: str, total: int | None =
     return counts
 
 
-def intelligence_for(dataset: Dataset, organisations: Iterable[OrgSpec], scale: str | None = None):
+def intelligence_for(
+    dataset: Dataset,
+    organisations: Iterable[OrgSpec],
+    scale: str | None = None,
+    *,
+    reports: bool = True,
+):
     """The intelligence for ``dataset``: its reports, and how many SARs each force receives.
 
     ``scale`` defaults to the dataset's; ``"stress"`` gives no reports and SARs up to exactly
-    :data:`STRESS_SUBJECTS` subjects."""
+    :data:`STRESS_SUBJECTS` subjects. ``reports=False`` leaves the reports out (for the SARs
+    alone)."""
     organisations = list(organisations)
     scale = str(scale or dataset.scale)
     kind = _scale_kind(scale)
@@ -273,7 +280,11 @@ def intelligence_for(dataset: Dataset, organisations: Iterable[OrgSpec], scale: 
     researchers = _researchers(
         dataset.seed, organisations, report_owners, sar_owner_weights(organisations, demo)
     )
-    reports = generate_reports(dataset, report_owners, report_count(scale), researchers)
+    reports = (
+        generate_reports(dataset, report_owners, report_count(scale), researchers)
+        if reports
+        else []
+    )
     counts = sar_counts(organisations, scale)
     limit = STRESS_SUBJECTS if kind == "stress" else None
     return IntelligencePlan(
@@ -632,13 +643,19 @@ SAR_COLUMNS = [
 ]
 
 
-def sar_rows(sars: Iterable[SynthSar]) -> Iterator[list[str]]:
-    """One row per SAR subject (one with blank subject columns for a SAR without subjects)."""
+TRUTH_COLUMNS = ["SAR reference", "Subject", "Nominal reference", "Variants"]
+
+
+def sar_rows(
+    sars: Iterable[SynthSar], shift: dt.timedelta = dt.timedelta(0)
+) -> Iterator[list[str]]:
+    """One row per SAR subject (one with blank subject columns for a SAR without subjects);
+    the SAR's dates moved by ``shift`` (as the loader moves them to end on the real date)."""
     for sar in sars:
         head = [
             sar.reference,
             sar.reporter_sector,
-            sar.submitted_on.isoformat(),
+            (sar.submitted_on + shift).isoformat(),
             sar.sar_type,
             sar.reason_text,
             sar.amount or "",
@@ -662,14 +679,35 @@ def sar_rows(sars: Iterable[SynthSar]) -> Iterator[list[str]]:
             ]
 
 
-def write_sars_csv(sars: Iterable[SynthSar], out: str | Path | IO[str]) -> int:
-    """Write ``sars`` in the SAR bulk format, streaming; returns the rows written (not the
-    header). ``out`` is a path or a text handle opened with ``newline=""``."""
+def truth_rows(sars: Iterable[SynthSar]) -> Iterator[list[str]]:
+    """The ground truth: for each SAR subject who is a master-list nominal, the SAR, the
+    subject's place in it (from 1, the order of the SAR's rows), the nominal, and the kinds of
+    noise applied (";"-separated; blank where written exactly as listed)."""
+    for sar in sars:
+        for n, person in enumerate(sar.subjects, start=1):
+            if person.nominal:
+                yield [sar.reference, str(n), person.nominal, ";".join(person.variants)]
+
+
+def _write(rows: Iterable[list[str]], columns: list[str], out: str | Path | IO[str]) -> int:
     if isinstance(out, (str, Path)):
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            return write_sars_csv(sars, handle)
+            return _write(rows, columns, handle)
     writer = csv.writer(out)
-    writer.writerow(SAR_COLUMNS)
+    writer.writerow(columns)
     counter = itertools.count()
-    writer.writerows(row for row, _ in zip(sar_rows(sars), counter, strict=False))
+    writer.writerows(row for row, _ in zip(rows, counter, strict=False))
     return next(counter)
+
+
+def write_sars_csv(
+    sars: Iterable[SynthSar], out: str | Path | IO[str], *, shift: dt.timedelta = dt.timedelta(0)
+) -> int:
+    """Write ``sars`` in the SAR bulk format, streaming; returns the rows written (not the
+    header). ``out`` is a path or a text handle opened with ``newline=""``."""
+    return _write(sar_rows(sars, shift), SAR_COLUMNS, out)
+
+
+def write_truth_csv(sars: Iterable[SynthSar], out: str | Path | IO[str]) -> int:
+    """Write the SARs' ground truth (:func:`truth_rows`), streaming; returns the rows written."""
+    return _write(truth_rows(sars), TRUTH_COLUMNS, out)
