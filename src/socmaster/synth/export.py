@@ -3,7 +3,9 @@
 Pure Python: no Django. The files describe the records ``socmaster.web.synthetic.load_dataset``
 writes for the same dataset, in the columns the history importers read (masterlist.csv,
 members.csv, assessments.csv, disruptions.csv, plans.csv, plan-actions.csv, plan-reviews.csv),
-so that ``socmaster import-history`` of them builds what the loader builds. As the loader does,
+so that ``socmaster import-history`` of them builds what the loader builds. Beside them go the
+dataset's SARs in the SAR bulk format (``sars.csv``, for ``socmaster import-sars``) and their
+ground truth (``sars-truth.csv``), from ``intelligence.py``. As the loader does,
 4P plan dates are moved from the generator's fixed day to ``today``, and a plan started from a
 template has the template's aim and objectives lines before its own. The caller passes what only
 the database knows: the organisations (for their names) and the plan templates.
@@ -23,6 +25,13 @@ from pathlib import Path
 from socmaster.morile import default_scheme
 
 from .generator import Dataset, OrgSpec, SynthThreat
+from .intelligence import (
+    SAR_COLUMNS,
+    TRUTH_COLUMNS,
+    intelligence_for,
+    write_sars_csv,
+    write_truth_csv,
+)
 
 #: The master-list importer's columns (threats.importer.COLUMNS), the optional ones included.
 MASTERLIST_COLUMNS = [
@@ -492,12 +501,14 @@ def write_history(
     today: dt.date | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Write the seven history files and ``README.txt`` into ``directory`` (made if missing).
+    """Write the seven history files, the SARs (:data:`SAR_FILES`) and ``README.txt`` into
+    ``directory`` (made if missing).
 
     ``organisations`` name the organisations the dataset was generated for; ``templates`` are
     the plan templates (see :data:`Templates`); ``today`` is the day the plan dates are moved to
-    (the day the files are to be imported; default the machine's date). ``progress(file, rows
-    written, rows in the file)`` is told after each file. Returns the rows written per file."""
+    (the day the files are to be imported; default the machine's date; the SARs are dated to
+    end on it too). ``progress(file, rows written, rows in the file)`` is told after each file.
+    Returns the rows written per file."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     organisations = list(organisations)
@@ -517,9 +528,33 @@ def write_history(
         counts[name] = n
         if progress:
             progress(name, n, totals[name])
+    for name, n in write_sars(dataset, directory, organisations=organisations, today=today).items():
+        counts[name] = n
+        if progress:
+            progress(name, n, n)
     names = {o.key: o.name for o in organisations}
     (directory / "README.txt").write_text(readme(dataset, counts, today, names), encoding="utf-8")
     return counts
+
+
+#: Written beside the history files: the dataset's year of SARs in the SAR bulk format
+#: (``socmaster import-sars``), and their ground truth (which nominal each subject really is).
+SAR_FILES = {"sars.csv": SAR_COLUMNS, "sars-truth.csv": TRUTH_COLUMNS}
+
+
+def write_sars(
+    dataset: Dataset, directory: str | Path, *, organisations: Iterable[OrgSpec], today: dt.date
+) -> dict[str, int]:
+    """Write ``sars.csv`` and ``sars-truth.csv`` for ``dataset`` in ``directory``, the SARs
+    dated as the loader dates them (moved from the generator's day to ``today``). Streams: the
+    SARs are drawn twice (the same ones) rather than held."""
+    directory = Path(directory)
+    intel = intelligence_for(dataset, organisations, reports=False)
+    shift = today - dataset.today
+    return {
+        "sars.csv": write_sars_csv(intel.sars(), directory / "sars.csv", shift=shift),
+        "sars-truth.csv": write_truth_csv(intel.sars(), directory / "sars-truth.csv"),
+    }
 
 
 def expected_rows(dataset: Dataset) -> dict[str, int]:
@@ -555,6 +590,13 @@ def readme(
         "",
         "Files, in the order `socmaster import-history DIR` imports them:",
         *(f"  {name:<18} {counts.get(name, 0):>8,} rows" for name in FILES),
+        "",
+        "Beside them, the dataset's year of suspicious activity reports, in the SAR bulk format",
+        "(one row per SAR subject), for `socmaster import-sars sars.csv` after the history:",
+        f"  {'sars.csv':<18} {counts.get('sars.csv', 0):>8,} rows",
+        "and their ground truth, which master-list nominal each matching SAR subject really is",
+        "and the noise it is written with (not to be imported):",
+        f"  {'sars-truth.csv':<18} {counts.get('sars-truth.csv', 0):>8,} rows",
         "",
         f"The files name {len(users)} users by user name. They must exist before the import",
         "(docs/import-history.md): with the password they are to share in",

@@ -29,6 +29,7 @@ DEMO_USERS = [
     ("sio", Role.SIO, "force-durham"),
     ("chief", Role.CHIEF_OFFICER, "force-durham"),
     ("admin", Role.ADMINISTRATOR, "force-durham"),
+    ("researcher", Role.RESEARCHER, "force-durham"),
     ("assessor", Role.ROCTA_ASSESSOR, "rocu-north-east"),
     ("moderator", Role.MODERATOR, "rocu-north-east"),
     ("gateway", Role.GATEWAY_OFFICER, "rocu-north-east"),
@@ -61,10 +62,33 @@ def load_demo(seed: int = 2026, scale="demo") -> dict:
     _demo_assessments(seed)
     _demo_plans(seed)
     _demo_story(seed)
+    _demo_intelligence()
     summary["threats"] = Threat.objects.filter(
         Q(reference__startswith="DEMO-") | Q(reference__startswith="SYN-T-")
     ).count()
     return summary
+
+
+def _demo_intelligence(claims: int = 3) -> None:
+    """The demo researcher claims the riskiest few of Durham's waiting synthetic reports, so that
+    their own work shows beside the unit's queue (through the service, audited)."""
+    from socmaster.intelligence import services as intel_services
+    from socmaster.intelligence.models import IntelligenceReport
+
+    researcher = User.objects.filter(username="researcher").first()
+    if researcher is None:
+        return
+    mine = IntelligenceReport.objects.filter(assigned_to=researcher)
+    if mine.exists():
+        return
+    waiting = IntelligenceReport.objects.filter(
+        reference__startswith="SYN-IR-",
+        owner__key="force-durham",
+        status="awaiting",
+        assigned_to__isnull=True,
+    ).order_by("-risk_base", "submitted_on", "pk")[:claims]
+    for report in waiting:
+        intel_services.claim(researcher, report)
 
 
 def _demo_assessments(seed: int) -> None:

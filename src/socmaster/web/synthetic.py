@@ -33,7 +33,9 @@ def remove_synthetic() -> None:
     from socmaster.plans.models import Plan, PlanAction, PlanReview, PlanTextBand
     from socmaster.threats.models import Nominal, Threat, ThreatMember
 
-    # Plans first: their authors and reviewers are protected from deletion while they stand.
+    # Intelligence first: it names nominals, threats and researchers, protected while it stands.
+    remove_synthetic_intelligence()
+    # Plans next: their authors and reviewers are protected from deletion while they stand.
     synthetic_plans = Plan.objects.filter(threat__reference__startswith="SYN-T-")
     PlanTextBand.objects.filter(plan__in=synthetic_plans).delete()
     PlanReview.objects.filter(plan__in=synthetic_plans).delete()
@@ -230,6 +232,7 @@ def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> d
     plan_counts = _load_plans(
         dataset, {t.reference: t for t in threats}, threat_ids, user_ids, orgs, step
     )
+    intelligence_counts = _load_intelligence(dataset, orgs, user_ids, threat_ids, step)
     counts = {
         "users": len(users),
         "threats": len(threats),
@@ -238,6 +241,7 @@ def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> d
         "assessments": len(dataset.assessments),
         "disruptions": len(dataset.disruptions),
         **plan_counts,
+        **intelligence_counts,
     }
     audit.record(
         AuditAction.CREATE,
@@ -610,3 +614,250 @@ def start_synthetic_build(user, *, scale: str, seed: int, replace: bool):
         | {"replace": replace},
     )
     return job
+
+
+def remove_synthetic_intelligence() -> None:
+    """Remove the synthetic reports and SARs and everything hanging from them (before the
+    nominals, threats and users they name)."""
+    from socmaster.intelligence.models import (
+        IntelligenceReport,
+        ReportMention,
+        ReportSubject,
+        SarAccount,
+        SarSubject,
+        SuspiciousActivityReport,
+    )
+
+    reports = IntelligenceReport.objects.filter(reference__startswith="SYN-IR-")
+    ReportSubject.objects.filter(report__in=reports).delete()
+    ReportMention.objects.filter(report__in=reports).delete()
+    IntelligenceReport.threats.through.objects.filter(intelligencereport__in=reports).delete()
+    reports.delete()
+    sars = SuspiciousActivityReport.objects.filter(reference__startswith="SYN-SAR-")
+    SarSubject.objects.filter(sar__in=sars).delete()
+    SarAccount.objects.filter(sar__in=sars).delete()
+    sars.delete()
+
+
+def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, step) -> dict:
+    """Intelligence reports (with subjects, mentions and threat links) and SARs (with subjects
+    and linked accounts) from ``synth.intelligence``, in bulk, with a synthetic researcher for
+    each organisation that receives them. Statuses, priorities and ``risk_base`` are set as the
+    services would (``intelligence.risk``); dates move from the generator's day to today.
+    The SARs stream from the generator a chunk at a time, so national sizes fit in memory."""
+    import datetime as dt
+    from decimal import Decimal
+    from itertools import islice
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from socmaster.intelligence import risk
+    from socmaster.intelligence.models import (
+        IntelligenceReport,
+        ReportMention,
+        ReportSubject,
+        SarAccount,
+        SarSubject,
+        SuspiciousActivityReport,
+    )
+    from socmaster.intelligence.services import normalise_mention
+    from socmaster.organisations.choices import Role
+    from socmaster.organisations.models import Membership, User
+    from socmaster.synth.intelligence import intelligence_for
+    from socmaster.threats.models import Nominal
+
+    intel = intelligence_for(dataset, organisation_specs())
+    unusable = make_password(None)
+    researchers = [
+        User(
+            username=username,
+            first_name=first,
+            last_name=last,
+            password=unusable,
+            home_organisation=orgs[key],
+            job_title="Synthetic intelligence researcher",
+        )
+        for username, first, last, key in intel.researchers
+        if key in orgs and username not in user_ids
+    ]
+    User.objects.bulk_create(researchers, batch_size=BATCH)
+    Membership.objects.bulk_create(
+        [
+            Membership(user=u, organisation=u.home_organisation, role=Role.RESEARCHER)
+            for u in researchers
+        ],
+        batch_size=BATCH,
+    )
+    researcher_ids = {u.username: u.pk for u in researchers} | user_ids
+    nominal_ids = dict(
+        Nominal.objects.filter(reference__startswith="SYN-N-").values_list("reference", "id")
+    )
+    shift = timezone.localdate() - dataset.today
+    now = timezone.now()
+
+    def moment(d):
+        return min(now, timezone.make_aware(dt.datetime.combine(d + shift, dt.time(10))))
+
+    tier_of = {t.reference: t.tier for t in dataset.threats}
+    high_nominals = {
+        m.nominal for m in dataset.members if m.to_date is None and tier_of.get(m.threat, 5) <= 2
+    }
+    counts = {"reports": 0, "report_subjects": 0, "report_mentions": 0}
+    reports = intel.reports
+    for start in range(0, len(reports), BATCH):
+        chunk = reports[start : start + BATCH]
+        rows = []
+        for r in chunk:
+            mentions_high = any(tier_of.get(t, 5) <= 2 for t in r.threats) or any(
+                s.nominal in high_nominals for s in r.subjects if s.nominal
+            )
+            base = risk.total(
+                risk.report_factors(
+                    flags=r.flags,
+                    source=r.source_evaluation,
+                    assessment=r.intelligence_assessment,
+                    mentions_tier_1_2=mentions_high,
+                )
+            )
+            researcher = researcher_ids.get(r.researcher) if r.researcher else None
+            received = moment(r.submitted_on)
+            rows.append(
+                IntelligenceReport(
+                    reference=r.reference,
+                    owner=orgs[r.owner_key],
+                    handling=r.handling,
+                    officer_name=r.officer_name,
+                    submitted_on=r.submitted_on + shift,
+                    original_text=r.original_text,
+                    sanitised_text=r.sanitised_text,
+                    sanitised_by_id=researcher if r.sanitised_text else None,
+                    sanitised_at=moment(r.processed_on) if r.sanitised_text else None,
+                    source_evaluation=r.source_evaluation,
+                    intelligence_assessment=r.intelligence_assessment,
+                    handling_code=r.handling_code,
+                    handling_conditions=r.handling_conditions,
+                    **r.flags,
+                    status=r.status,
+                    priority=r.priority,
+                    assigned_to_id=researcher,
+                    assigned_at=received if researcher else None,
+                    processed_at=moment(r.processed_on) if r.processed_on else None,
+                    risk_base=base,
+                    created_at=received,
+                    updated_at=moment(r.processed_on) if r.processed_on else received,
+                )
+            )
+        IntelligenceReport.objects.bulk_create(rows, batch_size=BATCH)
+        subjects, mentions, links = [], [], []
+        Through = IntelligenceReport.threats.through
+        for r, obj in zip(chunk, rows, strict=True):
+            subjects += [
+                ReportSubject(
+                    report_id=obj.pk,
+                    nominal_id=nominal_ids.get(s.nominal) if s.nominal else None,
+                    family_name=s.family_name,
+                    given_names=s.given_names,
+                    date_of_birth=s.date_of_birth,
+                    gender=s.gender,
+                )
+                for s in r.subjects
+            ]
+            mentions += [
+                ReportMention(report_id=obj.pk, kind=k, value=v, normalised=normalise_mention(k, v))
+                for k, v in r.mentions
+            ]
+            links += [
+                Through(intelligencereport_id=obj.pk, threat_id=threat_ids[t]) for t in r.threats
+            ]
+        ReportSubject.objects.bulk_create(subjects, batch_size=BATCH)
+        ReportMention.objects.bulk_create(mentions, batch_size=BATCH)
+        Through.objects.bulk_create(links, batch_size=BATCH)
+        counts["reports"] += len(rows)
+        counts["report_subjects"] += len(subjects)
+        counts["report_mentions"] += len(mentions)
+        step("reports", counts["reports"], len(reports))
+
+    counts |= {"sars": 0, "sar_subjects": 0, "sar_accounts": 0}
+    total = intel.total_sars
+    sars = intel.sars()
+    while chunk := list(islice(sars, BATCH * 5)):
+        rows = []
+        for s in chunk:
+            amount = Decimal(s.amount) if s.amount is not None else None
+            base = risk.total(
+                risk.sar_factors(
+                    sar_type=s.sar_type,
+                    amount=amount,
+                    matches_found=s.screening_status == "matches",
+                )
+            )
+            researcher = (
+                researcher_ids.get(f"syn-{s.owner_key}-researcher-1")
+                if s.status != "awaiting"
+                else None
+            )
+            received = moment(s.submitted_on)
+            screened = s.screening_status != "not_screened"
+            rows.append(
+                SuspiciousActivityReport(
+                    reference=s.reference,
+                    owner=orgs[s.owner_key],
+                    handling="owner",
+                    reporter_sector=s.reporter_sector,
+                    submitted_on=s.submitted_on + shift,
+                    sar_type=s.sar_type,
+                    reason_text=s.reason_text,
+                    amount=amount,
+                    currency=s.currency,
+                    status=s.status,
+                    priority=s.priority,
+                    assigned_to_id=researcher,
+                    assigned_at=received if researcher else None,
+                    processed_at=moment(s.processed_on) if s.processed_on else None,
+                    screening_status=s.screening_status,
+                    screened_at=moment(s.processed_on or s.submitted_on) if screened else None,
+                    consent_decision=s.consent_decision,
+                    consent_decided_on=s.consent_decided_on + shift
+                    if s.consent_decided_on
+                    else None,
+                    risk_base=base,
+                    created_at=received,
+                    updated_at=moment(s.processed_on) if s.processed_on else received,
+                )
+            )
+        SuspiciousActivityReport.objects.bulk_create(rows, batch_size=BATCH)
+        subjects, accounts = [], []
+        for s, obj in zip(chunk, rows, strict=True):
+            subjects += [
+                SarSubject(
+                    sar_id=obj.pk,
+                    family_name=p.family_name,
+                    given_names=p.given_names,
+                    date_of_birth=p.date_of_birth,
+                    gender=p.gender,
+                    address=p.address,
+                    postcode=p.postcode,
+                    phones=list(p.phones),
+                    accounts=list(p.accounts),
+                )
+                for p in s.subjects
+            ]
+            accounts += [
+                SarAccount(
+                    sar_id=obj.pk,
+                    institution=institution,
+                    sort_code=sort_code,
+                    account_number=number,
+                    holder=holder,
+                )
+                for institution, sort_code, number, holder in s.linked_accounts
+            ]
+        SarSubject.objects.bulk_create(subjects, batch_size=BATCH)
+        SarAccount.objects.bulk_create(accounts, batch_size=BATCH)
+        counts["sars"] += len(rows)
+        counts["sar_subjects"] += len(subjects)
+        counts["sar_accounts"] += len(accounts)
+        step("SARs", counts["sars"], total)
+    counts["researchers"] = len(researchers)
+    return counts
