@@ -20,6 +20,16 @@ from socmaster.assessments.models import Assessment
 from socmaster.core import policy
 from socmaster.disruptions import services as disruption_services
 from socmaster.disruptions.models import Disruption, Tactic
+from socmaster.intelligence.models import (
+    Dissemination,
+    IntelligenceReport,
+    MoratoriumExtension,
+    ReportMention,
+    ReportSubject,
+    SarAccount,
+    SarSubject,
+    SuspiciousActivityReport,
+)
 from socmaster.organisations.models import Organisation
 from socmaster.plans import services as plan_services
 from socmaster.plans.models import Plan, PlanAction, PlanReview, PlanTextBand
@@ -149,7 +159,87 @@ def _identifier(handling, people):
     return Identifier.objects.create(nominal=_nominal(handling, people), kind="phone", value="0770")
 
 
+def _report(handling, people):
+    report = IntelligenceReport.objects.create(
+        reference=f"INT-ACC-{next(_n)}",
+        owner=Organisation.objects.get(key=OWNER),
+        handling=handling,
+        original_text="Synthetic original.",
+        source_evaluation="2",
+        intelligence_assessment="B",
+        handling_code="P",
+    )
+    report.shared_with.set(Organisation.objects.filter(key__in=SHARED_WITH))
+    return report
+
+
+def _sar(handling, people):
+    sar = SuspiciousActivityReport.objects.create(
+        reference=f"UKFIU-ACC-{next(_n)}",
+        owner=Organisation.objects.get(key=OWNER),
+        handling=handling,
+        reporter_sector="credit_institution",
+        submitted_on=TODAY,
+        sar_type="daml",
+        reason_text="Synthetic.",
+    )
+    sar.shared_with.set(Organisation.objects.filter(key__in=SHARED_WITH))
+    return sar
+
+
+def _report_subject(handling, people):
+    return ReportSubject.objects.create(report=_report(handling, people), family_name="Subject")
+
+
+def _mention(handling, people):
+    return ReportMention.objects.create(
+        report=_report(handling, people), kind="phone", value="0770", normalised="0770"
+    )
+
+
+def _dissemination(handling, people):
+    return Dissemination.objects.create(
+        report=_report(handling, people),
+        organisation=Organisation.objects.get(key="force-cheshire"),
+        purpose="Tasking",
+    )
+
+
+def _sar_subject(handling, people):
+    return SarSubject.objects.create(sar=_sar(handling, people), family_name="Subject")
+
+
+def _sar_account(handling, people):
+    return SarAccount.objects.create(sar=_sar(handling, people), account_number="12345678")
+
+
+def _extension(handling, people):
+    return MoratoriumExtension.objects.create(
+        sar=_sar(handling, people), granted_on=TODAY, days=31, court="Crown Court"
+    )
+
+
 CASES = [
+    ProtectedCase(
+        "intelligence report",
+        IntelligenceReport,
+        _report,
+        page=lambda o: f"/intelligence/{o.reference}/",
+        missing_page="/intelligence/INT-NONE/",
+    ),
+    ProtectedCase(
+        "SAR",
+        SuspiciousActivityReport,
+        _sar,
+        page=lambda o: f"/intelligence/sars/{o.reference}/",
+        missing_page="/intelligence/sars/UKFIU-NONE/",
+    ),
+    ProtectedCase("report subject", ReportSubject, _report_subject),
+    ProtectedCase("report mention", ReportMention, _mention),
+    ProtectedCase("dissemination", Dissemination, _dissemination),
+    ProtectedCase("SAR subject", SarSubject, _sar_subject),
+    ProtectedCase("SAR account", SarAccount, _sar_account),
+    ProtectedCase("moratorium extension", MoratoriumExtension, _extension),
     ProtectedCase(
         "threat",
         Threat,
