@@ -115,6 +115,7 @@ class ImportKind(models.TextChoices):
     ASSESSMENTS = "assessments", "Assessments"
     MEMBERS = "members", "Threat members"
     SYNTHETIC = "synthetic", "Synthetic data (invented)"
+    SARS = "sars", "Suspicious activity reports (SARs)"
 
 
 class ImportStatus(models.TextChoices):
