@@ -16,6 +16,7 @@ from socmaster.core import views as core_views
 from socmaster.core.api import AuditEntryViewSet
 from socmaster.core.tokens import ObtainExpiringToken
 from socmaster.disruptions.api import DisruptionViewSet
+from socmaster.intelligence.api import IntelligenceReportViewSet, SarViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
 from socmaster.plans.api import (
     PlanActionViewSet,
@@ -39,6 +40,8 @@ router.register("plans", PlanViewSet, basename="plan")
 router.register("plan-actions", PlanActionViewSet, basename="plan-action")
 router.register("plan-reviews", PlanReviewViewSet, basename="plan-review")
 router.register("plan-templates", PlanTemplateViewSet, basename="plan-template")
+router.register("intelligence-reports", IntelligenceReportViewSet, basename="intelligence-report")
+router.register("sars", SarViewSet, basename="sar")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
