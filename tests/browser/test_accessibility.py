@@ -45,6 +45,11 @@ SKIPPED = {
     "plans:quality-export": "file download (CSV, XLSX or JSON)",
     "reporting:masterlist-extract-csv": "file download (CSV)",
     "schema": "the OpenAPI schema file (YAML)",
+    "intelligence:move": "POST only (the buttons it answers are on the report page)",
+    "intelligence:sar-move": "POST only (the buttons it answers are on the SAR page)",
+    "intelligence:sar-consent": "POST only (its form is on the SAR page)",
+    "intelligence:sar-extend": "POST only (its form is on the SAR page)",
+    "intelligence:queue-export": "file download (CSV or XLSX)",
 }
 #: Pages visited (and checked, with the refusal they answer) that no demo user may open.
 NO_DEMO_ROLE = {
@@ -166,6 +171,20 @@ def _user(user):
     return {"username": "analyst"}
 
 
+def _report(user):
+    from socmaster.intelligence.models import IntelligenceReport
+
+    ordered = IntelligenceReport.objects.order_by("-risk_base", "reference")
+    return {"reference": _first(ordered, user, "reference")[0]}
+
+
+def _sar(user):
+    from socmaster.intelligence.models import SuspiciousActivityReport
+
+    ordered = SuspiciousActivityReport.objects.order_by("sar_type", "reference")
+    return {"reference": _first(ordered, user, "reference")[0]}
+
+
 LOOKUPS = {
     "threats:nominal": _nominal,
     "threats:detail": _threat,
@@ -191,6 +210,12 @@ LOOKUPS = {
     "organisations:detail": _own_organisation,
     "organisations:user": _user,
     "organisations:user_roles": _user,
+    "intelligence:report": _report,
+    "intelligence:original": _report,
+    "intelligence:edit": _report,
+    "intelligence:sanitise": _report,
+    "intelligence:disseminate": _report,
+    "intelligence:sar": _sar,
 }
 
 

@@ -157,6 +157,7 @@ def test_a_registered_nav_item_is_shown_in_its_order(web, analyst):
         "Organisations",
         "Nominals",
         "Disruptions",
+        "Intelligence",
         "4P plans",
         "People",
         "Reports",

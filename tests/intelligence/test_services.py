@@ -295,8 +295,10 @@ def test_a_hidden_nominal_or_threat_is_no_such_record(people):
 
 
 def _age(report, days):
+    """Make ``report`` as old as ``days`` and not yet scored for today, as a report brought in
+    by an import (or one still waiting since an earlier day) is."""
     IntelligenceReport.objects.filter(pk=report.pk).update(
-        submitted_on=TODAY - dt.timedelta(days=days)
+        submitted_on=TODAY - dt.timedelta(days=days), scored_on=None
     )
 
 
@@ -315,6 +317,23 @@ def test_the_queue_sorts_by_risk_then_age(people):
     assert [r.risk for r in queue] == [63, 33, 13, 13]
     # Someone who may not see the reports has an empty queue.
     assert not services.queue(people["far_analyst"]).exists()
+
+
+def test_queue_scores_are_brought_up_to_date_once_a_day(people):
+    report = submit(people["officer"])
+    _age(report, 30)
+    assert services.refresh_queue_scores(IntelligenceReport) == 1
+    report.refresh_from_db()
+    assert (report.queue_score, report.scored_on) == (13 + 15, TODAY)
+    assert services.refresh_queue_scores(IntelligenceReport) == 0  # done for today
+    # Tomorrow, the age part is worked out again.
+    tomorrow = TODAY + dt.timedelta(days=1)
+    assert services.refresh_queue_scores(IntelligenceReport, tomorrow) == 1
+    # A SAR's type puts it first: DAML, then vulnerability.
+    sar = _sar(SarType.DAML, submitted_on=TODAY, risk_base=60)
+    services.refresh_queue_scores(SuspiciousActivityReport)
+    sar.refresh_from_db()
+    assert sar.queue_score == 2060
 
 
 def test_overdue_against_the_service_level(people, settings):

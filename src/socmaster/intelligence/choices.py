@@ -33,6 +33,9 @@ class ProcessingStatus(models.TextChoices):
 
 #: States in which a report or SAR is still waiting to be worked (the backlog).
 WAITING = frozenset({ProcessingStatus.AWAITING, ProcessingStatus.IN_RESEARCH})
+#: The same, in a fixed order, for queries and the queue's partial index (whose condition a
+#: query must repeat exactly for the database to use it).
+QUEUED = ["awaiting", "in_research"]
 #: States in which it has been processed.
 PROCESSED = frozenset(
     {ProcessingStatus.ACTIONED, ProcessingStatus.DISSEMINATED, ProcessingStatus.FILED}

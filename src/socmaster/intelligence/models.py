@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from socmaster.core.models import (
 from socmaster.threats.models import Nominal, PersonRecord, Threat
 
 from .choices import (
+    QUEUED,
     ConsentDecision,
     HandlingCode,
     IntelAssessment,
@@ -73,6 +75,11 @@ class Processed(models.Model):
     #: The risk score without its age part (flags, grading or type, Tier 1–2 mentions); the
     #: queue adds the age part when it sorts (``services.queue``), so the order is always today's.
     risk_base = models.PositiveSmallIntegerField(default=0, editable=False)
+    #: The queue's sort key: the risk score with its age part as of ``scored_on`` (and, for SARs,
+    #: their type first), kept so that the queue is read in index order; brought up to date once
+    #: a day by ``services.refresh_queue_scores`` before the queue is read.
+    queue_score = models.IntegerField(default=0, editable=False)
+    scored_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -129,7 +136,12 @@ class IntelligenceReport(Versioned, Processed, ProtectedModel, Imported):
         ordering = ["-submitted_on", "-id"]
         indexes = [
             models.Index(fields=["owner", "status", "submitted_on"]),
-            models.Index(fields=["status", "risk_base", "submitted_on"]),
+            models.Index(
+                fields=["-queue_score", "submitted_on", "id"],
+                condition=Q(status__in=QUEUED),
+                name="intel_report_queue",
+            ),
+            models.Index(fields=["status", "scored_on"], name="intel_report_scored"),
         ]
 
     def __str__(self) -> str:
@@ -258,7 +270,12 @@ class SuspiciousActivityReport(Versioned, Processed, ProtectedModel, Imported):
         ordering = ["-submitted_on", "-id"]
         indexes = [
             models.Index(fields=["owner", "status", "submitted_on"]),
-            models.Index(fields=["status", "risk_base", "submitted_on"]),
+            models.Index(
+                fields=["-queue_score", "submitted_on", "id"],
+                condition=Q(status__in=QUEUED),
+                name="intel_sar_queue",
+            ),
+            models.Index(fields=["status", "scored_on"], name="intel_sar_scored"),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,7 @@ from . import clock, risk
 from .choices import (
     DEFAULT_SERVICE_LEVEL_DAYS,
     PROCESSED,
+    QUEUED,
     TRANSITIONS,
     WAITING,
     ConsentDecision,
@@ -183,14 +184,49 @@ def sar_factors(sar: SuspiciousActivityReport) -> risk.Factors:
     )
 
 
+#: Added to a SAR's queue score so that DAML and then vulnerability SARs come first.
+TYPE_BONUS = {SarType.DAML: 2000, SarType.VULNERABILITY: 1000}
+
+
+def queue_score(record, today: dt.date | None = None) -> int:
+    """The queue's sort key for ``record`` today: its risk with the age part, plus the SAR type's
+    place (DAML first, then vulnerability)."""
+    score = record.risk_base + risk.age_points(waiting_days(record, today))
+    if isinstance(record, SuspiciousActivityReport):
+        score += TYPE_BONUS.get(record.sar_type, 0)
+    return score
+
+
 def _rescore(record) -> None:
     factors = (
         report_factors(record) if isinstance(record, IntelligenceReport) else sar_factors(record)
     )
-    score = risk.total(factors)
-    if score != record.risk_base:
-        type(record).objects.filter(pk=record.pk).update(risk_base=score)
-        record.risk_base = score
+    record.risk_base = risk.total(factors)
+    today = timezone.localdate()
+    record.queue_score, record.scored_on = queue_score(record, today), today
+    type(record).objects.filter(pk=record.pk).update(
+        risk_base=record.risk_base, queue_score=record.queue_score, scored_on=today
+    )
+
+
+def refresh_queue_scores(model, today: dt.date | None = None) -> int:
+    """Bring the queue scores of waiting records not scored today up to date (one update; the
+    age part changes with the date). Returns how many were updated."""
+    today = today or timezone.localdate()
+    stale = model.objects.filter(status__in=QUEUED).filter(
+        Q(scored_on__isnull=True) | Q(scored_on__lt=today)
+    )
+    if not stale.exists():
+        return 0
+    score = F("risk_base") + _age_expression(today)
+    if model is SuspiciousActivityReport:
+        score = score + Case(
+            *(When(sar_type=kind, then=Value(bonus)) for kind, bonus in TYPE_BONUS.items()),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    with transaction.atomic():
+        return stale.update(queue_score=score, scored_on=today)
 
 
 def normalise_mention(kind: str, value: str) -> str:
@@ -752,26 +788,19 @@ def queue(user, model=IntelligenceReport, *, today: dt.date | None = None) -> Qu
 
 
 def ordered_queue(queryset: QuerySet, *, today: dt.date | None = None) -> QuerySet:
-    """The waiting records of ``queryset`` in queue order, with ``risk`` and ``age_points``
-    (``queue`` for a user; the command line's operator gives the records it may list)."""
+    """The waiting records of ``queryset`` in queue order, with ``risk`` (today's score) and
+    ``age_points`` (``queue`` for a user; the command line's operator gives the records it may
+    list). Read in the order of the queue's partial index, after the day's scores are brought
+    up to date."""
     model = queryset.model
     today = today or timezone.localdate()
-    qs = (
-        queryset.filter(status__in=WAITING)
+    refresh_queue_scores(model, today)
+    return (
+        queryset.filter(status__in=QUEUED)
         .annotate(age_points=_age_expression(today))
         .annotate(risk=F("risk_base") + F("age_points"))
+        .order_by("-queue_score", "submitted_on", "id")
     )
-    order = ["-risk", "submitted_on", "id"]
-    if model is SuspiciousActivityReport:
-        rank = Case(
-            When(sar_type=SarType.DAML, then=Value(0)),
-            When(sar_type=SarType.VULNERABILITY, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        )
-        qs = qs.annotate(type_rank=rank)
-        order = ["type_rank", *order]
-    return qs.order_by(*order)
 
 
 def waiting_days(record, today: dt.date | None = None) -> int:
