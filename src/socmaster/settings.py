@@ -274,6 +274,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "socmaster.organisations.choices.Role",
         "ModerationStatusEnum": "socmaster.threats.choices.ModerationStatus",
+        "ProcessingStatusEnum": "socmaster.intelligence.choices.ProcessingStatus",
     },
 }
 

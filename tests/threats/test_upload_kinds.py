@@ -45,7 +45,8 @@ def test_the_page_offers_the_master_list_first_and_every_registered_importer(web
         "plans",
         "plan_actions",
         "plan_reviews",
-    ]  # the order a history is imported in, which the page tells people to follow
+        "sars",
+    ]  # the order a history is imported in (then SARs), which the page tells people to follow
     assert set(kinds[1:]) == set(IMPORTERS) and ImportKind.DISRUPTIONS in kinds
     page = web(analyst).get("/threats-import/").content.decode()
     assert 'value="disruptions"' in page and "What are you importing?" in page

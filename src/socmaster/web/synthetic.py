@@ -652,6 +652,7 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
+    from socmaster.core.bulk import insert_rows
     from socmaster.intelligence import risk
     from socmaster.intelligence.models import (
         IntelligenceReport,
@@ -827,34 +828,36 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
                 )
             )
         SuspiciousActivityReport.objects.bulk_create(rows, batch_size=BATCH)
+        # Subjects and accounts need no ids back: plain rows through one prepared INSERT.
         subjects, accounts = [], []
         for s, obj in zip(chunk, rows, strict=True):
             subjects += [
-                SarSubject(
-                    sar_id=obj.pk,
-                    family_name=p.family_name,
-                    given_names=p.given_names,
-                    date_of_birth=p.date_of_birth,
-                    gender=p.gender,
-                    address=p.address,
-                    postcode=p.postcode,
-                    phones=list(p.phones),
-                    accounts=list(p.accounts),
-                )
+                {
+                    "sar_id": obj.pk,
+                    "family_name": p.family_name,
+                    "given_names": p.given_names,
+                    "date_of_birth": p.date_of_birth,
+                    "gender": p.gender,
+                    "nationality": "",
+                    "address": p.address,
+                    "postcode": p.postcode,
+                    "phones": list(p.phones),
+                    "accounts": list(p.accounts),
+                }
                 for p in s.subjects
             ]
             accounts += [
-                SarAccount(
-                    sar_id=obj.pk,
-                    institution=institution,
-                    sort_code=sort_code,
-                    account_number=number,
-                    holder=holder,
-                )
+                {
+                    "sar_id": obj.pk,
+                    "institution": institution,
+                    "sort_code": sort_code,
+                    "account_number": number,
+                    "holder": holder,
+                }
                 for institution, sort_code, number, holder in s.linked_accounts
             ]
-        SarSubject.objects.bulk_create(subjects, batch_size=BATCH)
-        SarAccount.objects.bulk_create(accounts, batch_size=BATCH)
+        insert_rows(SarSubject, subjects)
+        insert_rows(SarAccount, accounts)
         counts["sars"] += len(rows)
         counts["sar_subjects"] += len(subjects)
         counts["sar_accounts"] += len(accounts)
