@@ -175,6 +175,11 @@ def _report(user):
     from socmaster.intelligence.models import IntelligenceReport
 
     ordered = IntelligenceReport.objects.order_by("-risk_base", "reference")
+    # One of the user's own organisation's reports where there is one, so that its intelligence
+    # unit opens the forms that process it (the original, the grading, the sanitised copy).
+    own = ordered.filter(owner_id__in=user.organisation_ids, sanitised_text__gt="")
+    if own.exists():
+        ordered = own
     return {"reference": _first(ordered, user, "reference")[0]}
 
 
