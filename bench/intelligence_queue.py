@@ -138,6 +138,16 @@ def main(argv=None) -> int:
         with CaptureQueriesContext(connection) as captured:
             client.get("/intelligence/")
         print(f"  queries for the queue page: {len(captured)}")
+        slow = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]
+        for q in slow:
+            print(f"    {float(q['time']) * 1000:6.1f} ms  {q['sql'][:160]}")
+        if os.environ.get("SOCMASTER_BENCH_EXPLAIN"):
+            from socmaster.intelligence import services
+
+            qs = services.queue(user)[:50]
+            print(qs.explain())
+            print(services.ordered_queue(IntelligenceReport.objects.all())[:50].explain())
+            print(str(services.queue(user)[:50].query)[-700:])
     return 0
 
 
