@@ -628,15 +628,41 @@ def remove_synthetic_intelligence() -> None:
         SuspiciousActivityReport,
     )
 
-    reports = IntelligenceReport.objects.filter(reference__startswith="SYN-IR-")
-    ReportSubject.objects.filter(report__in=reports).delete()
-    ReportMention.objects.filter(report__in=reports).delete()
-    IntelligenceReport.threats.through.objects.filter(intelligencereport__in=reports).delete()
-    reports.delete()
-    sars = SuspiciousActivityReport.objects.filter(reference__startswith="SYN-SAR-")
-    SarSubject.objects.filter(sar__in=sars).delete()
-    SarAccount.objects.filter(sar__in=sars).delete()
-    sars.delete()
+    # By id lists, a chunk at a time: on PostgreSQL a join on tables just loaded in bulk (no
+    # statistics yet) can be planned as a nested loop over every pair of rows.
+    report_ids = list(
+        IntelligenceReport.objects.filter(reference__startswith="SYN-IR-").values_list(
+            "pk", flat=True
+        )
+    )
+    for chunk in _chunks(report_ids):
+        ReportSubject.objects.filter(report_id__in=chunk).delete()
+        ReportMention.objects.filter(report_id__in=chunk).delete()
+        IntelligenceReport.threats.through.objects.filter(intelligencereport_id__in=chunk).delete()
+        IntelligenceReport.researchers.through.objects.filter(
+            intelligencereport_id__in=chunk
+        ).delete()
+        IntelligenceReport.shared_with.through.objects.filter(
+            intelligencereport_id__in=chunk
+        ).delete()
+        IntelligenceReport.objects.filter(pk__in=chunk).delete()
+    sar_ids = list(
+        SuspiciousActivityReport.objects.filter(reference__startswith="SYN-SAR-").values_list(
+            "pk", flat=True
+        )
+    )
+    for chunk in _chunks(sar_ids):
+        SarSubject.objects.filter(sar_id__in=chunk).delete()
+        SarAccount.objects.filter(sar_id__in=chunk).delete()
+        SuspiciousActivityReport.shared_with.through.objects.filter(
+            suspiciousactivityreport_id__in=chunk
+        ).delete()
+        SuspiciousActivityReport.objects.filter(pk__in=chunk).delete()
+
+
+def _chunks(ids: list[int], size: int = 5000):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, step) -> dict:
