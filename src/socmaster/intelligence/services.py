@@ -476,14 +476,14 @@ def move(user, record, name: str, *, reason: str = ""):
     return record
 
 
-def eligible_assignees(record):
-    """Who a record may be assigned to: the owner's intelligence unit (active members)."""
+def researchers_of(organisation_ids):
+    """Active members of these organisations' intelligence units (who records may go to)."""
     today = timezone.localdate()
     return (
         get_user_model()
         .objects.filter(
             is_active=True,
-            memberships__organisation_id=record.owner_id,
+            memberships__organisation_id__in=list(organisation_ids),
             memberships__role=Role.RESEARCHER,
             memberships__valid_from__lte=today,
         )
@@ -491,6 +491,11 @@ def eligible_assignees(record):
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
+
+
+def eligible_assignees(record):
+    """Who a record may be assigned to: the owner's intelligence unit (active members)."""
+    return researchers_of([record.owner_id])
 
 
 def _triage_one(user, record, *, priority=None, assignee=None, unassign=False) -> dict:

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -91,7 +90,7 @@ def _organisations(user):
     return Organisation.objects.filter(pk__in=user.organisation_ids).order_by("name")
 
 
-def _triage(request, model, records):
+def _triage(request, model):
     """Bulk triage from the queue: all chosen records, or none."""
     ids = [i for i in request.POST.getlist("record") if i.isdigit()]
     chosen = list(model.objects.visible_to(request.user).filter(pk__in=ids))
@@ -110,24 +109,7 @@ def _triage(request, model, records):
 
 
 def _assignees(user):
-    from django.contrib.auth import get_user_model
-
-    from socmaster.organisations.choices import Role
-
-    today = timezone.localdate()
-    org_ids = [m.organisation_id for m in user.active_memberships]
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__organisation_id__in=org_ids,
-            memberships__role=Role.RESEARCHER,
-            memberships__valid_from__lte=today,
-        )
-        .filter(Q(memberships__valid_to__isnull=True) | Q(memberships__valid_to__gte=today))
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
+    return services.researchers_of(m.organisation_id for m in user.active_memberships)
 
 
 def _queue_page(request, kind: str):
@@ -135,7 +117,7 @@ def _queue_page(request, kind: str):
     errors = []
     if request.method == "POST":
         try:
-            changed = _triage(request, model, request.POST.getlist("record"))
+            changed = _triage(request, model)
             messages.success(request, f"{changed} record{'s' if changed != 1 else ''} triaged.")
             return redirect(request.get_full_path())
         except (ValidationError, PermissionDenied, Http404) as exc:
