@@ -59,6 +59,8 @@ def test_exceptions_as_json_and_csv_on_the_page(web, lro, flagged):
         "region",
         "lro",
         "detail",
+        "record_kind",
+        "record",
     }
     rows = list(
         csv.DictReader(

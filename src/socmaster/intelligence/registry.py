@@ -116,6 +116,8 @@ def register() -> None:
     register_attention(AttentionItem("intelligence-untriaged", 330, _untriaged))
     register_attention(AttentionItem("daml-open", 315, _daml))
     register_attention(AttentionItem("intelligence-assigned", 420, _assigned))
+    from .checks import register_checks
     from .importer import register_importers
 
     register_importers()
+    register_checks()

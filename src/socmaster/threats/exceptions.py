@@ -1,13 +1,16 @@
-"""The master-list exceptions report: threats and LROs that need attention.
+"""The exceptions report: threats, LROs and other records that need attention.
 
-Each check is a named function over the threats a user may see. Other apps (assessments) add
-their own checks with :func:`register`, so the report grows without this module knowing them.
+Each check is a named function over the threats a user may see. Other apps (assessments, plans)
+add their own checks with :func:`register`, so the report grows without this module knowing them.
+A check over records that are not threats (intelligence reports, SARs) declares ``over`` and is
+given the report's :class:`Scope` instead, from which it takes the records the asker may see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -20,7 +23,63 @@ class ExceptionCheck:
     key: str
     title: str
     explanation: str
-    run: Callable[[QuerySet], list[dict]]
+    #: Over threats: ``run(threats)``; over other records: ``run(scope)`` (see :class:`Scope`).
+    run: Callable[[Any], Sequence[dict]]
+    #: What the check's rows are: "threats" (and LROs), or another kind of record.
+    over: str = "threats"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers, for checks over records other than threats.
+
+    ``user`` is who asks (None on the command line: every record); ``organisation_ids`` narrows
+    to the records those organisations own (None: any owner); ``lro`` narrows to records about
+    the threats in ``threats`` (the "threats you lead" scope)."""
+
+    threats: QuerySet
+    user: Any = None
+    organisation_ids: frozenset | None = None
+    lro: bool = False
+
+    def records(self, model, threats_path: str | None = "threats") -> QuerySet:
+        """The ``model`` records this scope covers that the asker may see; ``threats_path``
+        leads from a record to the threats it is about (None: it is about none, so the LRO
+        scope holds none of them)."""
+        qs = model.objects.visible_to(self.user) if self.user is not None else model.objects.all()
+        if self.organisation_ids is not None:
+            qs = qs.filter(owner_id__in=self.organisation_ids)
+        if self.lro and threats_path is None:
+            return qs.none()
+        if self.lro:
+            linked = model.objects.filter(**{f"{threats_path}__in": self.threats.values("pk")})
+            qs = qs.filter(pk__in=linked.values("pk"))
+        return qs
+
+
+class RecordRows(Sequence):
+    """A check's rows over a queryset, built a page at a time: the report counts them in the
+    database and pages them, so a backlog of 100,000 records does not become 100,000 rows."""
+
+    def __init__(self, queryset: QuerySet, row: Callable[[Any], dict]):
+        self.queryset, self.row = queryset, row
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.queryset.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.row(r) for r in self.queryset[index]]
+        return self.row(self.queryset[index])
+
+    def __iter__(self):
+        return (self.row(r) for r in self.queryset.iterator(chunk_size=2000))
 
 
 _CHECKS: dict[str, ExceptionCheck] = {}
@@ -120,9 +179,17 @@ register(
 )
 
 
-def run_all(queryset: QuerySet, only: str | None = None) -> list[tuple[ExceptionCheck, list[dict]]]:
-    """Each check (or only the check keyed ``only``) with its rows over ``queryset``."""
-    return [(check, check.run(queryset)) for check in checks() if only in (None, check.key)]
+def run_all(
+    queryset: QuerySet, only: str | None = None, scope: Scope | None = None
+) -> list[tuple[ExceptionCheck, Sequence[dict]]]:
+    """Each check (or only the check keyed ``only``) with its rows over ``queryset``; checks
+    over other records run over ``scope`` (by default every record: the command line)."""
+    scope = scope or Scope(queryset)
+    return [
+        (check, check.run(queryset if check.over == "threats" else scope))
+        for check in checks()
+        if only in (None, check.key)
+    ]
 
 
 #: Whose threats the report covers: every threat the user may see, or only some of them.
@@ -142,5 +209,19 @@ def scoped(queryset: QuerySet, user, scope: str) -> QuerySet:
     return queryset
 
 
-def total(results: list[tuple[ExceptionCheck, list[dict]]]) -> int:
+def scope_for(threats: QuerySet, user, scope: str, owner: str = "") -> Scope:
+    """The :class:`Scope` of a report for ``user`` over ``threats`` (already :func:`scoped`),
+    in ``scope``, narrowed to the organisation named ``owner`` if one is given (an unknown name
+    narrows to nothing, as it does for threats)."""
+    from .filters import organisation_named
+
+    ids = frozenset(user.organisation_ids) if scope == "organisation" else None
+    if owner:
+        org = organisation_named(owner)
+        named = frozenset({org.pk}) if org else frozenset()
+        ids = named & ids if ids is not None else named
+    return Scope(threats, user=user, organisation_ids=ids, lro=scope == "lro")
+
+
+def total(results: list[tuple[ExceptionCheck, Sequence[dict]]]) -> int:
     return sum(len(rows) for _, rows in results)

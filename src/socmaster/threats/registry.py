@@ -22,7 +22,7 @@ def _exceptions(user, scope: str, label: str) -> AttentionCount:
     """The exceptions report's items over the user's threats in ``scope``, as the report counts
     them (the link opens the report narrowed to the same threats)."""
     threats = exceptions.scoped(Threat.objects.visible_to(user), user, scope)
-    results = exceptions.run_all(threats)
+    results = exceptions.run_all(threats, scope=exceptions.scope_for(threats, user, scope))
     failing = [(check, len(rows)) for check, rows in results if rows]
     detail = "; ".join(f"{check.title}: {n}" for check, n in failing[:3])
     if len(failing) > 3:
@@ -46,7 +46,9 @@ def _organisation_exceptions(user) -> AttentionCount | None:
     """For a chief officer: exceptions on the threats their organisations own."""
     if not user.has_role(Role.CHIEF_OFFICER):
         return None
-    return _exceptions(user, "organisation", "exceptions on your organisation's threats")
+    return _exceptions(
+        user, "organisation", "exceptions on your organisation's threats and intelligence"
+    )
 
 
 def register() -> None:

@@ -359,7 +359,8 @@ def exceptions_report(request):
     keys = {check.key for check in exceptions.checks()}
     only = request.GET.get("check", "")
     only = only if only in keys else ""
-    results = exceptions.run_all(qs, only=only or None)
+    scope = exceptions.scope_for(qs, request.user, mine, owner)
+    results = exceptions.run_all(qs, only=only or None, scope=scope)
     sections = []
     for check, rows in results:
         param = f"page-{check.key}"
@@ -409,12 +410,12 @@ def exceptions_export(request, fmt):
     """The exceptions report as CSV, XLSX or JSON (a reason is asked for and recorded)."""
     from socmaster.core.exports import export_view
 
-    from . import exception_rows
+    from . import exception_rows, exceptions
 
     qs, owner, mine = _exceptions_threats(request)
 
     def build():
-        found = exception_rows.rows(qs)
+        found = exception_rows.rows(qs, exceptions.scope_for(qs, request.user, mine, owner))
         return len(found), ([r[c] for c in exception_rows.COLUMNS] for r in found)
 
     return export_view(

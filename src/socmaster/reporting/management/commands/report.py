@@ -36,9 +36,20 @@ def plan_quality(options) -> tuple[list[str], list[dict]]:
 
 def exceptions(options) -> tuple[list[str], list[dict]]:
     from socmaster.threats import exception_rows
+    from socmaster.threats.exceptions import Scope
 
     threats = _scoped(Threat.objects.all(), options, "owner")
-    return exception_rows.COLUMNS, exception_rows.rows(threats)
+    ids = None  # other records (intelligence) are narrowed to the same owners as the threats
+    if options["organisation"] or options["region"]:
+        owners = Organisation.objects.all()
+        if options["organisation"]:
+            owners = owners.filter(pk=_resolve(options["organisation"], region=False).pk)
+        if options["region"]:
+            owners = owners.filter(region=_resolve(options["region"], region=True))
+        ids = frozenset(owners.values_list("pk", flat=True))
+    return exception_rows.COLUMNS, exception_rows.rows(
+        threats, Scope(threats, organisation_ids=ids)
+    )
 
 
 def recording_audit(options) -> tuple[list[str], list[dict]]:
