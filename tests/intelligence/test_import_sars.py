@@ -691,3 +691,44 @@ def test_the_upload_page_offers_sars_and_imports_them_in_the_background(
     assert "1 created" in status and "Download the rejected rows" in status
     rejects = b"".join(client.get(f"/threats-import/{job.pk}/rejects.csv").streaming_content)
     assert b"row 4, Currency" in rejects
+
+
+def test_the_upload_page_takes_sars_as_json_and_refuses_json_elsewhere(
+    web, analyst, owner, registered
+):
+    client = web(analyst)
+    document = json.dumps(to_json(good_rows(2))).encode()
+    response = client.post(
+        "/threats-import/",
+        {"kind": "sars", "file": SimpleUploadedFile("fiu.json", document)},
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.status == ImportStatus.DONE
+    assert SuspiciousActivityReport.objects.count() == 2
+    assert job.stored_file.endswith(".json")
+    # The master list reads CSV only: a JSON file is refused on the field, and nothing starts.
+    refused = client.post(
+        "/threats-import/",
+        {"kind": "masterlist", "file": SimpleUploadedFile("list.json", document)},
+    )
+    assert refused.status_code == 400
+    assert "Upload a .csv file for this import." in refused.content.decode()
+    assert ImportJob.objects.count() == 1
+    odd = client.post(
+        "/threats-import/", {"kind": "sars", "file": SimpleUploadedFile("fiu.txt", document)}
+    )
+    assert "Upload a .csv or .json file for this import." in odd.content.decode()
+
+
+def test_the_upload_page_takes_larger_sar_files(web, analyst, owner, registered, monkeypatch):
+    from socmaster.threats import import_views
+
+    assert import_views.upload_limits("sars") == (("csv", "json"), 512)
+    assert import_views.upload_limits("masterlist") == (("csv",), 50)
+    big = SimpleUploadedFile("fiu.csv", make_csv(good_rows(1)))
+    big.size = 60 * 1024 * 1024  # over the master list's limit, within the SARs'
+    form = import_views.UploadForm({"kind": "sars"}, {"file": big})
+    assert form.is_valid(), form.errors
+    form = import_views.UploadForm({"kind": "members"}, {"file": big})
+    assert not form.is_valid()
+    assert "larger than 50 MB" in form.errors["file"][0]

@@ -183,3 +183,19 @@ def test_loader_and_generate_command(capsys):
     assert Threat.objects.filter(reference__startswith="SYN-T-").count() == 120
     with pytest.raises(CommandError, match="--scale must be"):
         call_command("generate", "--scale", "huge")
+
+
+@pytest.mark.django_db
+def test_the_stress_scale_is_the_demo_master_list_with_a_million_sar_subjects():
+    from socmaster.synth import intelligence as si
+    from socmaster.web.management.commands.generate import _generate, parse_scale
+    from socmaster.web.synthetic import organisation_specs
+
+    assert parse_scale("stress") == "stress"
+    dataset = _generate("stress", {"seed": 5, "disruptions": 0})
+    assert dataset.scale == "demo" and dataset.intelligence_scale == "stress"
+    intel = si.intelligence_for(dataset, organisation_specs())
+    assert intel.reports == [] and intel.subject_limit == si.STRESS_SUBJECTS
+    demo = _generate("demo", {"seed": 5, "disruptions": 0})
+    assert demo.intelligence_scale is None
+    assert si.intelligence_for(demo, organisation_specs()).subject_limit is None

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .validators import control_character, control_message
+
 
 @dataclass
 class RowError:
@@ -114,12 +116,12 @@ def check_cells(
 ) -> None:
     """A row error for each cell holding a control character; cells of ``multiline`` columns
     may hold tab and line breaks."""
-    from .validators import control_character, control_message
-
-    cells = [raw.get(c) for c in columns]
-    if not multiline and not control_character(
-        "".join(v for v in cells if isinstance(v, str))
-    ):  # the usual case: one search over the row
+    # The usual case, a clean row: one search over its single-line cells and one over its
+    # multi-line ones (which often hold line breaks); only a row with a control character it
+    # may not hold is looked at cell by cell.
+    single = "".join(v for c in columns if c not in multiline and isinstance(v := raw.get(c), str))
+    lines = "".join(v for c in multiline if isinstance(v := raw.get(c), str))
+    if not control_character(single) and not control_character(lines, multiline=True):
         return
     for column in columns:
         value = raw.get(column)
@@ -204,12 +206,29 @@ def add_import_arguments(parser) -> None:
 IMPORTERS: dict[str, dict] = {}
 
 
-def register_importer(kind: str, *, label: str, run: Callable, columns: list[str], guide: str = ""):
+def register_importer(
+    kind: str,
+    *,
+    label: str,
+    run: Callable,
+    columns: list[str],
+    guide: str = "",
+    formats: tuple[str, ...] = ("csv",),
+    max_mb: int = 50,
+):
     """Offer an import on the upload page and run it in the background.
 
     ``run(data, *, user, skip_bad, source, progress, job)`` checks and writes the file (``data``
-    is its path) and returns an :class:`ImportResult`; ``columns`` head the rejects file."""
-    IMPORTERS[kind] = {"label": label, "run": run, "columns": columns, "guide": guide}
+    is its path) and returns an :class:`ImportResult`; ``columns`` head the rejects file;
+    ``formats`` are the file extensions it reads and ``max_mb`` the largest upload it takes."""
+    IMPORTERS[kind] = {
+        "label": label,
+        "run": run,
+        "columns": columns,
+        "guide": guide,
+        "formats": formats,
+        "max_mb": max_mb,
+    }
 
 
 #: How to undo one journalled import write, by record type ("threats.threat"): each app that

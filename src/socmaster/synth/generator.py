@@ -218,6 +218,9 @@ class Dataset:
     disruptions: list[SynthDisruption] = field(default_factory=list)
     plans: list[SynthPlan] = field(default_factory=list)
     today: dt.date = TODAY
+    #: The intelligence's own scale when it differs from the master list's: "stress" (the demo
+    #: master list with 1,000,000 SAR subjects, ``socmaster generate --scale stress``).
+    intelligence_scale: str | None = None
 
 
 #: How likely each answer is (by position in the factor's list), per factor role: most threats do

@@ -269,11 +269,12 @@ def intelligence_for(
 ):
     """The intelligence for ``dataset``: its reports, and how many SARs each force receives.
 
-    ``scale`` defaults to the dataset's; ``"stress"`` gives no reports and SARs up to exactly
+    ``scale`` defaults to the dataset's (its ``intelligence_scale`` if set); ``"stress"`` gives no
+    reports and SARs up to exactly
     :data:`STRESS_SUBJECTS` subjects. ``reports=False`` leaves the reports out (for the SARs
     alone)."""
     organisations = list(organisations)
-    scale = str(scale or dataset.scale)
+    scale = str(scale or dataset.intelligence_scale or dataset.scale)
     kind = _scale_kind(scale)
     demo = kind == "demo"
     report_owners = owner_weights(organisations, demo)

@@ -51,7 +51,8 @@ class UploadForm(forms.Form):
         label="What are you importing?", widget=forms.RadioSelect, required=False
     )
     file = forms.FileField(
-        label="File (CSV)", help_text="Columns as described in the import guide."
+        label="File",
+        help_text="CSV (SARs also JSON), with the columns the import guide describes.",
     )
     skip_bad = forms.BooleanField(
         required=False, label="Import the good rows and give me the bad ones back"
@@ -65,15 +66,28 @@ class UploadForm(forms.Form):
     def clean_kind(self):
         return self.cleaned_data.get("kind") or ImportKind.MASTERLIST.value
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > 50 * 1024 * 1024:
-            raise forms.ValidationError(
-                "The file is larger than 50 MB; import it with the command line instead."
+    def clean(self):
+        """The file must be of a format the chosen import reads, and not too large for it."""
+        cleaned = super().clean()
+        upload, kind = cleaned.get("file"), cleaned.get("kind")
+        if upload is None or kind is None:
+            return cleaned
+        formats, max_mb = upload_limits(kind)
+        if upload.size > max_mb * 1024 * 1024:
+            self.add_error(
+                "file",
+                f"The file is larger than {max_mb} MB; import it with the command line instead.",
             )
-        if not upload.name.lower().endswith(".csv"):
-            raise forms.ValidationError("Upload a .csv file.")
-        return upload
+        elif upload.name.rsplit(".", 1)[-1].lower() not in formats or "." not in upload.name:
+            names = " or ".join(f".{f}" for f in formats)
+            self.add_error("file", f"Upload a {names} file for this import.")
+        return cleaned
+
+
+def upload_limits(kind: str) -> tuple[tuple[str, ...], int]:
+    """The file extensions an import of ``kind`` reads and the largest upload it takes (MB)."""
+    entry = IMPORTERS.get(kind, {})
+    return entry.get("formats", ("csv",)), entry.get("max_mb", 50)
 
 
 def _may_import(user) -> bool:
@@ -83,10 +97,12 @@ def _may_import(user) -> bool:
 
 
 def _store(upload) -> Path | None:
-    """Copy the upload to the import folder, checking as it goes that it is UTF-8 text."""
+    """Copy the upload to the import folder, checking as it goes that it is UTF-8 text; the
+    copy keeps the file's extension (.csv or .json)."""
     folder = Path(settings.SOCMASTER["IMPORT_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"upload-{uuid.uuid4().hex}.csv"
+    suffix = ".json" if upload.name.lower().endswith(".json") else ".csv"
+    path = folder / f"upload-{uuid.uuid4().hex}{suffix}"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(path, "wb") as out:

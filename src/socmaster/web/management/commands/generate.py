@@ -15,17 +15,32 @@ from socmaster.web.synthetic import (
 
 
 def parse_scale(value: str):
-    if value in ("demo", "national"):
+    if value in ("demo", "national", "stress"):
         return value
     try:
         factor = float(value)
     except ValueError as exc:
         raise CommandError(
-            f"--scale must be demo, national or a multiplier such as 0.5 or 2 (got '{value}')."
+            "--scale must be demo, national, stress or a multiplier such as 0.5 or 2 "
+            f"(got '{value}')."
         ) from exc
     if factor <= 0:
         raise CommandError("--scale must be greater than 0.")
     return factor
+
+
+def _generate(scale, options):
+    """The dataset of ``scale``: the stress scale is the demo master list, its intelligence the
+    stress scale's (no reports; SARs up to exactly 1,000,000 subjects)."""
+    dataset = generate(
+        "demo" if scale == "stress" else scale,
+        options["seed"],
+        organisation_specs(),
+        disruptions=options["disruptions"],
+    )
+    if scale == "stress":
+        dataset.intelligence_scale = "stress"
+    return dataset
 
 
 class Command(BaseCommand):
@@ -35,7 +50,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scale",
             default="demo",
-            help="demo (one region), national, or a multiplier of national",
+            help="demo (one region), national, stress (the demo master list with 1,000,000 "
+            "SAR subjects), or a multiplier of national",
         )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument(
@@ -65,9 +81,7 @@ class Command(BaseCommand):
             remove_synthetic()
         if options["disruptions"] is not None and options["disruptions"] < 0:
             raise CommandError("--disruptions cannot be negative.")
-        dataset = generate(
-            scale, options["seed"], organisation_specs(), disruptions=options["disruptions"]
-        )
+        dataset = _generate(scale, options)
         with Progress(
             TextColumn("{task.description:<12}"),
             BarColumn(),
@@ -105,9 +119,7 @@ class Command(BaseCommand):
             )
         if options["disruptions"] is not None and options["disruptions"] < 0:
             raise CommandError("--disruptions cannot be negative.")
-        dataset = generate(
-            scale, options["seed"], organisation_specs(), disruptions=options["disruptions"]
-        )
+        dataset = _generate(scale, options)
 
         def progress(name, done, total):
             self.stderr.write(f"{name}: {done:,} rows", style_func=str)
