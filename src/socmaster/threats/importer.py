@@ -24,11 +24,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from socmaster.core import audit, policy
-from socmaster.core.bulk import insert_rows
+from socmaster.core.bulk import bulk_work, insert_rows
 from socmaster.core.choices import Action
 from socmaster.core.importing import (
     CsvSource,
@@ -398,7 +398,8 @@ def import_masterlist(
     if job is None:  # run at once (the command line, the demo): recorded as a page upload is
         job = services.start_import(user, source_name=source, stored_file="", skip_bad=skip_bad)
     try:
-        result = _import(data, user, skip_bad, progress, source, job, batch_size)
+        with bulk_work(router.db_for_write(Threat)):
+            result = _import(data, user, skip_bad, progress, source, job, batch_size)
     except ImportCancelled:
         result = ImportResult()
         _finish(job, result, ImportStatus.CANCELLED, "Cancelled: nothing was written.")

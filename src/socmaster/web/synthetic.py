@@ -63,14 +63,17 @@ def load_dataset(
     passes ``in_one_transaction=False``: each batch is then its own short transaction, so others
     can write meanwhile, and if the build fails or is cancelled (``progress`` raising), what it
     wrote is removed (``remove_synthetic``), so nothing is left half-loaded."""
-    if in_one_transaction:
-        with transaction.atomic():
+    from socmaster.core.bulk import bulk_work
+
+    with bulk_work():
+        if in_one_transaction:
+            with transaction.atomic():
+                return _load(dataset, progress)
+        try:
             return _load(dataset, progress)
-    try:
-        return _load(dataset, progress)
-    except BaseException:
-        remove_synthetic()
-        raise
+        except BaseException:
+            remove_synthetic()
+            raise
 
 
 def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> dict:
@@ -665,6 +668,18 @@ def _chunks(ids: list[int], size: int = 5000):
         yield ids[start : start + size]
 
 
+def _ids_by_reference(model, references: list[str]) -> dict[str, int]:
+    """The ids of the ``model`` records just written with these references."""
+    ids: dict[str, int] = {}
+    for start in range(0, len(references), 900):
+        ids.update(
+            model.objects.filter(reference__in=references[start : start + 900]).values_list(
+                "reference", "id"
+            )
+        )
+    return ids
+
+
 def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, step) -> dict:
     """Intelligence reports (with subjects, mentions and threat links) and SARs (with subjects
     and linked accounts) from ``synth.intelligence``, in bulk, with a synthetic researcher for
@@ -678,8 +693,9 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from socmaster.core.bulk import insert_rows
+    from socmaster.core.bulk import insert_rows, insert_values
     from socmaster.intelligence import risk
+    from socmaster.intelligence.importer import ACCOUNT_INSERT, SUBJECT_INSERT
     from socmaster.intelligence.models import (
         IntelligenceReport,
         ReportMention,
@@ -775,31 +791,40 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
                     updated_at=moment(r.processed_on) if r.processed_on else received,
                 )
             )
-        IntelligenceReport.objects.bulk_create(rows, batch_size=BATCH)
+        # Plain rows through one prepared INSERT (bulk_create built a placeholder per value),
+        # then the ids by reference, for the subjects, mentions and threat links.
+        insert_rows(IntelligenceReport, rows)
+        ids = _ids_by_reference(IntelligenceReport, [r.reference for r in chunk])
         subjects, mentions, links = [], [], []
         Through = IntelligenceReport.threats.through
-        for r, obj in zip(chunk, rows, strict=True):
+        for r in chunk:
+            report_id = ids[r.reference]
             subjects += [
-                ReportSubject(
-                    report_id=obj.pk,
-                    nominal_id=nominal_ids.get(s.nominal) if s.nominal else None,
-                    family_name=s.family_name,
-                    given_names=s.given_names,
-                    date_of_birth=s.date_of_birth,
-                    gender=s.gender,
-                )
+                {
+                    "report_id": report_id,
+                    "nominal_id": nominal_ids.get(s.nominal) if s.nominal else None,
+                    "family_name": s.family_name,
+                    "given_names": s.given_names,
+                    "date_of_birth": s.date_of_birth,
+                    "gender": s.gender,
+                }
                 for s in r.subjects
             ]
             mentions += [
-                ReportMention(report_id=obj.pk, kind=k, value=v, normalised=normalise_mention(k, v))
+                {
+                    "report_id": report_id,
+                    "kind": k,
+                    "value": v,
+                    "normalised": normalise_mention(k, v),
+                }
                 for k, v in r.mentions
             ]
             links += [
-                Through(intelligencereport_id=obj.pk, threat_id=threat_ids[t]) for t in r.threats
+                {"intelligencereport_id": report_id, "threat_id": threat_ids[t]} for t in r.threats
             ]
-        ReportSubject.objects.bulk_create(subjects, batch_size=BATCH)
-        ReportMention.objects.bulk_create(mentions, batch_size=BATCH)
-        Through.objects.bulk_create(links, batch_size=BATCH)
+        insert_rows(ReportSubject, subjects)
+        insert_rows(ReportMention, mentions)
+        insert_rows(Through, links)
         counts["reports"] += len(rows)
         counts["report_subjects"] += len(subjects)
         counts["report_mentions"] += len(mentions)
@@ -808,10 +833,43 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
     counts |= {"sars": 0, "sar_subjects": 0, "sar_accounts": 0}
     total = intel.total_sars
     sars = intel.sars()
+    moments: dict = {}
+
+    def moment_of(d):  # the same few hundred days recur: each converted once
+        if d not in moments:
+            moments[d] = moment(d)
+        return moments[d]
+
+    columns = (
+        "reference",
+        "owner_id",
+        "handling",
+        "reporter_sector",
+        "submitted_on",
+        "sar_type",
+        "reason_text",
+        "amount",
+        "currency",
+        "status",
+        "priority",
+        "assigned_to_id",
+        "assigned_at",
+        "processed_at",
+        "screening_status",
+        "screened_at",
+        "consent_decision",
+        "consent_decided_on",
+        "risk_base",
+        "created_at",
+        "updated_at",
+    )
+    amounts: dict = {}
     while chunk := list(islice(sars, BATCH * 5)):
         rows = []
         for s in chunk:
-            amount = Decimal(s.amount) if s.amount is not None else None
+            amount = None
+            if s.amount is not None:
+                amount = amounts.get(s.amount) or amounts.setdefault(s.amount, Decimal(s.amount))
             base = risk.total(
                 risk.sar_factors(
                     sar_type=s.sar_type,
@@ -824,66 +882,58 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
                 if s.status != "awaiting"
                 else None
             )
-            received = moment(s.submitted_on)
+            received = moment_of(s.submitted_on)
+            processed = moment_of(s.processed_on) if s.processed_on else None
             screened = s.screening_status != "not_screened"
             rows.append(
-                SuspiciousActivityReport(
-                    reference=s.reference,
-                    owner=orgs[s.owner_key],
-                    handling="owner",
-                    reporter_sector=s.reporter_sector,
-                    submitted_on=s.submitted_on + shift,
-                    sar_type=s.sar_type,
-                    reason_text=s.reason_text,
-                    amount=amount,
-                    currency=s.currency,
-                    status=s.status,
-                    priority=s.priority,
-                    assigned_to_id=researcher,
-                    assigned_at=received if researcher else None,
-                    processed_at=moment(s.processed_on) if s.processed_on else None,
-                    screening_status=s.screening_status,
-                    screened_at=moment(s.processed_on or s.submitted_on) if screened else None,
-                    consent_decision=s.consent_decision,
-                    consent_decided_on=s.consent_decided_on + shift
-                    if s.consent_decided_on
-                    else None,
-                    risk_base=base,
-                    created_at=received,
-                    updated_at=moment(s.processed_on) if s.processed_on else received,
+                (
+                    s.reference,
+                    orgs[s.owner_key].pk,
+                    "owner",
+                    s.reporter_sector,
+                    s.submitted_on + shift,
+                    s.sar_type,
+                    s.reason_text,
+                    amount,
+                    s.currency,
+                    s.status,
+                    s.priority,
+                    researcher,
+                    received if researcher else None,
+                    processed,
+                    s.screening_status,
+                    (processed or received) if screened else None,
+                    s.consent_decision,
+                    s.consent_decided_on + shift if s.consent_decided_on else None,
+                    base,
+                    received,
+                    processed or received,
                 )
             )
-        SuspiciousActivityReport.objects.bulk_create(rows, batch_size=BATCH)
-        # Subjects and accounts need no ids back: plain rows through one prepared INSERT.
+        insert_values(SuspiciousActivityReport, columns, rows)
+        ids = _ids_by_reference(SuspiciousActivityReport, [s.reference for s in chunk])
+        # Subjects and accounts: plain rows through one prepared INSERT.
         subjects, accounts = [], []
-        for s, obj in zip(chunk, rows, strict=True):
+        for s in chunk:
+            sar_id = ids[s.reference]
             subjects += [
-                {
-                    "sar_id": obj.pk,
-                    "family_name": p.family_name,
-                    "given_names": p.given_names,
-                    "date_of_birth": p.date_of_birth,
-                    "gender": p.gender,
-                    "nationality": "",
-                    "address": p.address,
-                    "postcode": p.postcode,
-                    "phones": list(p.phones),
-                    "accounts": list(p.accounts),
-                }
+                (
+                    sar_id,
+                    p.family_name,
+                    p.given_names,
+                    p.date_of_birth,
+                    p.gender,
+                    "",
+                    p.address,
+                    p.postcode,
+                    list(p.phones),
+                    list(p.accounts),
+                )
                 for p in s.subjects
             ]
-            accounts += [
-                {
-                    "sar_id": obj.pk,
-                    "institution": institution,
-                    "sort_code": sort_code,
-                    "account_number": number,
-                    "holder": holder,
-                }
-                for institution, sort_code, number, holder in s.linked_accounts
-            ]
-        insert_rows(SarSubject, subjects)
-        insert_rows(SarAccount, accounts)
+            accounts += [(sar_id, *account) for account in s.linked_accounts]
+        insert_values(SarSubject, SUBJECT_INSERT, subjects)
+        insert_values(SarAccount, ACCOUNT_INSERT, accounts)
         counts["sars"] += len(rows)
         counts["sar_subjects"] += len(subjects)
         counts["sar_accounts"] += len(accounts)
