@@ -260,3 +260,17 @@ def test_returning_without_a_reason_shows_an_error_summary(web, make_user, org):
     assert "Say why the assessment is being returned" in html and "<title>Error: " in html
     assessment.refresh_from_db()
     assert assessment.status == "submitted"
+
+
+def test_a_moderation_just_after_midnight_in_summer_dates_the_threat_that_london_day(
+    people, threat
+):
+    a = services.create_assessment(people["assessor"], threat, answers=answers(3), **evidence())
+    services.submit_assessment(people["assessor"], a)
+    services.moderate_assessment(people["moderator"], a)
+    # 00:30 on 11 June in London (BST) is 23:30 on 10 June in UTC.
+    moment = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)
+    Assessment.objects.filter(pk=a.pk).update(moderated_at=moment)
+    services._sync_threat(threat)
+    threat.refresh_from_db()
+    assert threat.assessed_on == dt.date(2026, 6, 11)

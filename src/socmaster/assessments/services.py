@@ -352,7 +352,9 @@ def _sync_threat(threat: Threat) -> None:
         values = {
             "score": moderated.score,
             "tier": moderated.tier,
-            "assessed_on": moderated.moderated_at.date()
+            # The London day of the moderation (a UTC date is the day before between 00:00
+            # and 01:00 in summer).
+            "assessed_on": timezone.localdate(moderated.moderated_at)
             if moderated.moderated_at
             else moderated.evidence_to,
             "moderation_status": ModerationStatus.MODERATED,
