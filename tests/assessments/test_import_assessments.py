@@ -626,3 +626,13 @@ def test_the_example_file_imports(make_user, org):
     assert result.written, result.errors
     assert result.created == Assessment.objects.filter(threat__reference__startswith="EX-").count()
     assert "synthetic" in (EXAMPLE.parent.parent / "import-assessments.md").read_text().lower()
+
+
+def test_the_api_shows_where_an_imported_assessment_came_from(threats, people, api):
+    assert import_assessments(make_csv(good_rows()), source="assessments.csv").written
+    v1 = Assessment.objects.get(threat=threats["a"], version_number=1)
+    body = api(people["assessor"]).get(f"/api/assessments/{v1.pk}/", {"reason": "Check"}).json()
+    assert body["import_source"] == "assessments.csv, row 2"
+    assert body["imported_at"] is not None
+    assert body["outside_decision_by"] == "DI Synthetic Example"
+    assert body["outside_decision_on"] == (TODAY - dt.timedelta(days=280)).isoformat()

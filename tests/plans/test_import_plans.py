@@ -669,3 +669,23 @@ def test_the_example_files_import(threats, people, make_user, org):
     assert Plan.objects.filter(threat__reference__startswith="EX-").count() == 3
     assert PlanAction.objects.filter(import_source__startswith="plan-actions.csv").count() >= 5
     assert PlanReview.objects.filter(import_source__startswith="plan-reviews.csv").count() >= 2
+
+
+def test_the_api_shows_where_an_imported_plan_came_from_and_keeps_it(threats, people, api):
+    assert import_plans(plans_csv(plan_row()), source="plans.csv").written
+    plan = Plan.objects.get()
+    client = api(people["lro"])
+    body = client.get(f"/api/plans/{plan.pk}/", {"reason": "Checking the import"}).json()
+    assert body["import_source"] == "plans.csv, row 2"
+    assert body["imported_at"] is not None
+    # Read-only: a client cannot change where a record came from.
+    response = client.patch(
+        f"/api/plans/{plan.pk}/",
+        {"import_source": "forged.csv, row 9", "aim": plan.aim},
+        format="json",
+        HTTP_IF_MATCH=client.get(f"/api/plans/{plan.pk}/", {"reason": "x"})["ETag"],
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["import_source"] == "plans.csv, row 2"
+    plan.refresh_from_db()
+    assert plan.import_source == "plans.csv, row 2"

@@ -543,3 +543,11 @@ def test_the_example_file_imports(org):
         result.created == ThreatMember.objects.filter(threat__reference__startswith="EX-").count()
     )
     assert "synthetic" in (EXAMPLE.parent.parent / "import-members.md").read_text().lower()
+
+
+def test_the_api_shows_where_an_imported_membership_came_from(importer, api):
+    assert import_members(make_csv(good_rows()), source="members.csv").written
+    first = ThreatMember.objects.get(source_key="MEM-A/NOM-NEW1")
+    body = api(importer).get(f"/api/memberships/{first.pk}/", {"reason": "Check"}).json()
+    assert body["import_source"] == "members.csv, row 2"
+    assert body["imported_at"] is not None

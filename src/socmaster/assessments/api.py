@@ -4,7 +4,13 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelatedField
+from socmaster.core.api import (
+    IMPORT_FIELDS,
+    OUTSIDE_DECISION_FIELDS,
+    ListSummaryMixin,
+    ProtectedViewSet,
+    VisibleRelatedField,
+)
 from socmaster.threats.models import Threat
 
 from . import services
@@ -67,6 +73,8 @@ class AssessmentSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "moderated_at",
             "return_reason",
             "created_at",
+            *IMPORT_FIELDS,
+            *OUTSIDE_DECISION_FIELDS,
         ]
         read_only_fields = [
             "id",
@@ -81,6 +89,8 @@ class AssessmentSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "moderated_at",
             "return_reason",
             "created_at",
+            *IMPORT_FIELDS,
+            *OUTSIDE_DECISION_FIELDS,
         ]
         list_fields = ["id", "threat", "version_number", "status", "created_at"]
 

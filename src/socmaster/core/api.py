@@ -156,6 +156,13 @@ class VisibleUserField(serializers.SlugRelatedField):
             self.fail("no_such")
 
 
+#: Read-only fields of a record brought in by an import (``core.models.Imported``): the file and
+#: row it came from and when; blank for a record entered in the product.
+IMPORT_FIELDS = ["import_source", "imported_at"]
+#: And of a decision made in the source system (``core.models.DecidedOutside``).
+OUTSIDE_DECISION_FIELDS = ["outside_decision_by", "outside_decision_on"]
+
+
 class ListSummaryMixin:
     """In lists, a record with restricted handling (its own or its parent's) shows only the fields
     named in ``Meta.list_fields`` and ``"is_summary": true``; the full record is opened one at a time,

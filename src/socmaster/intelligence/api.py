@@ -14,7 +14,12 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelatedField
+from socmaster.core.api import (
+    IMPORT_FIELDS,
+    ListSummaryMixin,
+    ProtectedViewSet,
+    VisibleRelatedField,
+)
 from socmaster.organisations.api import OrganisationField
 from socmaster.organisations.models import Organisation
 from socmaster.threats.models import Threat
@@ -56,6 +61,7 @@ class ReportSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "risk_base",
             "threats",
             "lock_version",
+            *IMPORT_FIELDS,
         ]
         read_only_fields = [
             "reference",
@@ -65,6 +71,7 @@ class ReportSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "status",
             "risk_base",
             "lock_version",
+            *IMPORT_FIELDS,
         ]
         extra_kwargs = {"original_text": {"write_only": True}}
         list_fields = [
@@ -123,6 +130,7 @@ class SarSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "consent_decision",
             "consent_decided_on",
             "daml_clock",
+            *IMPORT_FIELDS,
         ]
         read_only_fields = fields
         list_fields = ["reference", "owner", "submitted_on", "sar_type", "priority", "status"]

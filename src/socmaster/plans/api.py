@@ -9,7 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from socmaster.core.api import ListSummaryMixin, ProtectedViewSet, VisibleRelatedField, etag
+from socmaster.core.api import (
+    IMPORT_FIELDS,
+    ListSummaryMixin,
+    ProtectedViewSet,
+    VisibleRelatedField,
+    etag,
+)
 from socmaster.disruptions.models import Disruption
 from socmaster.organisations.api import OrganisationField
 from socmaster.organisations.models import User
@@ -62,8 +68,9 @@ class PlanActionSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "updated_by",
+            *IMPORT_FIELDS,
         ]
-        read_only_fields = ["id", "completed_on", "created_at", "updated_at"]
+        read_only_fields = ["id", "completed_on", "created_at", "updated_at", *IMPORT_FIELDS]
         list_fields = ["id", "plan", "threat", "four_p", "status", "due_date"]
 
     def create(self, validated_data):
@@ -102,8 +109,9 @@ class PlanReviewSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "outcome",
             "comments",
             "created_at",
+            *IMPORT_FIELDS,
         ]
-        read_only_fields = ["id", "reviewer", "reviewer_role", "created_at"]
+        read_only_fields = ["id", "reviewer", "reviewer_role", "created_at", *IMPORT_FIELDS]
         list_fields = ["id", "plan", "reviewed_on", "outcome"]
 
     def create(self, validated_data):
@@ -143,6 +151,7 @@ class PlanSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "updated_at",
             "updated_by",
             "superseded_at",
+            *IMPORT_FIELDS,
         ]
         read_only_fields = [
             "id",
@@ -153,6 +162,7 @@ class PlanSerializer(ListSummaryMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "superseded_at",
+            *IMPORT_FIELDS,
         ]
         list_fields = ["id", "threat", "version", "status", "author", "updated_at"]
         validators = []  # one current plan per threat: the service checks it and says so on the threat field

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from socmaster.core.api import (
+    IMPORT_FIELDS,
     ListSummaryMixin,
     ProtectedViewSet,
     VisibleRelatedField,
@@ -220,8 +221,17 @@ class ThreatMemberSerializer(ListSummaryMixin, serializers.ModelSerializer):
 
     class Meta:
         model = ThreatMember
-        fields = ["id", "threat", "nominal", "role", "from_date", "to_date", "notes"]
-        read_only_fields = ["id"]
+        fields = [
+            "id",
+            "threat",
+            "nominal",
+            "role",
+            "from_date",
+            "to_date",
+            "notes",
+            *IMPORT_FIELDS,
+        ]
+        read_only_fields = ["id", *IMPORT_FIELDS]
         list_fields = ["id", "threat", "nominal", "role"]
 
     def create(self, validated_data):
