@@ -106,12 +106,14 @@ def test_insert_rows_of_dicts_matches_insert_values(sar):
     assert stored[1][2:4] == (born, [])
 
 
-def _cache_size() -> int:
+def _pragmas() -> tuple[int, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
-        return cursor.fetchone()[0]
+        cache = cursor.fetchone()[0]
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return cache, cursor.fetchone()[0]
 
 
 def test_bulk_work_is_undone_even_on_failure():
@@ -119,12 +121,12 @@ def test_bulk_work_is_undone_even_on_failure():
 
     before = gc.get_threshold()
     sqlite = connection.vendor == "sqlite"
-    cache = _cache_size() if sqlite else None
-    with pytest.raises(RuntimeError), bulk_work(threshold=123_456, cache_mb=7):
+    pragmas = _pragmas() if sqlite else None
+    with pytest.raises(RuntimeError), bulk_work(threshold=123_456, cache_mb=7, checkpoint_pages=99):
         assert gc.get_threshold()[0] == 123_456
         if sqlite:
-            assert _cache_size() == -7 * 1024
+            assert _pragmas() == (-7 * 1024, 99)
         raise RuntimeError
     assert gc.get_threshold() == before
     if sqlite:
-        assert _cache_size() == cache
+        assert _pragmas() == pragmas

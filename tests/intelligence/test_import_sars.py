@@ -732,3 +732,29 @@ def test_the_upload_page_takes_larger_sar_files(web, analyst, owner, registered,
     form = import_views.UploadForm({"kind": "members"}, {"file": big})
     assert not form.is_valid()
     assert "larger than 50 MB" in form.errors["file"][0]
+
+
+def test_control_characters_are_refused_by_column_and_line_breaks_allowed_where_text_runs_on(
+    owner, analyst
+):
+    rows = good_rows(2)
+    rows[0]["Subject family name"] = "SMITH\x07"  # a bell: never allowed
+    rows[1]["Subject address"] = "4 Mill Lane\nDurham"  # multi-line text may break lines
+    rows[2]["Reason for suspicion"] = "Funds moved\ton arrival.\r\nThen withdrawn."
+    rows[3]["Reason for suspicion"] = rows[2]["Reason for suspicion"]
+    rows[3]["Subject given names"] = "Alex\nSam"  # a single-line cell may not
+    result = import_sars(make_csv(rows), owner=owner, user=analyst)
+    problems = [(e.row, e.field, e.message[:43]) for e in result.errors]
+    assert problems == [
+        (2, "Subject family name", "Remove the control character U+0007 from th"),
+        (5, "Subject given names", "Remove the control character U+000A from th"),
+    ]
+    assert not SuspiciousActivityReport.objects.exists()
+    clean = import_sars(make_csv(rows[1:3]), owner=owner, user=analyst)
+    assert clean.written and clean.created == 2
+    assert (
+        SarSubject.objects.get(address="4 Mill Lane\nDurham").sar.reference
+        == (rows[1]["SAR reference"])
+    )
+    second = SuspiciousActivityReport.objects.get(reference=rows[2]["SAR reference"])
+    assert second.reason_text == "Funds moved\ton arrival.\r\nThen withdrawn."

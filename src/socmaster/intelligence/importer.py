@@ -14,9 +14,9 @@ be allowed to create records for it (``policy.can_create_for``).
 Speed: a stress file has a million subjects. The file is read as a stream once, to check it: the
 checked SARs go, in batches, to a temporary file (pickled), so no more than a batch of them is in
 memory (kept in memory instead, they made the import no faster and took 2.2 KB a SAR).
-Meanwhile Python's garbage collector runs less often and SQLite's page cache is larger
-(``core.bulk.bulk_work``). The write pass reads the batches back and writes each with a few bulk
-inserts (``core.bulk.insert_values``) in its own transaction, with ONE audit entry per batch (action
+Meanwhile Python's garbage collector runs less often, SQLite's page cache is larger and its log is
+checkpointed less often (``core.bulk.bulk_work``). The write pass reads the batches back and
+writes each with a few bulk inserts (``core.bulk.insert_values``) in its own transaction, with ONE audit entry per batch (action
 create, record type ``intelligence.suspiciousactivityreport``, changes: the references created
 and their count) and one journal entry (``ImportUndo``, record type ``intelligence.sar_batch``:
 the ids it created). If the import fails, or is cancelled, every batch already written is
@@ -36,6 +36,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import router, transaction
@@ -53,7 +54,7 @@ from socmaster.core.importing import (
     parse_date,
     rejects_csv,
 )
-from socmaster.core.validators import reference_error
+from socmaster.core.validators import control_character, reference_error
 from socmaster.threats.choices import Gender, ImportKind, ImportStatus
 from socmaster.threats.models import ImportJob, ImportUndo
 
@@ -99,6 +100,9 @@ JSON_FORMAT = "socmaster-sars"
 ALREADY = "already imported with different details"
 #: Marks a CSV row with cells beyond the header.
 EXTRA = "(more cells)"
+#: Marks a CSV row that holds a control character somewhere: only such a row is checked cell by
+#: cell (``check_cells``), to name the column.
+DIRTY = "(control character)"
 
 SECTORS = {key(s.value): s.value for s in ReporterSector} | {
     key(s.label): s.value for s in ReporterSector
@@ -304,6 +308,24 @@ class _Checker:
     def __init__(self, today: dt.date):
         self.today = today
         self.seen: dict[str, int] = {}
+        # Each column's check, made once for the whole file.
+        self.sar_checks = [
+            ("SAR reference", "reference", _reference),
+            ("Reporter sector", "reporter_sector", _sector),
+            ("Date", "submitted_on", lambda v: _date(v, today, required=True)),
+            ("Type", "sar_type", _type),
+            ("Reason for suspicion", "reason_text", lambda v: _text(v, "", required=True)),
+            ("Amount", "amount", _amount),
+            ("Currency", "currency", _currency),
+        ]
+        self.subject_checks = [
+            ("family_name", lambda v: _text(v, "family_name")),
+            ("given_names", lambda v: _text(v, "given_names")),
+            ("date_of_birth", lambda v: _date(v, today, birth=True)),
+            ("gender", _gender),
+            ("address", lambda v: _text(v, "address")),
+            ("postcode", lambda v: _text(v, "postcode").upper()),
+        ]
 
 
 def _csv_groups(data, errors: list) -> Iterator[tuple[int, list[tuple[int, dict]]]]:
@@ -325,6 +347,9 @@ def _csv_groups(data, errors: list) -> Iterator[tuple[int, list[tuple[int, dict]
             errors.append(RowError(1, "header", f"missing column(s): {', '.join(missing)}"))
             return
         width = len(names)
+        known = set(COLUMNS)
+        single = [i for i, n in enumerate(names) if n in known and n not in MULTILINE]
+        multi = [i for i, n in enumerate(names) if n in MULTILINE]
         group: list[tuple[int, dict]] = []
         current = None
         number = 1
@@ -338,6 +363,10 @@ def _csv_groups(data, errors: list) -> Iterator[tuple[int, list[tuple[int, dict]
                 raw = dict(zip(names, row[:width], strict=True))
                 if len(row) > width and any(c.strip() for c in row[width:]):
                     raw[EXTRA] = True
+                if control_character("".join([row[i] for i in single])) or control_character(
+                    "".join([row[i] for i in multi]), multiline=True
+                ):
+                    raw[DIRTY] = True
                 ref = raw["SAR reference"].strip()
                 if group and ref != current:
                     yield group[0][0], group
@@ -361,21 +390,13 @@ def _check_csv_sar(
         errors.append(RowError(number, column, message))
 
     for number, raw in rows:
-        check_cells(raw, COLUMNS, number, errors, multiline=MULTILINE)
+        if raw.get(DIRTY):
+            check_cells(raw, COLUMNS, number, errors, multiline=MULTILINE)
         if raw.get(EXTRA):
             err(number, "row", "has more cells than the header")
     get = {c: (first.get(c) or "") for c in REPEATED}
     values: dict = {"row": first_number, "place": f"row {first_number}"}
-    checks = [
-        ("SAR reference", "reference", _reference),
-        ("Reporter sector", "reporter_sector", _sector),
-        ("Date", "submitted_on", lambda v: _date(v, checker.today, required=True)),
-        ("Type", "sar_type", _type),
-        ("Reason for suspicion", "reason_text", lambda v: _text(v, "", required=True)),
-        ("Amount", "amount", _amount),
-        ("Currency", "currency", _currency),
-    ]
-    for column, name, check in checks:
+    for column, name, check in checker.sar_checks:
         try:
             values[name] = check(get[column])
         except ValueError as exc:
@@ -466,15 +487,7 @@ def _check_subject(checker: _Checker, subject: dict, err: Callable) -> tuple | N
     postcode, phones, accounts); ``err(field, message)`` reports a problem."""
     ok = True
     out = {}
-    checks = [
-        ("family_name", lambda v: _text(v, "family_name")),
-        ("given_names", lambda v: _text(v, "given_names")),
-        ("date_of_birth", lambda v: _date(v, checker.today, birth=True)),
-        ("gender", _gender),
-        ("address", lambda v: _text(v, "address")),
-        ("postcode", lambda v: _text(v, "postcode").upper()),
-    ]
-    for field, check in checks:
+    for field, check in checker.subject_checks:
         try:
             out[field] = check(subject.get(field))
         except ValueError as exc:
@@ -898,7 +911,8 @@ def _check(data, owner, user, skip_bad, job, spool, result, progress) -> int:
             errors.append(problem)
             reject(pending_rows.get(values["reference"], []), [problem])
         if batch:
-            pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            spooled = [Spooled(*(v[name] for name in Spooled._fields)) for v in batch]
+            pickle.dump(spooled, spool, protocol=pickle.HIGHEST_PROTOCOL)
             state["to_write"] += len(batch)
         pending.clear()
         pending_rows.clear()
@@ -939,8 +953,25 @@ def _check(data, owner, user, skip_bad, job, spool, result, progress) -> int:
     return state["to_write"]
 
 
-def _batches(spool, size: int) -> Iterator[list[dict]]:
-    buffer: list[dict] = []
+class Spooled(NamedTuple):
+    """A checked SAR as the spool keeps it for the write pass (a tuple pickles faster than the
+    dict the check pass makes)."""
+
+    reference: str
+    reporter_sector: str
+    submitted_on: dt.date
+    sar_type: str
+    reason_text: str
+    amount: Decimal | None
+    currency: str
+    place: str
+    rows: int
+    linked: list
+    subjects: list
+
+
+def _batches(spool, size: int) -> Iterator[list[Spooled]]:
+    buffer: list[Spooled] = []
     while True:
         try:
             buffer.extend(pickle.load(spool))
@@ -964,7 +995,7 @@ def _write(spool, total, owner, user, source, job, result, progress, batch_size)
             with transaction.atomic():
                 _write_batch(batch, owner, user, source, job)
             done += len(batch)
-            rows_written += sum(v["rows"] for v in batch)
+            rows_written += sum(v.rows for v in batch)
             result.created += len(batch)
             ImportJob.objects.filter(pk=job.pk).update(
                 heartbeat_at=timezone.now(), rows_written=rows_written
@@ -1016,7 +1047,7 @@ SUBJECT_INSERT = (
 ACCOUNT_INSERT = ("sar_id", "institution", "sort_code", "account_number", "holder")
 
 
-def _write_batch(batch: list[dict], owner, user, source: str, job: ImportJob) -> None:
+def _write_batch(batch: list[Spooled], owner, user, source: str, job: ImportJob) -> None:
     now = timezone.now()
     label = source[:250]
     awaiting, not_screened = ProcessingStatus.AWAITING.value, Screening.NOT_SCREENED.value
@@ -1024,27 +1055,35 @@ def _write_batch(batch: list[dict], owner, user, source: str, job: ImportJob) ->
     by_type = {  # the priority a type gives
         t: (risk.default_sar_priority(t) or Priority.NORMAL.value) for t in SarType.values
     }
+    scores: dict = {}
+
+    def score(sar_type, amount) -> int:
+        key = (sar_type, amount)
+        if key not in scores:
+            scores[key] = risk.total(
+                risk.sar_factors(sar_type=sar_type, amount=amount, matches_found=False)
+            )
+        return scores[key]
+
     sars = []
     for v in batch:
-        sar_type = v["sar_type"]
+        sar_type = v.sar_type
         sars.append(
             (
-                v["reference"],
-                v["reporter_sector"],
-                v["submitted_on"],
+                v.reference,
+                v.reporter_sector,
+                v.submitted_on,
                 sar_type,
-                v["reason_text"],
-                v["amount"],
-                v["currency"],
+                v.reason_text,
+                v.amount,
+                v.currency,
                 owner.pk,
                 awaiting,
                 by_type[sar_type],
-                risk.total(
-                    risk.sar_factors(sar_type=sar_type, amount=v["amount"], matches_found=False)
-                ),
+                score(sar_type, v.amount),
                 not_screened,
                 pending if sar_type == daml else "",
-                f"{label}, {v['place']}",
+                f"{label}, {v.place}",
                 now,
                 "",
                 now,
@@ -1052,7 +1091,7 @@ def _write_batch(batch: list[dict], owner, user, source: str, job: ImportJob) ->
             )
         )
     insert_values(SuspiciousActivityReport, SAR_INSERT, sars)
-    refs = [v["reference"] for v in batch]
+    refs = [v.reference for v in batch]
     ids: dict[str, int] = {}
     for start in range(0, len(refs), 900):
         ids.update(
@@ -1062,8 +1101,8 @@ def _write_batch(batch: list[dict], owner, user, source: str, job: ImportJob) ->
         )
     subjects, linked = [], []
     for v in batch:
-        sar_id = ids[v["reference"]]
-        for family, given, born, gender, address, postcode, phones, accounts in v["subjects"]:
+        sar_id = ids[v.reference]
+        for family, given, born, gender, address, postcode, phones, accounts in v.subjects:
             subjects.append(
                 (
                     sar_id,
@@ -1078,7 +1117,7 @@ def _write_batch(batch: list[dict], owner, user, source: str, job: ImportJob) ->
                     list(accounts),
                 )
             )
-        for account in v["linked"]:
+        for account in v.linked:
             linked.append((sar_id, *account))
     insert_values(SarSubject, SUBJECT_INSERT, subjects)
     insert_values(SarAccount, ACCOUNT_INSERT, linked)
