@@ -180,6 +180,16 @@ def insert_values(
     _execute(connection, _insert_sql(model, [*given, *rest], model(), using), out, chunk)
 
 
+def ids_by_reference(model: type[models.Model], references: Sequence[str]) -> dict[str, int]:
+    """The ids of ``model`` records by reference: the rows an insert above just wrote (it gives
+    no ids back), looked up 900 at a time (under SQLite's limit on parameters)."""
+    ids: dict[str, int] = {}
+    for start in range(0, len(references), 900):
+        chunk = references[start : start + 900]
+        ids.update(model.objects.filter(reference__in=chunk).values_list("reference", "id"))
+    return ids
+
+
 def _converter(field, as_is: bool, connection):
     """The conversion of one field's values to what the driver is sent, as
     ``get_db_prep_save`` makes it, with the shortcuts that matter for bulk rows: plain values

@@ -43,7 +43,7 @@ from django.db import router, transaction
 from django.utils import timezone
 
 from socmaster.core import audit, policy
-from socmaster.core.bulk import bulk_work, insert_rows, insert_values
+from socmaster.core.bulk import bulk_work, ids_by_reference, insert_rows, insert_values
 from socmaster.core.choices import Action, AuditAction
 from socmaster.core.importing import (
     ImportCancelled,
@@ -1092,13 +1092,7 @@ def _write_batch(batch: list[Spooled], owner, user, source: str, job: ImportJob)
         )
     insert_values(SuspiciousActivityReport, SAR_INSERT, sars)
     refs = [v.reference for v in batch]
-    ids: dict[str, int] = {}
-    for start in range(0, len(refs), 900):
-        ids.update(
-            SuspiciousActivityReport.objects.filter(
-                reference__in=refs[start : start + 900]
-            ).values_list("reference", "id")
-        )
+    ids = ids_by_reference(SuspiciousActivityReport, refs)
     subjects, linked = [], []
     for v in batch:
         sar_id = ids[v.reference]

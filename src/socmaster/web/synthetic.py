@@ -309,6 +309,7 @@ def _load_disruptions(dataset, threat_ids: dict, user_ids: dict, orgs: dict, pro
 
     from django.utils import timezone
 
+    from socmaster.core.bulk import ids_by_reference
     from socmaster.disruptions.models import Disruption, Standard, Tactic
 
     standard = Standard.objects.filter(is_current=True).order_by("-effective_from").first()
@@ -351,11 +352,7 @@ def _load_disruptions(dataset, threat_ids: dict, user_ids: dict, orgs: dict, pro
                 )
             Disruption.objects.bulk_create(objs, batch_size=BATCH)
             if kind == "lead":
-                lead_ids.update(
-                    Disruption.objects.filter(
-                        reference__in=[d.reference for d in chunk]
-                    ).values_list("reference", "id")
-                )
+                lead_ids.update(ids_by_reference(Disruption, [d.reference for d in chunk]))
             done += len(chunk)
             if progress:
                 progress("disruptions", done, total)
@@ -668,18 +665,6 @@ def _chunks(ids: list[int], size: int = 5000):
         yield ids[start : start + size]
 
 
-def _ids_by_reference(model, references: list[str]) -> dict[str, int]:
-    """The ids of the ``model`` records just written with these references."""
-    ids: dict[str, int] = {}
-    for start in range(0, len(references), 900):
-        ids.update(
-            model.objects.filter(reference__in=references[start : start + 900]).values_list(
-                "reference", "id"
-            )
-        )
-    return ids
-
-
 def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, step) -> dict:
     """Intelligence reports (with subjects, mentions and threat links) and SARs (with subjects
     and linked accounts) from ``synth.intelligence``, in bulk, with a synthetic researcher for
@@ -693,7 +678,7 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from socmaster.core.bulk import insert_rows, insert_values
+    from socmaster.core.bulk import ids_by_reference, insert_rows, insert_values
     from socmaster.intelligence import risk
     from socmaster.intelligence.importer import ACCOUNT_INSERT, SUBJECT_INSERT
     from socmaster.intelligence.models import (
@@ -794,7 +779,7 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
         # Plain rows through one prepared INSERT (bulk_create built a placeholder per value),
         # then the ids by reference, for the subjects, mentions and threat links.
         insert_rows(IntelligenceReport, rows)
-        ids = _ids_by_reference(IntelligenceReport, [r.reference for r in chunk])
+        ids = ids_by_reference(IntelligenceReport, [r.reference for r in chunk])
         subjects, mentions, links = [], [], []
         Through = IntelligenceReport.threats.through
         for r in chunk:
@@ -911,7 +896,7 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
                 )
             )
         insert_values(SuspiciousActivityReport, columns, rows)
-        ids = _ids_by_reference(SuspiciousActivityReport, [s.reference for s in chunk])
+        ids = ids_by_reference(SuspiciousActivityReport, [s.reference for s in chunk])
         # Subjects and accounts: plain rows through one prepared INSERT.
         subjects, accounts = [], []
         for s in chunk:
