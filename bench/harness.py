@@ -15,6 +15,22 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def fresh_django(directory: str) -> None:
+    """Set Django up in this process on a fresh SQLite database in ``directory``, migrated and
+    with the reference organisations (for benchmarks that run the code in process)."""
+    os.environ["SOCMASTER_VAR_DIR"] = directory
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socmaster.settings")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load-organisations", verbosity=0)
+
+
 def machine() -> dict:
     cpu = "unknown"
     try:

@@ -17,12 +17,8 @@ import argparse
 import datetime as dt
 import os
 import random
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv=None) -> int:
@@ -31,13 +27,9 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["SOCMASTER_VAR_DIR"] = tmp
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socmaster.settings")
-        sys.path.insert(0, str(ROOT / "src"))
-        import django
+        from bench.harness import fresh_django
 
-        django.setup()
+        fresh_django(tmp)
         from django.conf import settings
         from django.core.management import call_command
         from django.db import connection
@@ -51,8 +43,6 @@ def main(argv=None) -> int:
         from socmaster.organisations.models import Membership, Organisation, User
 
         settings.ALLOWED_HOSTS = ["*"]
-        call_command("migrate", verbosity=0)
-        call_command("load-organisations", verbosity=0)
         durham = Organisation.objects.get(key="force-durham")
         user = User.objects.create_user("bench-researcher", password="bench-password-1")
         Membership.objects.create(user=user, organisation=durham, role="researcher")

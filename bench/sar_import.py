@@ -16,12 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv=None) -> int:
@@ -30,15 +27,9 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["SOCMASTER_VAR_DIR"] = tmp
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socmaster.settings")
-        sys.path.insert(0, str(ROOT / "src"))
-        import django
+        from bench.harness import fresh_django
 
-        django.setup()
-        from django.core.management import call_command
-
+        fresh_django(tmp)
         from socmaster.intelligence.importer import import_sars
         from socmaster.intelligence.models import SarAccount, SarSubject, SuspiciousActivityReport
         from socmaster.organisations.models import Organisation
@@ -46,8 +37,6 @@ def main(argv=None) -> int:
         from socmaster.synth.generator import generate
         from socmaster.web.synthetic import organisation_specs
 
-        call_command("migrate", verbosity=0)
-        call_command("load-organisations", verbosity=0)
         if os.environ.get("SOCMASTER_BENCH_DROP_INDEXES"):  # an experiment: what indexes cost
             from django.db import connection
 
