@@ -24,6 +24,7 @@ if [ "${1:-}" = "--test-deps" ]; then
   missing=()
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)  # Spark, for the linkage tests
   if [ ${#missing[@]} -gt 0 ]; then
     log "Installing ${missing[*]} from Debian's packages"
     as_root apt-get update -qq

@@ -21,6 +21,6 @@ log "Test suite on PostgreSQL"
 trap 'scripts/pg.sh stop' EXIT
 DATABASE_URL="$(scripts/pg.sh start)"
 export DATABASE_URL
-pytest -q -m "not browser" "$@"
+pytest -q -m "not browser and not spark" "$@"
 
 log "All tests passed in $(( $(date +%s) - start )) s"
