@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "socmaster.disruptions",
     "socmaster.plans",
     "socmaster.intelligence",
+    "socmaster.linkage",
     "socmaster.reporting",
     "socmaster.web",
 ]

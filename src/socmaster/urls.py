@@ -61,6 +61,7 @@ urlpatterns = [
     path("threats/", include("socmaster.threats.urls")),
     path("threats-import/", include("socmaster.threats.import_urls")),
     path("intelligence/", include("socmaster.intelligence.urls")),
+    path("linkage/", include("socmaster.linkage.urls")),
     path("synthetic-data/", web_views.synthetic, name="synthetic-data"),
     path("assessments/", include("socmaster.assessments.urls")),
     path("disruptions/", include("socmaster.disruptions.urls")),

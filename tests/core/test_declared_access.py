@@ -30,6 +30,7 @@ from socmaster.intelligence.models import (
     SarSubject,
     SuspiciousActivityReport,
 )
+from socmaster.linkage.models import CandidateMatch, MatchDecision
 from socmaster.organisations.models import Organisation
 from socmaster.plans import services as plan_services
 from socmaster.plans.models import Plan, PlanAction, PlanReview, PlanTextBand
@@ -187,6 +188,30 @@ def _sar(handling, people):
     return sar
 
 
+def _candidate(handling, people):
+    # The SAR is national and shared like the nominal, so the nominal's handling decides (a
+    # match is seen only by who may see both: tests/linkage/test_workflow.py).
+    subject = SarSubject.objects.create(sar=_sar("national", people), family_name="Access")
+    return CandidateMatch.objects.create(
+        kind="sar_subject",
+        nominal=_nominal(handling, people),
+        sar_subject=subject,
+        model_version=1,
+        probability=0.7,
+        weight=1.2,
+        status="review",
+    )
+
+
+def _match_decision(handling, people):
+    return MatchDecision.objects.create(
+        candidate=_candidate(handling, people),
+        decision="unsure",
+        reason="Synthetic decision.",
+        decided_by=people["owner_analyst"],
+    )
+
+
 def _report_subject(handling, people):
     return ReportSubject.objects.create(report=_report(handling, people), family_name="Subject")
 
@@ -323,6 +348,14 @@ CASES = [
     ProtectedCase("linked entity", LinkedEntity, _link),
     ProtectedCase("nominal alias", NominalAlias, _alias),
     ProtectedCase("identifier", Identifier, _identifier),
+    ProtectedCase(
+        "candidate match",
+        CandidateMatch,
+        _candidate,
+        page=lambda o: f"/linkage/matches/{o.pk}/",
+        missing_page="/linkage/matches/999999/",
+    ),
+    ProtectedCase("match decision", MatchDecision, _match_decision),
 ]
 
 

@@ -5,6 +5,8 @@ A lower app never imports a higher one. Instead each app registers its part from
 reads the registry:
 
 - threat-page panels (``threats/views.py`` and ``threats/detail.html``),
+- panels of other records' pages (``register_record_panel("nominal", …)``: the nominal page;
+  ``"sar"``: the SAR page), of the same shape,
 - navigation items (``web/context_processors.py`` and ``web/base.html``),
 - the home page's attention list (``web/views.py`` and ``web/home.html``).
 
@@ -60,6 +62,34 @@ def threat_panels_for(request, threat) -> list[tuple[ThreatPanel, dict]]:
     shown = []
     for panel in threat_panels():
         context = panel.context(request, threat)
+        if context is not None:
+            shown.append((panel, context))
+    return shown
+
+
+# --- Panels of other records' pages ------------------------------------------------------------
+
+#: A panel of any record's page: the same shape as a threat panel (``context(request, record)``).
+RecordPanel = ThreatPanel
+
+#: The pages that render record panels: the nominal page, the SAR page, and the form that adds a
+#: nominal (whose panels are shown inside the form, with no record: ``context(request, None)``).
+RECORD_PAGES = frozenset({"nominal", "sar", "nominal-form"})
+
+_RECORD_PANELS: dict[str, dict[str, RecordPanel]] = {}
+
+
+def register_record_panel(page: str, panel: RecordPanel) -> None:
+    if page not in RECORD_PAGES:
+        raise ValueError(f"No page {page!r} shows panels; pages: {sorted(RECORD_PAGES)}")
+    _RECORD_PANELS.setdefault(page, {})[panel.key] = panel
+
+
+def record_panels_for(page: str, request, record) -> list[tuple[RecordPanel, dict]]:
+    """The panels to show on ``record``'s page (``page`` names which), in order, with context."""
+    shown = []
+    for panel in _ordered(_RECORD_PANELS.get(page, {})):
+        context = panel.context(request, record)
         if context is not None:
             shown.append((panel, context))
     return shown

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from socmaster.core import policy
+from socmaster.core import policy, registry
 from socmaster.core.exports import export_view
 from socmaster.core.forms import add_service_errors, style_form
 from socmaster.core.views import form_page, log_list, open_record
@@ -412,6 +412,7 @@ def _sar_context(request, sar, **extra):
         "overdue": services.is_overdue(sar),
         "level": services.service_levels().get(sar.priority),
         "factors": services.sar_factors(sar),
+        "panels": registry.record_panels_for("sar", request, sar),
         **extra,
     }
 

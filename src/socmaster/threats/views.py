@@ -266,6 +266,7 @@ def nominal_detail(request, reference):
             "hidden_memberships": nominal.memberships.exclude(threat__in=visible_threats).count(),
             "aliases": nominal.aliases.all(),
             "identifiers": nominal.identifiers.all(),
+            "panels": registry.record_panels_for("nominal", request, nominal),
         },
     )
 
@@ -289,7 +290,14 @@ def nominal_create(request):
 
     form = style_form(NominalForm(request.POST or None, user=request.user))
     return form_page(
-        request, form, save, template="threats/form.html", context={"title": "Add a nominal"}
+        request,
+        form,
+        save,
+        template="threats/form.html",
+        context={
+            "title": "Add a nominal",
+            "panels": registry.record_panels_for("nominal-form", request, None),
+        },
     )
 
 
