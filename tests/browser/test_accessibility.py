@@ -50,6 +50,12 @@ SKIPPED = {
     "intelligence:sar-consent": "POST only (its form is on the SAR page)",
     "intelligence:sar-extend": "POST only (its form is on the SAR page)",
     "intelligence:queue-export": "file download (CSV or XLSX)",
+    "linkage:decide": "POST only (its form is on the match page)",
+    "linkage:unlink": "POST only (its form is on the match page)",
+    "linkage:seen": "POST only (its button is on the match page)",
+    "linkage:request-access": "POST only (its form is on the requests page)",
+    "linkage:answer": "POST only (its form is on the requests page)",
+    "linkage:screen": "POST only (its form is on the review queue)",
 }
 #: Pages visited (and checked, with the refusal they answer) that no demo user may open.
 NO_DEMO_ROLE = {
@@ -190,7 +196,40 @@ def _sar(user):
     return {"reference": _first(ordered, user, "reference")[0]}
 
 
+def _match(user):
+    from socmaster.linkage import services
+    from socmaster.linkage.models import CandidateMatch
+
+    # A match waiting for review where the user may see one (its decision form shows).
+    for queryset in (
+        services.visible_candidates(user).filter(status="review"),
+        services.visible_candidates(user),
+        CandidateMatch.objects.all(),
+    ):
+        pk = queryset.order_by("pk").values_list("pk", flat=True).first()
+        if pk:
+            return {"pk": pk}
+    raise AssertionError("no demo record for CandidateMatch")
+
+
+def _run(user):
+    from socmaster.linkage.models import ScreeningRun
+
+    return {"pk": ScreeningRun.objects.order_by("pk").values_list("pk", flat=True).first()}
+
+
+def _linkage_model(user):
+    from socmaster.linkage.models import LinkageModel
+
+    return {
+        "version": LinkageModel.objects.order_by("version").values_list("version", flat=True)[0]
+    }
+
+
 LOOKUPS = {
+    "linkage:match": _match,
+    "linkage:run": _run,
+    "linkage:model": _linkage_model,
     "threats:nominal": _nominal,
     "threats:detail": _threat,
     "threats:edit": _threat,

@@ -22,6 +22,7 @@ LEVELS = {
     "disruptions": 3,
     "plans": 4,
     "intelligence": 4,
+    "linkage": 5,
     "reporting": 5,
     "web": 6,
 }

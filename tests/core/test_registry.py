@@ -115,7 +115,15 @@ def test_panels_follow_their_order_not_the_order_of_registration(
     register_threat_panel(_panel("first", 1, _word("first")))
     register_threat_panel(_panel("between", 250, _word("between")))  # after the 4P plan (200)
     body = web(analyst).get(f"/threats/{threat.reference}/").content.decode()
-    assert _headings(body) == ["first", "assessments", "plan", "between", "disruptions", "last"]
+    assert _headings(body) == [
+        "first",
+        "assessments",
+        "plan",
+        "between",
+        "disruptions",
+        "linked-subjects",
+        "last",
+    ]
     assert body.index("panel-body-first") < body.index("panel-body-between")
     assert body.index("panel-body-between") < body.index("panel-body-last")
 
@@ -123,12 +131,13 @@ def test_panels_follow_their_order_not_the_order_of_registration(
 def test_the_apps_register_the_threat_page_panels(web, analyst, threat):
     body = web(analyst).get(f"/threats/{threat.reference}/").content.decode()
     # No moderated score and no approved disruption: the chart's panel (reporting) says None.
-    assert _headings(body) == ["assessments", "plan", "disruptions"]
+    assert _headings(body) == ["assessments", "plan", "disruptions", "linked-subjects"]
     assert [p.key for p in registry.threat_panels()] == [
         "assessments",
         "timeline",
         "plan",
         "disruptions",
+        "linked-subjects",
     ]
 
 
@@ -158,6 +167,7 @@ def test_a_registered_nav_item_is_shown_in_its_order(web, analyst):
         "Nominals",
         "Disruptions",
         "Intelligence",
+        "Matching",
         "4P plans",
         "People",
         "Reports",
@@ -234,6 +244,8 @@ def test_a_registered_attention_item_is_shown_with_its_links(web, analyst):
         "my-actions-overdue",
         "my-actions-due",
         "returned-disruptions",
+        "linkage-access-requests",
+        "linkage-review",
     ]
 
 
@@ -262,6 +274,13 @@ def test_an_attention_item_that_returns_none_is_not_shown(web, analyst):
 
 def test_the_apps_register_the_home_page_counts(web, analyst, threat):
     body = web(analyst).get("/").content.decode()
-    # An analyst holds no LRO, chief officer or moderator role: only what anyone may hold.
-    assert _counts(body) == ["my-actions-overdue", "my-actions-due", "returned-disruptions"]
+    # An analyst holds no LRO, chief officer or moderator role: only what anyone may hold, and
+    # what a reviewer of matches and a holder of records others may ask for hold.
+    assert _counts(body) == [
+        "my-actions-overdue",
+        "my-actions-due",
+        "returned-disruptions",
+        "linkage-access-requests",
+        "linkage-review",
+    ]
     assert 'data-testid="nothing-needs-you"' in body

@@ -196,7 +196,10 @@ def test_lookup_page_and_the_nominal_form_ask_as_you_type(master_list, people):
 
 
 def test_models_page_compares_and_puts_into_use(master_list, people, make_user, model):
-    admin = make_user(OWNER, "administrator")
+    from socmaster.organisations.models import Organisation
+
+    nca = Organisation.objects.get(short_name="NCA", type="national_agency")
+    admin = make_user(nca.key, "administrator")
     LinkageModel.objects.create(
         version=2,
         model=model.to_dict(),
@@ -227,6 +230,8 @@ def test_models_page_compares_and_puts_into_use(master_list, people, make_user, 
     assert LinkageModel.objects.get(version=1).status == ModelStatus.RETIRED
     assert AuditEntry.objects.filter(record_type="linkage.linkagemodel").count() == 2
     assert web(people["analyst"]).get("/linkage/models/").status_code == 404
+    # A force's administrator cannot change the model every organisation uses.
+    assert web(make_user(OWNER, "administrator")).get("/linkage/models/").status_code == 404
     inspector = web(people["inspector"])
     assert inspector.get("/linkage/models/2/").status_code == 200  # reads, changes nothing
     LinkageModel.objects.create(version=3, model=model.to_dict(), trained_at=timezone.now())

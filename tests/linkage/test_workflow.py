@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from socmaster.core import audit
 from socmaster.core.choices import AuditAction
 from socmaster.core.models import AuditEntry, Compartment, CompartmentMember
 from socmaster.core.registry import attention_for
@@ -28,10 +29,11 @@ from socmaster.linkage.choices import (
     ModelStatus,
     SubjectKind,
 )
-from socmaster.linkage.models import CandidateMatch, LinkageModel, MatchDecision
+from socmaster.linkage.models import CandidateMatch, LinkageModel, MatchDecision, ScreeningRun
+from socmaster.organisations.models import Membership
 from socmaster.threats.models import Nominal, Threat, ThreatMember
 
-from .conftest import DOB, OWNER, match_for, nominal, org, sar, screen
+from .conftest import DOB, OTHER, OWNER, match_for, nominal, org, sar, screen
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +53,16 @@ def test_a_close_variant_is_linked_and_audited_as_combine(master_list):
     assert entry.changes["sar_subject"] == match.sar_subject_id
     record.refresh_from_db()
     assert record.screening_status == ScreeningStatus.MATCHES
+    status_entry = AuditEntry.objects.get(
+        record_type="intelligence.suspiciousactivityreport", record_id=str(record.pk)
+    )
+    assert status_entry.changes["screening_status"] == {
+        "before": "not_screened",
+        "after": "matches",
+    }
+    assert record.queue_score > 0 and record.scored_on is not None
+    result = audit.verify_chain()  # the run's entries, written in bulk, chain like any other
+    assert result.first_break is None and result.checked == AuditEntry.objects.count()
 
 
 def test_explanation_adds_up_to_the_weight(master_list):
@@ -102,7 +114,80 @@ def test_the_review_queue_is_sorted_by_tier_then_probability(master_list, people
     screen(low, high)
     queue = list(services.review_queue(people["analyst"]))
     assert [m.nominal for m in queue] == [tier1, master_list["smith"]]
-    assert queue[0].tier == 1 and queue[1].tier is None
+    assert queue[0].visible_tier == 1 and queue[1].visible_tier is None
+
+
+def test_a_hidden_threats_tier_is_neither_shown_nor_used_to_order(master_list, people):
+    unit = Compartment.objects.create(code="tier-lnk", name="Hidden tier", owner=org())
+    threat = Threat.objects.create(
+        reference="LNK-T9",
+        name="Hidden",
+        owner=org(),
+        threat_type="ocg",
+        tier=1,
+        compartment=unit,
+    )
+    ThreatMember.objects.create(threat=threat, nominal=master_list["smith"])
+    screen(sar(("John", "Smith Jr", DOB)))
+    (match,) = services.review_queue(people["analyst"])
+    assert match.visible_tier is None
+    CompartmentMember.objects.create(compartment=unit, user=people["researcher"])
+    (inside,) = services.review_queue(people["researcher"])
+    assert inside.visible_tier == 1
+
+
+def test_the_master_list_against_itself_finds_people_held_twice(master_list, people, make_user):
+    from socmaster.threats.models import NominalAlias
+
+    first = nominal("Mohammed", "Ahmed", dt.date(1975, 3, 12))
+    second = nominal("Mohamed", "Ahhmed", dt.date(1975, 3, 12), owner=OTHER)
+    NominalAlias.objects.create(nominal=first, given_names="Mo", family_name="Ahmed")
+    with pytest.raises(PermissionDenied):  # the master list is everyone's: national only
+        services.screen_duplicates(make_user(OWNER, "administrator"))
+    run = services.screen_duplicates(None)
+    pair = CandidateMatch.objects.get(kind=SubjectKind.NOMINAL)
+    assert (pair.nominal, pair.other_nominal) == (first, second)  # older first; no self-pair
+    assert pair.status == MatchStatus.LINKED and run.counts == {
+        "nominals": 53,
+        "linked": 1,
+        "review": 0,
+        "never_again": 0,
+    }
+    assert AuditEntry.objects.get(action=AuditAction.COMBINE).changes["other_nominal"] == (
+        second.pk
+    )
+    services.unlink(people["analyst"], pair, "Different men: PNC differs.")
+    again = services.screen_duplicates(None)
+    pair.refresh_from_db()
+    assert pair.status == MatchStatus.UNLINKED  # a taken-back link is not made again
+    assert again.counts["linked"] == again.counts["review"] == 0
+
+
+def test_intelligence_report_subjects_are_screened_and_alert_the_lro(master_list, people):
+    from socmaster.intelligence import services as intelligence
+
+    threat = Threat.objects.create(
+        reference="LNK-R1", name="Reports", owner=org(), threat_type="ocg", lro=people["lro"]
+    )
+    ThreatMember.objects.create(threat=threat, nominal=master_list["smith"])
+    report = intelligence.submit_report(
+        people["analyst"],
+        owner=org(),
+        values={
+            "original_text": "Synthetic: JON SMITH collects cash.",
+            "source_evaluation": "2",
+            "intelligence_assessment": "B",
+            "handling_code": "P",
+        },
+        subjects=[{"family_name": "Smith", "given_names": "Jon", "date_of_birth": DOB}],
+    )
+    run = services.start_sar_screening(people["researcher"], org(), kind="report_subject")
+    services.run_queued(run)
+    run.refresh_from_db()
+    assert run.counts["linked"] == 1
+    match = CandidateMatch.objects.get(report_subject__report=report)
+    assert match.kind == SubjectKind.REPORT_SUBJECT and match.status == MatchStatus.LINKED
+    assert list(services.lro_alerts(people["lro"])) == [match]
 
 
 # --- decisions --------------------------------------------------------------------------------------
@@ -140,6 +225,35 @@ def test_same_person_links_and_is_audited_as_combine(master_list, people):
     entry = AuditEntry.objects.filter(action=AuditAction.COMBINE).get()
     assert entry.reason == "Same PNC ID on both records."
     assert entry.changes["status"] == {"before": "review", "after": "linked"}
+
+
+def test_a_decided_match_is_not_decided_again_without_unlinking(master_list, people):
+    record = sar(("Jon", "Smith", DOB))
+    screen(record)
+    match = match_for(record, master_list["smith"])  # linked by the model
+    with pytest.raises(ValidationError) as caught:
+        services.decide(people["analyst"], match, Decision.NOT_SAME, "Second thoughts.")
+    assert "unlink" in caught.value.message_dict["decision"][0]
+    services.unlink(people["analyst"], match, "Different man after all.")
+    with pytest.raises(ValidationError):
+        services.decide(people["analyst"], match, Decision.SAME, "Back again.")
+
+
+def test_partners_cannot_screen_and_are_not_told_what_matches(master_list, people, make_user):
+    council = org("partner-durham-county-council")
+    admin = make_user(council.key, "administrator")
+    with pytest.raises(PermissionDenied):
+        services.start_sar_screening(admin, council)
+    with pytest.raises(PermissionDenied):  # nor another force's
+        services.start_sar_screening(people["other_analyst"], org())
+    run = services.start_sar_screening(people["analyst"], org())
+    with pytest.raises(ValidationError):  # one unfinished run at a time
+        services.start_sar_screening(people["analyst"], org())
+    # A run whose worker stopped long ago no longer blocks.
+    ScreeningRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - services.RUN_STALE_AFTER - dt.timedelta(minutes=1)
+    )
+    services.start_sar_screening(people["analyst"], org())
 
 
 def test_a_decision_needs_a_reason_and_a_known_choice(master_list, people):
@@ -305,8 +419,11 @@ def test_compartmented_records_never_produce_a_notice(master_list, people):
     assert result["elsewhere"] == [] and result["visible"] == []
 
 
-def test_request_access_approved_shares_and_is_a_disclosure(master_list, people):
+def test_request_access_approved_shares_and_is_a_disclosure(master_list, people, make_user):
     hidden = nominal("Mohammed", "Ahmed", dt.date(1975, 3, 12), handling="owner")
+    third = org("force-cheshire")
+    hidden.shared_with.add(third)  # ignored while owner-only
+    bystander = make_user("force-cheshire", "analyst")
     record = sar(("Mohamed", "Ahmed", dt.date(1975, 3, 12)))
     screen(record)
     match = match_for(record, hidden)
@@ -318,16 +435,30 @@ def test_request_access_approved_shares_and_is_a_disclosure(master_list, people)
     request = services.request_access(requester, match, "Same man in our drugs operation.")
     with pytest.raises(ValidationError):  # one open request per organisation and record
         services.request_access(requester, match, "Asking again.")
+    assert request.requesting_organisation == org(OTHER)  # where the SAR's reader works
     assert not Nominal.objects.visible_to(requester).filter(pk=hidden.pk).exists()
     with pytest.raises(PermissionDenied):  # only the owner answers
         services.answer_access(requester, request, True, "")
+    inspector = make_user("hmicfrs", "inspector")
+    Membership.objects.create(user=inspector, organisation=org(), role="analyst")
+    with pytest.raises(PermissionDenied):  # and only someone who may share the record
+        services.answer_access(inspector, request, True, "")
     services.answer_access(people["researcher"], request, True, "")
     request.refresh_from_db()
     assert request.status == AccessRequestStatus.APPROVED
     assert Nominal.objects.visible_to(requester).filter(pk=hidden.pk).exists()
     disclosure = AuditEntry.objects.get(action=AuditAction.DISCLOSE)
     assert disclosure.record_id == str(hidden.pk)
-    assert disclosure.changes["handling"] == {"before": "owner", "after": "named"}
+    assert disclosure.changes["before"] == {"handling": "owner", "shared_with": [third.pk]}
+    assert disclosure.changes["after"] == {
+        "handling": "named",
+        "shared_with": [requester.home_organisation_id],
+    }
+    # Sharing went to the requester alone: an organisation on the owner-only record's dormant
+    # list does not see it now.
+    assert not Nominal.objects.visible_to(bystander).filter(pk=hidden.pk).exists()
+    hidden.refresh_from_db()
+    assert hidden.lock_version == 2  # through the nominal's own service
     assert set(services.access_requests_for(requester)) == {request}
     assert set(services.access_requests_for(people["researcher"])) == {request}
     assert not services.access_requests_for(people["partner"]).exists()

@@ -177,6 +177,8 @@ EXPECTED = {
         "reviews-due": 1,
         "returned-disruptions": 1,
         "my-exceptions": None,  # checked against the report below
+        "linkage-lro-links": 0,  # an LRO: told of new links to their threats' nominals
+        "linkage-review": 0,  # and a reviewer of matches
     },
     "chief": {
         "my-actions-overdue": 0,
@@ -185,7 +187,13 @@ EXPECTED = {
         "returned-disruptions": 0,
         "organisation-exceptions": None,
     },
-    "recorder": {"my-actions-overdue": 0, "my-actions-due": 0, "returned-disruptions": 2},
+    "recorder": {
+        "my-actions-overdue": 0,
+        "my-actions-due": 0,
+        "returned-disruptions": 2,
+        "linkage-review": 0,  # an analyst reviews matches
+        "linkage-access-requests": 0,  # and answers other organisations' access requests
+    },
     "moderator": {
         "my-actions-overdue": 0,
         "my-actions-due": 0,
@@ -202,6 +210,8 @@ EXPECTED = {
         "reviews-due": 0,
         "returned-disruptions": 1,
         "my-exceptions": None,
+        "linkage-lro-links": 0,
+        "linkage-review": 0,
     },
     "inspector": {"my-actions-overdue": 0, "my-actions-due": 0},
 }
@@ -256,8 +266,12 @@ def test_every_figure_links_to_exactly_the_records_it_counts(world, people, web,
 
 def test_the_home_page_shows_urgent_figures_first_then_the_rest(world, people, web):
     body = web(people["lro"]).get("/").content.decode()
-    assert 'data-testid="nothing-else"' not in body  # every figure of theirs is above zero
-    needs = body
+    # Every figure of theirs is above zero but the matching ones (no SARs in this world).
+    needs, nothing = body.split('data-testid="nothing-else"')
+    assert re.findall(r'data-testid="count-([^"]+)"', nothing) == [
+        "linkage-lro-links",
+        "linkage-review",
+    ]
     order = re.findall(r'data-testid="count-([^"]+)"', needs)
     urgent = re.findall(r'data-testid="urgent-([^"]+)"', needs)
     assert urgent == order[: len(urgent)]
@@ -323,11 +337,12 @@ def test_the_home_page_takes_a_bounded_number_of_queries(
     Membership.objects.create(user=user, organisation=org("rocu-north-east"), role="moderator")
     client = web(user)
     client.get("/")
-    # 56: the figures, the menu, one query for the user's compartments (core.policy), and the
+    # The figures, the menu, one query for the user's compartments (core.policy), and the
     # exceptions' intelligence counts: reports past their service level and high-risk reports
     # untriaged among the LRO's threats' reports, and those two and SARs past their service
-    # level in the chief officer's organisation (five).
-    with django_assert_max_num_queries(56):
+    # level in the chief officer's organisation (five); 58 with the matching figures (new links
+    # to the LRO's threats' nominals, and the review queue: one count each).
+    with django_assert_max_num_queries(58):
         client.get("/")
     # Ten more threats, plans and overdue actions: still the same bound (a check that finds
     # something may add one query for its rows, never one per record).
@@ -336,5 +351,5 @@ def test_the_home_page_takes_a_bounded_number_of_queries(
             reference=f"ATT-X{n}", name="More", owner=org("force-durham"), lro=user
         )
         _action(_plan(threat, user, written_days_ago=120), due=days(-1), user=user)
-    with django_assert_max_num_queries(56):
+    with django_assert_max_num_queries(58):
         client.get("/")

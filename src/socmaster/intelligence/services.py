@@ -740,6 +740,47 @@ def set_screening(user, sar: SuspiciousActivityReport, status: str) -> None:
         )
 
 
+def set_screening_many(outcomes: dict[int, str], *, batch: int = 2000) -> int:
+    """Record the outcomes of a screening run (no user: a background run) for many SARs at
+    once, ``{sar pk: status}``: the status, its time and the queue score in bulk, and one audit
+    entry per SAR whose status changed, written in one go. Call inside the run's transaction.
+    Returns how many SARs changed."""
+    unknown = sorted(set(outcomes.values()) - set(ScreeningStatus.values))
+    if unknown:
+        raise ValidationError({"screening_status": [f"'{unknown[0]}' is not a screening status."]})
+    now, today = timezone.now(), timezone.localdate()
+    ids, changed = sorted(outcomes), 0
+    for start in range(0, len(ids), batch):
+        rows, updated = [], []
+        for sar in SuspiciousActivityReport.objects.filter(pk__in=ids[start : start + batch]):
+            status = outcomes[sar.pk]
+            if sar.screening_status == status:
+                continue
+            before = sar.screening_status
+            sar.screening_status, sar.screened_at = status, now
+            sar.risk_base = risk.total(sar_factors(sar))
+            sar.queue_score, sar.scored_on = queue_score(sar, today), today
+            updated.append(sar)
+            rows.append(
+                {
+                    "record_type": audit.record_type_of(SuspiciousActivityReport),
+                    "record_id": str(sar.pk),
+                    "record_repr": str(sar),
+                    "record_owner_id": sar.owner_id,
+                    "record_compartment_id": sar.compartment_id,
+                    "changes": {"screening_status": {"before": before, "after": status}},
+                }
+            )
+        SuspiciousActivityReport.objects.bulk_update(
+            updated,
+            ["screening_status", "screened_at", "risk_base", "queue_score", "scored_on"],
+            batch_size=500,
+        )
+        audit.record_rows(AuditAction.UPDATE, rows)
+        changed += len(updated)
+    return changed
+
+
 # --- Queues --------------------------------------------------------------------------------------
 
 

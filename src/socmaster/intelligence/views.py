@@ -413,6 +413,8 @@ def _sar_context(request, sar, **extra):
         "level": services.service_levels().get(sar.priority),
         "factors": services.sar_factors(sar),
         "panels": registry.record_panels_for("sar", request, sar),
+        # Whether its subjects match the master list is police information: not for partners.
+        "show_screening": policy.is_police_user(request.user),
         **extra,
     }
 

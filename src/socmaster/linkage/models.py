@@ -131,13 +131,12 @@ class CandidateMatch(InheritedProtection, models.Model):
     explanation = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=MatchStatus.choices, db_index=True)
     conflict_with = models.JSONField(default=list, blank=True)
-    tier = models.PositiveSmallIntegerField(null=True, blank=True)
     lro_seen = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["tier", "-probability", "id"]
+        ordering = ["-probability", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["nominal", "sar_subject"],
@@ -155,7 +154,7 @@ class CandidateMatch(InheritedProtection, models.Model):
                 name="one_match_per_nominal_pair",
             ),
         ]
-        indexes = [models.Index(fields=["status", "tier", "probability"])]
+        indexes = [models.Index(fields=["status", "probability"])]
 
     def __str__(self) -> str:
         return f"{self.subject} ~ {self.nominal} ({self.probability:.3f})"
@@ -222,6 +221,13 @@ class AccessRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nominal", "requesting_organisation"],
+                condition=models.Q(status="open"),
+                name="one_open_request_per_organisation",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Access request {self.pk} ({self.get_status_display().lower()})"

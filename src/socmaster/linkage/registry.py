@@ -26,7 +26,7 @@ from .choices import AccessRequestStatus
 
 
 def _police(user) -> bool:
-    return policy.is_police_user(user) and not policy.is_partner_only(user)
+    return services.is_police_member(user)
 
 
 def _lro_links(user) -> AttentionCount | None:
@@ -88,6 +88,8 @@ def _nominal_panel(request, nominal) -> dict | None:
 
 
 def _sar_panel(request, sar) -> dict | None:
+    if not _police(request.user):  # partners are not told what the master list holds
+        return None
     matches, notices = services.matches_of_sar(request.user, sar)
     return {"matches": matches, "notices": notices}
 

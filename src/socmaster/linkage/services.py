@@ -10,11 +10,13 @@ time (:func:`visible_candidates`, :func:`deconfliction_notices`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime as dt
+import threading
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -41,12 +43,21 @@ from .models import AccessRequest, CandidateMatch, LinkageModel, MatchDecision, 
 
 MIN_REASON = 5
 GENDER = {"male": "M", "female": "F"}
+PERSON_COLUMNS = ["first_name", "middle_name", "surname", "dob", "gender", "postcode", "phone"]
 #: Roles that may decide whether two records are the same person (in an organisation that may
 #: see both records).
 REVIEWER_ROLES = (Role.ANALYST, Role.RESEARCHER, Role.LRO, Role.SIO)
 #: The review queue's order: the most serious threat tier first (no threat last), then the most
 #: probable.
-QUEUE_ORDER = (F("tier").asc(nulls_last=True), "-probability", "id")
+QUEUE_ORDER = (F("visible_tier").asc(nulls_last=True), "-probability", "id")
+
+
+def is_police_member(user) -> bool:
+    """Does ``user`` work in a police or agency organisation now (not only in partners, and not
+    with no membership at all)? Only such users are told of records held elsewhere."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or any(not m.organisation.is_partner for m in user.active_memberships)
 
 
 class NoModel(Exception):
@@ -167,11 +178,19 @@ def model_in_use() -> tuple[LinkageModel, Model]:
     return row, Model.from_dict(row.model)
 
 
+def may_change_models(user) -> bool:
+    """The matching model serves every organisation: only a national administrator changes it
+    (``user`` None: the command line)."""
+    return user is None or (
+        policy.is_national_administrator(user) and not policy.is_read_only(user)
+    )
+
+
 def _require_admin(user) -> None:
-    if user is not None and not (
-        policy.is_national_administrator(user) or user.has_role(Role.ADMINISTRATOR)
-    ):
-        raise PermissionDenied("Only an administrator may train or change the matching model.")
+    if not may_change_models(user):
+        raise PermissionDenied(
+            "Only a national administrator may train or change the matching model."
+        )
 
 
 def train_model(
@@ -267,26 +286,32 @@ def put_into_use(user, version: int, reason: str) -> LinkageModel:
 # --- screening ------------------------------------------------------------------------------------
 
 
-def _tiers(nominal_ids: Iterable[int]) -> dict[int, int]:
-    """Each nominal's most serious (lowest) current threat tier."""
-    rows = (
+def with_tier(queryset, user):
+    """Annotate each match with its nominal's most serious current threat tier among the
+    threats ``user`` may see (``visible_tier``): a hidden threat's tier is never shown, nor
+    used to order what the user sees."""
+    from django.db.models import OuterRef, Subquery
+
+    from socmaster.threats.models import Threat
+
+    tiers = (
         ThreatMember.objects.filter(
-            nominal_id__in=list(nominal_ids), to_date__isnull=True, threat__tier__isnull=False
+            nominal_id=OuterRef("nominal_id"),
+            to_date__isnull=True,
+            threat__tier__isnull=False,
+            threat__in=Threat.objects.visible_to(user),
         )
-        .values("nominal_id")
-        .annotate(tier=Min("threat__tier"))
+        .order_by("threat__tier")
+        .values("threat__tier")[:1]
     )
-    return {r["nominal_id"]: r["tier"] for r in rows}
+    return queryset.annotate(visible_tier=Subquery(tiers))
 
 
-def _kept_apart(subject_field: str, subject_id: int, nominal_id: int) -> list[int]:
-    """Nominals this subject is already linked to that a reviewer decided are not the same person
-    as ``nominal_id`` (directly, as a duplicate pair): linking would join them."""
-    linked = set(
-        CandidateMatch.objects.filter(**{subject_field: subject_id}, status=MatchStatus.LINKED)
-        .exclude(nominal_id=nominal_id)
-        .values_list("nominal_id", flat=True)
-    )
+def _kept_apart(linked: set[int], nominal_id: int) -> list[int]:
+    """Of the nominals a subject is already ``linked`` to, those a reviewer decided are not the
+    same person as ``nominal_id`` (as a pair of possible duplicates): linking would join them.
+    Only such direct decisions are followed, not chains of links."""
+    linked = set(linked) - {nominal_id}
     if not linked:
         return []
     apart = CandidateMatch.objects.filter(
@@ -298,7 +323,6 @@ def _kept_apart(subject_field: str, subject_id: int, nominal_id: int) -> list[in
     out = set()
     for a, b in apart.values_list("nominal_id", "other_nominal_id"):
         out.add(b if a == nominal_id else a)
-    # A subject linked to one nominal that a reviewer said is not this subject's other match.
     return sorted(out)
 
 
@@ -315,13 +339,16 @@ def screen_sars(
     carry out (otherwise one is made)."""
     row, model = model_in_use()
     if run is None:
-        run = ScreeningRun.objects.create(
-            kind=SubjectKind.SAR_SUBJECT,
-            owner=owner,
-            started_by=user,
-            model_version=row.version,
-            status=RunStatus.RUNNING,
-        )
+        with transaction.atomic():
+            run = ScreeningRun.objects.create(
+                kind=SubjectKind.SAR_SUBJECT,
+                owner=owner,
+                started_by=user,
+                model_version=row.version,
+                status=RunStatus.RUNNING,
+                scope={"organisation": getattr(owner, "pk", None), "sars": sars.count()},
+            )
+            audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
     else:
         run.status, run.model_version = RunStatus.RUNNING, row.version
         run.save(update_fields=["status", "model_version"])
@@ -344,9 +371,10 @@ def _tell(run, progress, step: str, done: int, total: int) -> None:
         progress(step, done, total)
 
 
-def _screen_sar_subjects(run, model: Model, sars, progress) -> dict[str, int]:
-    subjects_qs = SarSubject.objects.filter(sar__in=sars)
-    subjects = sar_subject_frame(subjects_qs)
+def _screen_subjects(run, model: Model, field: str, subjects, progress) -> dict[str, int]:
+    """Screen a table of person records (``subjects``, the engine's raw columns, keyed by the
+    ``field`` record's primary key) against every nominal outside compartments and store the
+    candidates. Call inside the run's transaction."""
     _tell(run, progress, "read", 1, 4)
     nominals = prepare(nominal_frame(), "id")
     pairs = (
@@ -361,27 +389,26 @@ def _screen_sar_subjects(run, model: Model, sars, progress) -> dict[str, int]:
             key = (int(record["subject_id"]), _nominal_pk(record["nominal_id"]))
             if key not in best or record["match_weight"] > best[key]["match_weight"]:
                 best[key] = record
-    rejected = set(
-        CandidateMatch.objects.filter(
-            sar_subject_id__in=[k[0] for k in best], status=MatchStatus.NOT_SAME
-        ).values_list("sar_subject_id", "nominal_id")
-    )
-    tiers = _tiers({k[1] for k in best})
     counts = {"subjects": len(subjects), "linked": 0, "review": 0, "conflict": 0, "never_again": 0}
     from .engine import explain
 
+    subject_ids = sorted({k[0] for k in best})
+    column = f"{field}_id"
     with transaction.atomic():
-        existing = {
-            (c.sar_subject_id, c.nominal_id): c
-            for c in CandidateMatch.objects.select_for_update().filter(
-                sar_subject_id__in=[k[0] for k in best]
-            )
-        }
-        for (subject_id, nominal_id), record in best.items():
-            if (subject_id, nominal_id) in rejected:
+        existing: dict[tuple[int, int], CandidateMatch] = {}
+        for chunk in _chunks(subject_ids):
+            for c in CandidateMatch.objects.select_for_update().filter(**{f"{column}__in": chunk}):
+                existing[(getattr(c, column), c.nominal_id)] = c
+        linked: dict[int, set[int]] = {}  # subject -> nominals it is linked to
+        for (subject_id, nominal_id), c in existing.items():
+            if c.status == MatchStatus.LINKED:
+                linked.setdefault(subject_id, set()).add(nominal_id)
+        new, changed, combined = [], [], []
+        for (subject_id, nominal_id), record in sorted(best.items()):
+            old = existing.get((subject_id, nominal_id))
+            if old is not None and old.status == MatchStatus.NOT_SAME:
                 counts["never_again"] += 1
                 continue
-            old = existing.get((subject_id, nominal_id))
             if old is not None and old.status in (
                 MatchStatus.LINKED,
                 MatchStatus.UNLINKED,
@@ -394,15 +421,17 @@ def _screen_sar_subjects(run, model: Model, sars, progress) -> dict[str, int]:
                 else MatchStatus.REVIEW
             )
             conflict = (
-                _kept_apart("sar_subject_id", subject_id, nominal_id)
+                _kept_apart(linked.get(subject_id, set()), nominal_id)
                 if status == MatchStatus.LINKED
                 else []
             )
             if conflict:
                 status = MatchStatus.CONFLICT
+            if status == MatchStatus.LINKED:
+                linked.setdefault(subject_id, set()).add(nominal_id)
             counts[str(status)] = counts.get(str(status), 0) + 1
             values = {
-                "kind": SubjectKind.SAR_SUBJECT,
+                "kind": SubjectKind(field),
                 "run": run,
                 "model_version": run.model_version,
                 "probability": float(record["match_probability"]),
@@ -411,40 +440,268 @@ def _screen_sar_subjects(run, model: Model, sars, progress) -> dict[str, int]:
                 "explanation": explain(model, record),
                 "status": status,
                 "conflict_with": conflict,
-                "tier": tiers.get(nominal_id),
             }
             if old is None:
-                match = CandidateMatch.objects.create(
-                    sar_subject_id=subject_id, nominal_id=nominal_id, **values
-                )
+                new.append(CandidateMatch(**{column: subject_id}, nominal_id=nominal_id, **values))
             else:
                 for name, value in values.items():
-                    setattr(match := old, name, value)
-                match.save()
+                    setattr(old, name, value)
+                changed.append(old)
             if status == MatchStatus.LINKED:
-                audit.record(
-                    AuditAction.COMBINE,
-                    match.nominal,
-                    user=run.started_by,
-                    reason=f"screening run {run.pk}: linked above the upper threshold",
-                    changes={
-                        "sar_subject": subject_id,
-                        "probability": round(values["probability"], 6),
-                        "model": run.model_version,
-                    },
-                )
+                combined.append((subject_id, nominal_id, values["probability"]))
+        CandidateMatch.objects.bulk_create(new, batch_size=500)
+        CandidateMatch.objects.bulk_update(
+            changed,
+            ["run", "model_version", "probability", "weight", "vetoed", "explanation", "status"]
+            + ["conflict_with", "updated_at"],
+            batch_size=500,
+        )
+        _audit_links(run, combined, key=field)
+    return counts
+
+
+def _screen_sar_subjects(run, model: Model, sars, progress) -> dict[str, int]:
+    subjects = sar_subject_frame(SarSubject.objects.filter(sar__in=sars))
+    with transaction.atomic():
+        counts = _screen_subjects(run, model, "sar_subject", subjects, progress)
         _tell(run, progress, "stored", 3, 4)
         matched = set(
             CandidateMatch.objects.filter(sar_subject__sar__in=sars)
             .exclude(status__in=[MatchStatus.NOT_SAME, MatchStatus.UNLINKED])
             .values_list("sar_subject__sar_id", flat=True)
         )
-    from socmaster.intelligence import services as intelligence
+        from socmaster.intelligence import services as intelligence
 
-    for sar in SuspiciousActivityReport.objects.filter(pk__in=sars.values("pk")):
-        intelligence.set_screening(
-            None, sar, ScreeningStatus.MATCHES if sar.pk in matched else ScreeningStatus.NO_MATCH
+        intelligence.set_screening_many(
+            {
+                pk: ScreeningStatus.MATCHES if pk in matched else ScreeningStatus.NO_MATCH
+                for pk in SuspiciousActivityReport.objects.filter(
+                    pk__in=sars.values("pk")
+                ).values_list("pk", flat=True)
+            }
         )
+    _tell(run, progress, "done", 4, 4)
+    return counts
+
+
+def report_subject_frame(queryset):
+    """Intelligence report subjects as the engine's raw table (``subject_id`` their key)."""
+    import pandas as pd
+
+    rows = []
+    for pk, family, given, dob, gender, postcode, phone in queryset.values_list(
+        "pk", "family_name", "given_names", "date_of_birth", "gender", "postcode", "phone"
+    ).iterator(chunk_size=5000):
+        first, middle = _split(given)
+        rows.append(
+            (
+                str(pk),
+                first,
+                middle,
+                family,
+                dob.isoformat() if dob else "",
+                GENDER.get(gender, ""),
+                postcode or "",
+                phone or "",
+            )
+        )
+    return pd.DataFrame(rows, columns=["subject_id", *PERSON_COLUMNS])
+
+
+def screen_reports(
+    reports, *, user=None, owner=None, progress: Callable | None = None, run=None
+) -> ScreeningRun:
+    """Screen the subjects of intelligence ``reports`` (a queryset) against the master list: as
+    for SARs, links above the upper threshold, the rest for review. A subject the researcher
+    already tied to a nominal is screened too (it may also match another)."""
+    row, model = model_in_use()
+    if run is None:
+        with transaction.atomic():
+            run = ScreeningRun.objects.create(
+                kind=SubjectKind.REPORT_SUBJECT,
+                owner=owner,
+                started_by=user,
+                model_version=row.version,
+                status=RunStatus.RUNNING,
+                scope={"organisation": getattr(owner, "pk", None), "reports": reports.count()},
+            )
+            audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
+    else:
+        run.status, run.model_version = RunStatus.RUNNING, row.version
+        run.save(update_fields=["status", "model_version"])
+    from socmaster.intelligence.models import ReportSubject
+
+    try:
+        subjects = report_subject_frame(
+            ReportSubject.objects.filter(report__in=reports.filter(compartment__isnull=True))
+        )
+        with transaction.atomic():
+            counts = _screen_subjects(run, model, "report_subject", subjects, progress)
+        _tell(run, progress, "done", 4, 4)
+    except Exception as exc:
+        ScreeningRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    run.status, run.counts, run.finished_at = RunStatus.DONE, counts, timezone.now()
+    run.save(update_fields=["status", "counts", "finished_at"])
+    return run
+
+
+def _chunks(values: list, size: int = 2000):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _audit_links(run, combined: list[tuple[int, int, float]], *, key: str = "sar_subject") -> None:
+    """One "combine" entry on each nominal a run linked a subject (or, for duplicates, another
+    nominal: ``key``) to, written in one go."""
+    if not combined:
+        return
+    owners = {}
+    for chunk in _chunks(sorted({n for _, n, _ in combined})):
+        for n in Nominal.objects.filter(pk__in=chunk):
+            owners[n.pk] = (n.owner_id, n.compartment_id, str(n))
+    user = run.started_by
+    audit.record_rows(
+        AuditAction.COMBINE,
+        (
+            {
+                "user_id": getattr(user, "pk", None),
+                "username": getattr(user, "username", ""),
+                "record_type": audit.record_type_of(Nominal),
+                "record_id": str(nominal_id),
+                "record_repr": owners[nominal_id][2],
+                "record_owner_id": owners[nominal_id][0],
+                "record_compartment_id": owners[nominal_id][1],
+                "reason": f"screening run {run.pk}: linked above the upper threshold",
+                "changes": {
+                    key: subject_id,
+                    "probability": round(probability, 6),
+                    "model": run.model_version,
+                },
+            }
+            for subject_id, nominal_id, probability in combined
+        ),
+    )
+
+
+def screen_duplicates(
+    user=None, *, progress: Callable | None = None, run: ScreeningRun | None = None
+) -> ScreeningRun:
+    """Screen the master list against itself (every nominal outside compartments, aliases
+    included) for people held twice: each pair of nominals at or above the lower threshold is a
+    candidate (``nominal`` the older record, ``other_nominal`` the newer), linked as the same
+    person above the upper threshold (audited as "combine"; the records stay two) or put in the
+    review queue. Reviewers' decisions stand as for SARs. ``user`` None: the command line."""
+    _require_admin(user)
+    row, model = model_in_use()
+    if run is None:
+        run = start_duplicates(user)
+    run.status, run.model_version = RunStatus.RUNNING, row.version
+    run.save(update_fields=["status", "model_version"])
+    try:
+        counts = _screen_duplicates(run, model, progress)
+    except Exception as exc:
+        ScreeningRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    run.status, run.counts, run.finished_at = RunStatus.DONE, counts, timezone.now()
+    run.save(update_fields=["status", "counts", "finished_at"])
+    return run
+
+
+def start_duplicates(user) -> ScreeningRun:
+    """Queue a run looking for people held twice on the master list (national administrators;
+    ``user`` None: the command line)."""
+    _require_admin(user)
+    row, _ = model_in_use()
+    with transaction.atomic():
+        if ScreeningRun.objects.filter(
+            kind=SubjectKind.NOMINAL,
+            status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+            created_at__gte=timezone.now() - RUN_STALE_AFTER,
+        ).exists():
+            raise ValidationError({"run": ["A search for duplicates has not finished yet."]})
+        run = ScreeningRun.objects.create(
+            kind=SubjectKind.NOMINAL,
+            started_by=user,
+            model_version=row.version,
+            scope={"master_list": True},
+        )
+        audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
+    return run
+
+
+def _screen_duplicates(run, model: Model, progress) -> dict[str, int]:
+    from .engine import explain
+
+    nominals = prepare(nominal_frame(), "id")
+    _tell(run, progress, "read", 1, 4)
+    pairs = predict(model, nominals) if len(nominals) > 1 else None
+    _tell(run, progress, "compared", 2, 4)
+    best: dict[tuple[int, int], dict] = {}
+    if pairs is not None:
+        for record in pairs.to_dict("records"):
+            a, b = _nominal_pk(record["nominal_id"]), _nominal_pk(record["subject_id"])
+            if a == b:
+                continue  # a nominal and its own alias
+            key = (min(a, b), max(a, b))
+            if key not in best or record["match_weight"] > best[key]["match_weight"]:
+                best[key] = record
+    counts = {"nominals": int(Nominal.objects.filter(compartment__isnull=True).count())}
+    counts.update(linked=0, review=0, never_again=0)
+    with transaction.atomic():
+        existing = {
+            (c.nominal_id, c.other_nominal_id): c
+            for c in CandidateMatch.objects.select_for_update().filter(kind=SubjectKind.NOMINAL)
+        }
+        new, changed, combined = [], [], []
+        for (older, newer), record in sorted(best.items()):
+            old = existing.get((older, newer))
+            if old is not None and old.status == MatchStatus.NOT_SAME:
+                counts["never_again"] += 1
+                continue
+            if old is not None and old.status in (
+                MatchStatus.LINKED,
+                MatchStatus.UNLINKED,
+                MatchStatus.UNSURE,
+            ):
+                continue
+            status = (
+                MatchStatus.LINKED
+                if record["match_probability"] >= model.upper and not record["veto"]
+                else MatchStatus.REVIEW
+            )
+            counts[str(status)] += 1
+            values = {
+                "kind": SubjectKind.NOMINAL,
+                "run": run,
+                "model_version": run.model_version,
+                "probability": float(record["match_probability"]),
+                "weight": float(record["match_weight"]),
+                "vetoed": bool(record["veto"]),
+                "explanation": explain(model, record),
+                "status": status,
+            }
+            if old is None:
+                new.append(CandidateMatch(nominal_id=older, other_nominal_id=newer, **values))
+            else:
+                for name, value in values.items():
+                    setattr(old, name, value)
+                changed.append(old)
+            if status == MatchStatus.LINKED:
+                combined.append((older, newer, values["probability"]))
+        CandidateMatch.objects.bulk_create(new, batch_size=500)
+        CandidateMatch.objects.bulk_update(
+            changed,
+            ["run", "model_version", "probability", "weight", "vetoed", "explanation", "status"]
+            + ["updated_at"],
+            batch_size=500,
+        )
+        _audit_links(run, [(newer, older, p) for older, newer, p in combined], key="other_nominal")
+        _tell(run, progress, "stored", 3, 4)
     _tell(run, progress, "done", 4, 4)
     return counts
 
@@ -472,9 +729,14 @@ def _visible_reports(user):
 def review_queue(user):
     """Candidates waiting for a reviewer, most serious threat tier first, then most probable."""
     return (
-        visible_candidates(
+        with_tier(
+            visible_candidates(
+                user,
+                CandidateMatch.objects.filter(
+                    status__in=[MatchStatus.REVIEW, MatchStatus.CONFLICT]
+                ),
+            ),
             user,
-            CandidateMatch.objects.filter(status__in=[MatchStatus.REVIEW, MatchStatus.CONFLICT]),
         )
         .select_related("nominal", "sar_subject__sar")
         .order_by(*QUEUE_ORDER)
@@ -482,10 +744,12 @@ def review_queue(user):
 
 
 def deconfliction_notices(user, subject_queryset=None):
-    """For the SAR subjects ``user`` may see, the matches with nominals they may not see: only
-    the owning organisation and its contact point, nothing of the nominal. Never for a partner
-    user, never for a compartmented nominal."""
-    if policy.is_partner_only(user) or not policy.is_police_user(user):
+    """For the SAR subjects ``user`` may see, whether an organisation holds a matching nominal
+    they may not see: one notice per subject and holding organisation, with only that
+    organisation and its contact point, in the order of the user's own records (nothing of the
+    nominal, its threat, tier or probability, nor how many records it holds). Never for a
+    partner user, never for a compartmented nominal."""
+    if not is_police_member(user):
         return []
     subjects = (
         SarSubject.objects.visible_to(user)
@@ -497,17 +761,20 @@ def deconfliction_notices(user, subject_queryset=None):
         .exclude(nominal__in=Nominal.objects.visible_to(user))
         .exclude(status__in=[MatchStatus.NOT_SAME, MatchStatus.UNLINKED])
         .select_related("nominal__owner", "sar_subject__sar")
+        .order_by("sar_subject_id", "nominal__owner_id", "-probability", "id")
     )
-    notices = {}
+    notices, contacts = {}, {}
     for match in hidden:
         owner = match.nominal.owner
+        if owner.pk not in contacts:
+            contacts[owner.pk] = _contact(owner)
         notices.setdefault(
-            (match.sar_subject_id, match.nominal_id),
+            (match.sar_subject_id, owner.pk),
             {
                 "subject_id": match.sar_subject_id,
                 "subject": match.sar_subject,
                 "owner": owner,
-                "contact": _contact(owner),
+                "contact": contacts[owner.pk],
                 "candidate": match.pk,
             },
         )
@@ -570,9 +837,25 @@ def decide(user, match: CandidateMatch, decision: str, reason: str) -> Candidate
     with transaction.atomic():
         match = CandidateMatch.objects.select_for_update().get(pk=match.pk)
         before = match.status
+        if before not in OPEN:
+            raise ValidationError(
+                {
+                    "decision": [
+                        "This match is already decided ("
+                        f"{match.get_status_display().lower()}): unlink a link first."
+                    ]
+                }
+            )
         after = DECISION_STATUS[decision]
         if decision == Decision.SAME and match.sar_subject_id:
-            conflict = _kept_apart("sar_subject_id", match.sar_subject_id, match.nominal_id)
+            conflict = _kept_apart(
+                set(
+                    CandidateMatch.objects.filter(
+                        sar_subject_id=match.sar_subject_id, status=MatchStatus.LINKED
+                    ).values_list("nominal_id", flat=True)
+                ),
+                match.nominal_id,
+            )
             if conflict:
                 raise ValidationError(
                     {
@@ -598,7 +881,8 @@ def decide(user, match: CandidateMatch, decision: str, reason: str) -> Candidate
 
 
 def unlink(user, match: CandidateMatch, reason: str) -> CandidateMatch:
-    """Take a link back (audited). The pair may be proposed again by a later run."""
+    """Take a link back (audited). A later run does not link the pair again by itself; a
+    reviewer may still decide it."""
     _require_both(user, match)
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
@@ -627,7 +911,7 @@ def unlink(user, match: CandidateMatch, reason: str) -> CandidateMatch:
 
 def request_access(user, match: CandidateMatch, reason: str) -> AccessRequest:
     """Ask the owner of a nominal the user may not see for access, from a deconfliction notice."""
-    if policy.is_partner_only(user) or not policy.is_police_user(user):
+    if not is_police_member(user):
         raise PermissionDenied("Partner users cannot request access to police records.")
     require(user, Action.VIEW, match.subject)
     nominal = match.nominal
@@ -638,27 +922,30 @@ def request_access(user, match: CandidateMatch, reason: str) -> AccessRequest:
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise ValidationError({"reason": ["Say why you need access (at least 5 characters)."]})
-    organisation = next((m.organisation for m in user.active_memberships), None)
+    police = [m.organisation for m in user.active_memberships if not m.organisation.is_partner]
+    sar_owner = getattr(getattr(match.subject, "sar", None), "owner_id", None)
+    organisation = next((o for o in police if o.pk == sar_owner), police[0] if police else None)
     if organisation is None:
         raise PermissionDenied("You have no organisation to share the record with.")
+    already = ValidationError(
+        {"nominal": ["Your organisation has already asked; the owner has not answered yet."]}
+    )
     with transaction.atomic():
         if AccessRequest.objects.filter(
             nominal=nominal, requesting_organisation=organisation, status=AccessRequestStatus.OPEN
         ).exists():
-            raise ValidationError(
-                {
-                    "nominal": [
-                        "Your organisation has already asked; the owner has not answered yet."
-                    ]
-                }
-            )
-        request = AccessRequest.objects.create(
-            nominal=nominal,
-            requester=user,
-            requesting_organisation=organisation,
-            owner=nominal.owner,
-            reason=reason,
-        )
+            raise already
+        try:
+            with transaction.atomic():  # two at once: the constraint keeps one
+                request = AccessRequest.objects.create(
+                    nominal=nominal,
+                    requester=user,
+                    requesting_organisation=organisation,
+                    owner=nominal.owner,
+                    reason=reason,
+                )
+        except IntegrityError:
+            raise already from None
         audit.record(
             AuditAction.CREATE, request, user=user, reason=reason, organisation=organisation
         )
@@ -666,36 +953,63 @@ def request_access(user, match: CandidateMatch, reason: str) -> AccessRequest:
 
 
 def answer_access(user, request: AccessRequest, approve: bool, answer: str) -> AccessRequest:
-    """The owner approves (the nominal is shared with the requesting organisation: audited as a
-    disclosure) or declines with a reason."""
-    if not any(
-        m.organisation_id == request.owner_id for m in user.active_memberships
-    ) or policy.is_read_only(user):
-        raise PermissionDenied("Only the owning organisation can answer.")
+    """The owner approves (the nominal is shared with the requesting organisation, through the
+    nominal's own service, and audited as a disclosure) or declines with a reason.
+
+    Sharing never widens beyond the requester: an owner-only record (which ignores its sharing
+    list) becomes shared with named organisations, and its list is then the requester alone."""
+    from socmaster.threats import services as threat_services
+
     answer = (answer or "").strip()
-    if not approve and len(answer) < MIN_REASON:
-        raise ValidationError({"answer": ["Give the reason for declining."]})
     with transaction.atomic():
-        request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+        request = (
+            AccessRequest.objects.select_for_update()
+            .select_related("nominal", "requesting_organisation")
+            .get(pk=request.pk)
+        )
+        nominal = request.nominal
+        if (
+            nominal.owner_id != request.owner_id
+            or nominal.compartment_id is not None
+            or not policy.can_share(user, nominal)
+        ):
+            raise PermissionDenied("Only the owning organisation can answer.")
         if request.status != AccessRequestStatus.OPEN:
             raise ValidationError({"status": ["This request has already been answered."]})
+        if not approve and len(answer) < MIN_REASON:
+            raise ValidationError({"answer": ["Give the reason for declining."]})
         request.status = AccessRequestStatus.APPROVED if approve else AccessRequestStatus.DECLINED
         request.answer, request.answered_by, request.answered_at = answer, user, timezone.now()
         request.save()
         if approve:
-            nominal = request.nominal
-            changes = {"shared_with": request.requesting_organisation.pk, "request": request.pk}
-            if nominal.handling == Handling.OWNER:  # owner-only ignores sharing: name them
-                Nominal.objects.filter(pk=nominal.pk).update(handling=Handling.NAMED)
-                changes["handling"] = {"before": Handling.OWNER, "after": Handling.NAMED}
-            nominal.shared_with.add(request.requesting_organisation)
+            requester_org = request.requesting_organisation
+            before = {
+                "handling": nominal.handling,
+                "shared_with": sorted(nominal.shared_with.values_list("pk", flat=True)),
+            }
+            if nominal.handling == Handling.OWNER:
+                threat_services.update_nominal(
+                    user, nominal, handling=Handling.NAMED, shared_with=[requester_org]
+                )
+            elif not nominal.shared_with.filter(pk=requester_org.pk).exists():
+                threat_services.update_nominal(
+                    user, nominal, shared_with=[*nominal.shared_with.all(), requester_org]
+                )
+            nominal.refresh_from_db()
             audit.record(
                 AuditAction.DISCLOSE,
                 nominal,
                 user=user,
                 reason=answer or "access request approved",
-                organisation=request.requesting_organisation,
-                changes=changes,
+                organisation=requester_org,
+                changes={
+                    "request": request.pk,
+                    "before": before,
+                    "after": {
+                        "handling": nominal.handling,
+                        "shared_with": sorted(nominal.shared_with.values_list("pk", flat=True)),
+                    },
+                },
             )
         audit.record(
             AuditAction.UPDATE,
@@ -718,9 +1032,15 @@ def access_requests_for(user):
 # --- background screening runs ---------------------------------------------------------------------
 
 
+#: How long an unfinished screening run keeps another from starting for its organisation.
+RUN_STALE_AFTER = dt.timedelta(hours=6)
+
+
 def _may_screen(user, organisation) -> bool:
+    """A reviewer or administrator of a police organisation screens its SARs."""
     return (
         user is not None
+        and not organisation.is_partner
         and not policy.is_read_only(user)
         and any(
             m.organisation_id == organisation.pk and m.role in (*REVIEWER_ROLES, Role.ADMINISTRATOR)
@@ -729,26 +1049,36 @@ def _may_screen(user, organisation) -> bool:
     )
 
 
-def start_sar_screening(user, organisation, *, include_screened: bool = False) -> ScreeningRun:
+def start_sar_screening(
+    user, organisation, *, include_screened: bool = False, kind: str = SubjectKind.SAR_SUBJECT
+) -> ScreeningRun:
     """Queue a run screening ``organisation``'s SARs (those not yet screened, or all) in the
     background (:func:`linkage.tasks.run_screening`); its page shows the progress."""
     if not _may_screen(user, organisation):
         raise PermissionDenied("You may screen only your own organisation's SARs.")
     row, _ = model_in_use()
-    if ScreeningRun.objects.filter(
-        owner=organisation, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    ).exists():
-        raise ValidationError(
-            {"organisation": ["A screening run for this organisation has not finished yet."]}
+    # A run that has not finished within RUN_STALE_AFTER (its worker stopped) no longer blocks.
+    stale = timezone.now() - RUN_STALE_AFTER
+    with transaction.atomic():
+        if ScreeningRun.objects.filter(
+            owner=organisation,
+            kind=kind,
+            status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+            created_at__gte=stale,
+        ).exists():
+            raise ValidationError(
+                {"organisation": ["A screening run for this organisation has not finished yet."]}
+            )
+        if kind not in (SubjectKind.SAR_SUBJECT, SubjectKind.REPORT_SUBJECT):
+            raise ValidationError({"kind": ["Screen SARs or intelligence reports."]})
+        run = ScreeningRun.objects.create(
+            kind=kind,
+            owner=organisation,
+            started_by=user,
+            model_version=row.version,
+            scope={"organisation": organisation.pk, "include_screened": include_screened},
         )
-    run = ScreeningRun.objects.create(
-        kind=SubjectKind.SAR_SUBJECT,
-        owner=organisation,
-        started_by=user,
-        model_version=row.version,
-        scope={"organisation": organisation.pk, "include_screened": include_screened},
-    )
-    audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
+        audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
     return run
 
 
@@ -765,6 +1095,18 @@ def run_queued(run: ScreeningRun, progress: Callable | None = None) -> Screening
     """Run a queued screening run (the background task calls this)."""
     if run.status != RunStatus.QUEUED:
         return run
+    if run.kind == SubjectKind.NOMINAL:
+        return screen_duplicates(run.started_by, progress=progress, run=run)
+    if run.kind == SubjectKind.REPORT_SUBJECT:
+        from socmaster.intelligence.models import IntelligenceReport
+
+        return screen_reports(
+            IntelligenceReport.objects.filter(owner_id=run.scope["organisation"]),
+            user=run.started_by,
+            owner=run.owner,
+            progress=progress,
+            run=run,
+        )
     return screen_sars(
         sars_in_scope(run.scope), user=run.started_by, owner=run.owner, progress=progress, run=run
     )
@@ -811,13 +1153,14 @@ def mark_seen(user, match: CandidateMatch) -> None:
     _require_visible(user, match)
     if not lro_alerts(user).filter(pk=match.pk).exists():
         raise PermissionDenied("Only the LRO of the nominal's threat marks the link as seen.")
-    CandidateMatch.objects.filter(pk=match.pk).update(lro_seen=True)
-    audit.record(
-        AuditAction.UPDATE,
-        match.nominal,
-        user=user,
-        changes={"candidate": match.pk, "lro_seen": {"before": False, "after": True}},
-    )
+    with transaction.atomic():
+        CandidateMatch.objects.filter(pk=match.pk).update(lro_seen=True)
+        audit.record(
+            AuditAction.UPDATE,
+            match.nominal,
+            user=user,
+            changes={"candidate": match.pk, "lro_seen": {"before": False, "after": True}},
+        )
 
 
 def _require_visible(user, match: CandidateMatch) -> None:
@@ -828,7 +1171,7 @@ def _require_visible(user, match: CandidateMatch) -> None:
 def get_visible_or_404(user, pk) -> CandidateMatch:
     """A candidate match ``user`` may see (both records), or 404 exactly like a missing one."""
     match = (
-        visible_candidates(user)
+        with_tier(visible_candidates(user), user)
         .select_related("nominal__owner", "sar_subject__sar", "other_nominal", "report_subject")
         .filter(pk=pk)
         .first()
@@ -846,7 +1189,7 @@ def matches_of_nominal(user, nominal):
             Q(nominal=nominal) | Q(other_nominal=nominal),
             status__in=[MatchStatus.LINKED, *OPEN],
         ),
-    ).select_related("sar_subject__sar", "nominal", "other_nominal")
+    ).select_related("sar_subject__sar", "report_subject__report", "nominal", "other_nominal")
 
 
 def matches_of_sar(user, sar):
@@ -869,12 +1212,13 @@ def linked_to_threat(user, threat):
         CandidateMatch.objects.filter(
             status=MatchStatus.LINKED, nominal_id__in=_current_nominals_of([threat])
         ).exclude(kind=SubjectKind.NOMINAL),
-    ).select_related("nominal", "sar_subject__sar")
+    ).select_related("nominal", "sar_subject__sar", "report_subject__report")
 
 
 # --- one-record lookup ------------------------------------------------------------------------------
 
 _LOOKUP: dict = {}
+_LOOKUP_LOCK = threading.Lock()
 
 
 def _lookup():
@@ -886,15 +1230,16 @@ def _lookup():
     state = Nominal.objects.aggregate(n=Count("pk"), last=Max("pk"), versions=Sum("lock_version"))
     aliases = Nominal.aliases.rel.related_model.objects.aggregate(n=Count("pk"), last=Max("pk"))
     key = (row.version, tuple(state.values()), tuple(aliases.values()))
-    if _LOOKUP.get("key") != key:
-        _LOOKUP.clear()
-        _LOOKUP.update(key=key, lookup=Lookup(model, prepare(nominal_frame(), "id")))
-    return _LOOKUP["lookup"]
+    with _LOOKUP_LOCK:
+        if _LOOKUP.get("key") != key:
+            _LOOKUP.update(key=key, lookup=Lookup(model, prepare(nominal_frame(), "id")))
+        return _LOOKUP["lookup"]
 
 
 def forget_lookup() -> None:
     """Drop the process's lookup (it is rebuilt on the next use)."""
-    _LOOKUP.clear()
+    with _LOOKUP_LOCK:
+        _LOOKUP.clear()
 
 
 def possible_matches(user, person: dict, *, limit: int = 5) -> dict:
@@ -911,7 +1256,7 @@ def possible_matches(user, person: dict, *, limit: int = 5) -> dict:
         pk = _nominal_pk(match["nominal_id"])
         if pk not in best or match["match_weight"] > best[pk]["match_weight"]:
             best[pk] = match
-    nominals = Nominal.objects.in_bulk(list(best))
+    nominals = Nominal.objects.select_related("owner").in_bulk(list(best))
     visible_ids = set(
         Nominal.objects.visible_to(user).filter(pk__in=list(best)).values_list("pk", flat=True)
     )
@@ -922,7 +1267,7 @@ def possible_matches(user, person: dict, *, limit: int = 5) -> dict:
             continue
         if pk in visible_ids:
             visible.append({"nominal": nominal, **match})
-        elif policy.is_police_user(user) and not policy.is_partner_only(user):
+        elif is_police_member(user):
             elsewhere.setdefault(
                 nominal.owner_id, {"owner": nominal.owner, "contact": _contact(nominal.owner)}
             )

@@ -16,8 +16,11 @@ from django.views.decorators.http import require_POST
 
 from socmaster.core import policy
 from socmaster.core.forms import add_service_errors, style_form
+from socmaster.core.services import record_search
 from socmaster.core.views import log_list, open_record
+from socmaster.intelligence.models import SarSubject
 from socmaster.organisations.models import Organisation
+from socmaster.threats.models import Nominal
 
 from . import charts, services
 from .choices import OPEN, AccessRequestStatus, MatchStatus
@@ -28,7 +31,7 @@ PAGE = 50
 
 
 def _police_or_404(user) -> None:
-    if not policy.is_police_user(user) or policy.is_partner_only(user):
+    if not services.is_police_member(user):
         raise Http404("No such page.")
 
 
@@ -65,9 +68,13 @@ def queue(request):
         )
     if data.get("mine") == "lro":
         rows = rows.filter(pk__in=services.lro_alerts(request.user).values("pk"))
-    rows = rows.select_related(
-        "nominal__owner", "sar_subject__sar", "other_nominal", "report_subject__report"
-    ).order_by(*services.QUEUE_ORDER)
+    rows = (
+        services.with_tier(rows, request.user)
+        .select_related(
+            "nominal__owner", "sar_subject__sar", "other_nominal", "report_subject__report"
+        )
+        .order_by(*services.QUEUE_ORDER)
+    )
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
     log_list(request, page, CandidateMatch)
     return render(
@@ -79,6 +86,7 @@ def queue(request):
             "status": status,
             "querystring_without_page": _querystring(request),
             "screenable": _screenable(request.user),
+            "may_find_duplicates": services.may_change_models(request.user),
             "runs": services.runs_for(request.user)[:5],
         },
     )
@@ -183,22 +191,35 @@ def match_seen(request, pk: int):
 def screen_start(request):
     from .tasks import run_screening
 
+    _police_or_404(request.user)
+    if request.POST.get("duplicates") == "yes":
+        try:
+            run = services.start_duplicates(request.user)
+        except (ValidationError, services.NoModel) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            return redirect("linkage:queue")
+        run_screening.enqueue(run.pk)
+        return redirect("linkage:run", pk=run.pk)
     organisation = Organisation.objects.filter(pk=request.POST.get("organisation")).first()
     if organisation is None or organisation not in _screenable(request.user):
         raise PermissionDenied("You may screen only your own organisation's SARs.")
     try:
         run = services.start_sar_screening(
-            request.user, organisation, include_screened=request.POST.get("all") == "yes"
+            request.user,
+            organisation,
+            include_screened=request.POST.get("all") == "yes",
+            kind=request.POST.get("kind") or "sar_subject",
         )
     except (ValidationError, services.NoModel) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("linkage:queue")
-    run_screening.enqueue(run.pk)
+    run_screening.enqueue(run.pk)  # a row in the same database: the worker sees it on commit
     return redirect("linkage:run", pk=run.pk)
 
 
 @login_required
 def run_detail(request, pk: int):
+    _police_or_404(request.user)
     run = services.runs_for(request.user).filter(pk=pk).first()
     if run is None:
         raise Http404("No such run.")
@@ -215,7 +236,9 @@ def requests(request):
     the user's organisations."""
     _police_or_404(request.user)
     mine = request.user.organisation_ids
-    listed = services.access_requests_for(request.user).select_related("requester", "answered_by")
+    listed = services.access_requests_for(request.user).select_related(
+        "requester", "answered_by", "nominal"
+    )
     received = [r for r in listed if r.owner_id in mine]
     made = [r for r in listed if r.requesting_organisation_id in mine]
     notices = services.deconfliction_notices(request.user)
@@ -251,8 +274,9 @@ def requests(request):
 def request_access(request, pk: int):
     _police_or_404(request.user)
     match = CandidateMatch.objects.select_related("nominal").filter(pk=pk).first()
-    notice_ids = {n["candidate"] for n in services.deconfliction_notices(request.user)}
-    if match is None or match.pk not in notice_ids:
+    subjects = SarSubject.objects.filter(pk=getattr(match, "sar_subject_id", None))
+    notices = services.deconfliction_notices(request.user, subjects) if match else []
+    if match is None or match.pk not in {n["candidate"] for n in notices}:
         raise Http404("No such notice.")
     form = ReasonForm(request.POST)
     try:
@@ -290,11 +314,8 @@ def answer_request(request, pk: int):
 
 
 def _may_read_models(user) -> bool:
-    return (
-        policy.is_reader_of_everything(user)
-        or policy.is_national_administrator(user)
-        or (user.has_role("administrator"))
-    )
+    """Inspectors read the models; national administrators also change them."""
+    return policy.is_reader_of_everything(user) or services.may_change_models(user)
 
 
 @login_required
@@ -312,6 +333,8 @@ def model_detail(request, version: int):
     if row is None:
         raise Http404("No such model.")
     form = style_form(ReasonForm(request.POST or None))
+    if request.method == "POST" and not services.may_change_models(request.user):
+        raise PermissionDenied("Only a national administrator puts a model into use.")
     if request.method == "POST" and form.is_valid():
         try:
             services.put_into_use(request.user, version, form.cleaned_data["reason"])
@@ -333,7 +356,7 @@ def model_detail(request, version: int):
             "row": row,
             "levels": levels,
             "form": form,
-            "may_use": not policy.is_read_only(request.user),
+            "may_use": services.may_change_models(request.user),
         },
         status=400 if form.errors else 200,
     )
@@ -351,5 +374,12 @@ def lookup(request):
     result = None
     if request.GET and form.is_valid():
         result = services.possible_matches(request.user, form.person())
+        record_search(
+            request.user,
+            Nominal,
+            params=request.GET,
+            count=len(result["visible"]) + len(result["elsewhere"]),
+            where=request.path,
+        )
     template = "linkage/_lookup_result.html" if request.htmx else "linkage/lookup.html"
     return render(request, template, {"form": form, "result": result})

@@ -63,10 +63,38 @@ def load_demo(seed: int = 2026, scale="demo") -> dict:
     _demo_plans(seed)
     _demo_story(seed)
     _demo_intelligence()
+    _demo_linkage()
     summary["threats"] = Threat.objects.filter(
         Q(reference__startswith="DEMO-") | Q(reference__startswith="SYN-T-")
     ).count()
     return summary
+
+
+def _demo_linkage() -> None:
+    """A matching model trained on the demo's own master list and SAR subjects, put into use, and
+    every SAR screened with it, so that the review queue, links and deconfliction show."""
+    from django.core.exceptions import ValidationError
+
+    from socmaster.intelligence.models import SuspiciousActivityReport
+    from socmaster.linkage import services as linkage_services
+    from socmaster.linkage.models import LinkageModel
+
+    if LinkageModel.objects.exists():
+        return
+    try:
+        row = linkage_services.train_model(None)
+    except ValidationError:  # too small a master list to learn from
+        return
+    linkage_services.put_into_use(None, row.version, "Demo: the first model, trained on demo data.")
+    durham = Organisation.objects.get(key="force-durham")
+    researcher = User.objects.filter(username="researcher").first()
+    if researcher is not None:  # Durham's run is the demo researcher's own, with its page
+        run = linkage_services.start_sar_screening(researcher, durham)
+        linkage_services.run_queued(run)
+    linkage_services.screen_sars(
+        SuspiciousActivityReport.objects.filter(compartment__isnull=True).exclude(owner=durham)
+    )
+    linkage_services.screen_duplicates(None)
 
 
 def _demo_intelligence(claims: int = 3) -> None:

@@ -31,7 +31,9 @@ class Command(BaseCommand):
     help = "The matching model (train, models, use) and screening SARs (screen-sars)."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["train", "models", "use", "screen-sars"])
+        parser.add_argument(
+            "action", choices=["train", "models", "use", "screen-sars", "duplicates"]
+        )
         parser.add_argument("version", nargs="?", type=int)
         parser.add_argument("--nominals", help="train: nominals file (CSV) to train from.")
         parser.add_argument("--subjects", help="train: subjects file (CSV) to train from.")
@@ -126,17 +128,15 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Model v{row.version} is in use."))
 
     def screen_sars(self, options):
-        from socmaster.intelligence.choices import ScreeningStatus
-        from socmaster.intelligence.models import SuspiciousActivityReport
         from socmaster.linkage import services
         from socmaster.organisations.models import Organisation
 
         owner = Organisation.objects.filter(key=options.get("organisation") or "").first()
         if owner is None:
             raise CommandError("Give --organisation KEY (e.g. force-durham).")
-        sars = SuspiciousActivityReport.objects.filter(owner=owner)
-        if not options["all"]:
-            sars = sars.filter(screening_status=ScreeningStatus.NOT_SCREENED)
+        sars = services.sars_in_scope(
+            {"organisation": owner.pk, "include_screened": options["all"]}
+        )
         try:
             with self._progress() as bar:
                 task = bar.add_task("screening", total=4)
@@ -148,3 +148,16 @@ class Command(BaseCommand):
         except services.NoModel as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(f"Screening run {run.pk}: {json.dumps(run.counts)}"))
+
+    def duplicates(self, options):
+        from socmaster.linkage import services
+
+        try:
+            with self._progress() as bar:
+                task = bar.add_task("duplicates", total=4)
+                run = services.screen_duplicates(
+                    progress=lambda n, d, t: bar.update(task, completed=d, description=n)
+                )
+        except services.NoModel as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(self.style.SUCCESS(f"Duplicates run {run.pk}: {json.dumps(run.counts)}"))
