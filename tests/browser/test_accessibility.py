@@ -56,6 +56,7 @@ SKIPPED = {
     "linkage:request-access": "POST only (its form is on the requests page)",
     "linkage:answer": "POST only (its form is on the requests page)",
     "linkage:screen": "POST only (its form is on the review queue)",
+    "linkage:list-matches": "file download (CSV)",
 }
 #: Pages visited (and checked, with the refusal they answer) that no demo user may open.
 NO_DEMO_ROLE = {

@@ -239,3 +239,64 @@ def test_models_page_compares_and_puts_into_use(master_list, people, make_user, 
         inspector.post("/linkage/models/3/", {"reason": "Inspectors may not."}).status_code == 403
     )
     assert LinkageModel.objects.get(version=3).status == ModelStatus.CANDIDATE
+
+
+def _csv(rows) -> bytes:
+    header = "subject_id,first_name,middle_name,surname,dob,gender,postcode,phone\n"
+    return (header + "".join(",".join(r) + "\n" for r in rows)).encode()
+
+
+def test_a_list_uploaded_is_screened_and_tells_only_what_the_user_may_know(
+    master_list, people, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.SOCMASTER = {**settings.SOCMASTER, "IMPORT_DIR": str(tmp_path)}
+    hidden = nominal("Mohammed", "Ahmed", dt.date(1975, 3, 12), handling="owner")
+    client = web(people["other_analyst"])  # West Yorkshire: may not see the Durham nominal
+    bad = client.post(
+        "/linkage/lists/",
+        {
+            "file": SimpleUploadedFile(
+                "bad.csv", _csv([["R1", "Jon", "", "Smith", "1/5/80"] + [""] * 3])
+            ),
+            "organisation": people["other_analyst"].home_organisation_id,
+            "reason": "Prison releases, December.",
+        },
+    )
+    assert bad.status_code == 400 and "row 2" in text(bad)
+    assert not ScreeningRun.objects.exists() and not list(tmp_path.iterdir())
+    upload = SimpleUploadedFile(
+        "releases.csv",
+        _csv(
+            [
+                ["R1", "Jon", "", "Smith", "1980-05-01", "", "", ""],
+                ["R2", "Mohamed", "", "Ahhmed", "1975-03-12", "", "", ""],
+                ["R3", "Zebedee", "", "Quartermaine", "2001-01-01", "", "", ""],
+            ]
+        ),
+    )
+    done = client.post(
+        "/linkage/lists/",
+        {
+            "file": upload,
+            "organisation": people["other_analyst"].home_organisation_id,
+            "reason": "Prison releases, December.",
+        },
+    )
+    run = ScreeningRun.objects.get()
+    assert done.status_code == 302 and run.status == RunStatus.DONE
+    assert run.counts == {"people": 3, "linked": 1, "possible": 0, "elsewhere": 1}
+    assert not list(tmp_path.iterdir())  # the upload is gone once screened
+    page = text(client.get(f"/linkage/runs/{run.pk}/"))
+    assert page.count('data-testid="list-result"') == 2
+    assert "SMITH, John Paul" in page and "Another organisation holds" in page
+    assert "AHMED" not in page and hidden.reference not in page
+    download = client.get(f"/linkage/runs/{run.pk}/matches.csv")
+    body = download.content.decode()
+    assert body.splitlines()[0].startswith("subject_id,name,dob,status,nominal")
+    assert master_list["smith"].reference in body and hidden.reference not in body
+    assert AuditEntry.objects.filter(action="export", reason="Prison releases, December.").exists()
+    # Nobody else reads the run; partners do not screen lists.
+    assert web(people["analyst"]).get(f"/linkage/runs/{run.pk}/matches.csv").status_code == 404
+    assert web(people["partner"]).get("/linkage/lists/").status_code == 404

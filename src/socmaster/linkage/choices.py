@@ -12,6 +12,7 @@ class SubjectKind(models.TextChoices):
     SAR_SUBJECT = "sar_subject", "SAR subject"
     REPORT_SUBJECT = "report_subject", "Intelligence report subject"
     NOMINAL = "nominal", "Another nominal (possible duplicate)"
+    LIST = "list", "A list of people uploaded (prison releases, a partner's list)"
 
 
 class MatchStatus(models.TextChoices):

@@ -92,3 +92,29 @@ class LookupForm(forms.Form):
             "postcode": data.get("postcode") or "",
             "phone": data.get("phone") or "",
         }
+
+
+class ListUploadForm(forms.Form):
+    file = forms.FileField(
+        label="The list (CSV)",
+        help_text=(
+            "UTF-8 CSV with the columns subject_id, first_name, middle_name, surname, dob "
+            "(YYYY-MM-DD), gender, postcode, phone; any but subject_id may be empty."
+        ),
+    )
+    organisation = forms.ModelChoiceField(queryset=None, label="For")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why you are screening this list",
+        help_text="For example 'Prison releases due in December, for offender management'.",
+    )
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from socmaster.organisations.models import Organisation
+
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            pk__in=[o.pk for o in organisations]
+        )
+        if len(organisations) == 1:
+            self.fields["organisation"].initial = organisations[0].pk

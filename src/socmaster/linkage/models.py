@@ -78,6 +78,9 @@ class ScreeningRun(models.Model):
     status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.JSONField(default=dict, blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    #: For an uploaded list: each person's best match (a nominal the starter may see, or only
+    #: which organisation holds one), at most LIST_RESULTS_KEPT of them.
+    results = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from socmaster.core import audit, policy
 from socmaster.core.choices import Action, AuditAction, Handling
+from socmaster.core.reasons import MIN_REASON_LENGTH
 from socmaster.core.services import require
 from socmaster.intelligence.choices import ScreeningStatus
 from socmaster.intelligence.models import SarSubject, SuspiciousActivityReport
@@ -41,7 +42,7 @@ from .choices import (
 from .engine import Model, ModelError, compare, predict, prepare, train
 from .models import AccessRequest, CandidateMatch, LinkageModel, MatchDecision, ScreeningRun
 
-MIN_REASON = 5
+MIN_REASON = MIN_REASON_LENGTH
 GENDER = {"male": "M", "female": "F"}
 PERSON_COLUMNS = ["first_name", "middle_name", "surname", "dob", "gender", "postcode", "phone"]
 #: Roles that may decide whether two records are the same person (in an organisation that may
@@ -546,6 +547,152 @@ def screen_reports(
     run.status, run.counts, run.finished_at = RunStatus.DONE, counts, timezone.now()
     run.save(update_fields=["status", "counts", "finished_at"])
     return run
+
+
+#: The most people of one uploaded list whose matches are kept for its page and download.
+LIST_RESULTS_KEPT = 20_000
+#: The largest list accepted from the page (the command line, ``socmaster screen``, takes more).
+LIST_MAX_ROWS = 200_000
+
+
+def start_list_screening(user, organisation, path, *, source_name: str, reason: str):
+    """Check an uploaded list of people (the ``socmaster screen`` subjects format: every
+    problem by row, nothing queued if any) and queue it to be screened against the master list
+    for ``user``. The file is removed once screened."""
+    from .engine.files import FileError, read_people
+
+    if not _may_screen(user, organisation):
+        raise PermissionDenied("You may screen lists only for your own police organisation.")
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ValidationError({"reason": ["Say why you are screening this list."]})
+    try:
+        frame = read_people(path, "subject_id")
+    except FileError as exc:
+        raise ValidationError({"file": exc.problems}) from None
+    if len(frame) > LIST_MAX_ROWS:
+        raise ValidationError(
+            {"file": [f"{len(frame):,} people: the page takes up to {LIST_MAX_ROWS:,}."]}
+        )
+    row, _ = model_in_use()
+    with transaction.atomic():
+        run = ScreeningRun.objects.create(
+            kind=SubjectKind.LIST,
+            owner=organisation,
+            started_by=user,
+            model_version=row.version,
+            scope={
+                "file": str(path),
+                "source_name": source_name[:200],
+                "rows": len(frame),
+                "reason": reason,
+            },
+        )
+        audit.record(
+            AuditAction.CREATE, run, user=user, reason=reason, changes={"scope": run.scope}
+        )
+    return run
+
+
+def screen_list(run: ScreeningRun, progress: Callable | None = None) -> ScreeningRun:
+    """Screen a queued uploaded list: for each person, the best match at or above the lower
+    threshold among every nominal outside compartments. A nominal the starter may see is named
+    (linked above the upper threshold and not vetoed, else possible); one they may not see is
+    told only as its holding organisation and contact (police users only). Nothing is written
+    to the master list; the reading is logged as a search."""
+    from pathlib import Path
+
+    from socmaster.core.services import record_search
+
+    from .engine.files import read_people
+
+    row, model = model_in_use()
+    run.status, run.model_version = RunStatus.RUNNING, row.version
+    run.save(update_fields=["status", "model_version"])
+    path = Path(run.scope["file"])
+    try:
+        people = read_people(path, "subject_id")
+        _tell(run, progress, "read", 1, 4)
+        nominals = prepare(nominal_frame(), "id")
+        pairs = predict(model, nominals, prepare(people, "subject_id")) if len(people) else None
+        _tell(run, progress, "compared", 2, 4)
+        results, counts = _list_results(run, model, people, pairs)
+        with transaction.atomic():
+            run.status, run.counts, run.results = RunStatus.DONE, counts, results
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "counts", "results", "finished_at"])
+            from django.http import QueryDict
+
+            record_search(
+                run.started_by,
+                Nominal,
+                params=QueryDict(f"list={run.pk}"),
+                count=counts["linked"] + counts["possible"],
+                where=f"screening run {run.pk} ({run.scope.get('source_name', '')})",
+            )
+        _tell(run, progress, "done", 4, 4)
+    except Exception as exc:
+        ScreeningRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    finally:
+        path.unlink(missing_ok=True)
+    return run
+
+
+def _list_results(run, model: Model, people, pairs) -> tuple[list[dict], dict[str, int]]:
+    user = run.started_by
+    best: dict[str, dict] = {}
+    if pairs is not None:
+        for record in pairs.sort_values(["subject_id", "match_weight"]).to_dict("records"):
+            best[record["subject_id"]] = record  # the heaviest last
+    by_id = {r["subject_id"]: r for r in people.to_dict("records")}
+    nominal_pks = {_nominal_pk(r["nominal_id"]) for r in best.values()}
+    nominals = Nominal.objects.select_related("owner").in_bulk(list(nominal_pks))
+    visible = set(
+        Nominal.objects.visible_to(user)
+        .filter(pk__in=list(nominal_pks))
+        .values_list("pk", flat=True)
+    )
+    police, contacts = is_police_member(user), {}
+    results = []
+    counts = {"people": len(people), "linked": 0, "possible": 0, "elsewhere": 0}
+    for subject_id, record in sorted(best.items()):
+        nominal = nominals.get(_nominal_pk(record["nominal_id"]))
+        if nominal is None or nominal.compartment_id is not None:
+            continue
+        person = by_id[subject_id]
+        entry = {
+            "subject_id": subject_id,
+            "name": " ".join(
+                p for p in (person["first_name"], person["middle_name"], person["surname"]) if p
+            ),
+            "dob": person["dob"],
+        }
+        if nominal.pk in visible:
+            linked = record["match_probability"] >= model.upper and not record["veto"]
+            counts["linked" if linked else "possible"] += 1
+            entry |= {
+                "status": "linked" if linked else "possible",
+                "nominal": nominal.reference,
+                "nominal_name": str(nominal),
+                "probability": round(float(record["match_probability"]), 4),
+            }
+        elif police:
+            counts["elsewhere"] += 1
+            if nominal.owner_id not in contacts:
+                contacts[nominal.owner_id] = _contact(nominal.owner)
+            entry |= {
+                "status": "elsewhere",
+                "owner": nominal.owner.name,
+                "contact": contacts[nominal.owner_id],
+            }
+        else:
+            continue
+        if len(results) < LIST_RESULTS_KEPT:
+            results.append(entry)
+    return results, counts
 
 
 def _chunks(values: list, size: int = 2000):
@@ -1097,6 +1244,8 @@ def run_queued(run: ScreeningRun, progress: Callable | None = None) -> Screening
         return run
     if run.kind == SubjectKind.NOMINAL:
         return screen_duplicates(run.started_by, progress=progress, run=run)
+    if run.kind == SubjectKind.LIST:
+        return screen_list(run, progress)
     if run.kind == SubjectKind.REPORT_SUBJECT:
         from socmaster.intelligence.models import IntelligenceReport
 
@@ -1226,12 +1375,20 @@ def _lookup():
     state and kept in the process."""
     from .engine import Lookup
 
-    row, model = model_in_use()
+    version = (
+        LinkageModel.objects.filter(status=ModelStatus.IN_USE)
+        .values_list("version", flat=True)
+        .first()
+    )
+    if version is None:
+        raise NoModel("No matching model is in use.")
     state = Nominal.objects.aggregate(n=Count("pk"), last=Max("pk"), versions=Sum("lock_version"))
     aliases = Nominal.aliases.rel.related_model.objects.aggregate(n=Count("pk"), last=Max("pk"))
-    key = (row.version, tuple(state.values()), tuple(aliases.values()))
+    key = (version, tuple(state.values()), tuple(aliases.values()))
     with _LOOKUP_LOCK:
-        if _LOOKUP.get("key") != key:
+        if _LOOKUP.get("key") != key:  # the model is read only when the table is rebuilt
+            row, model = model_in_use()
+            key = (row.version, *key[1:])
             _LOOKUP.update(key=key, lookup=Lookup(model, prepare(nominal_frame(), "id")))
         return _LOOKUP["lookup"]
 

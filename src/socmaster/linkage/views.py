@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from socmaster.core import policy
 from socmaster.core.forms import add_service_errors, style_form
 from socmaster.core.services import record_search
+from socmaster.core.uploads import store_upload
 from socmaster.core.views import log_list, open_record
 from socmaster.intelligence.models import SarSubject
 from socmaster.organisations.models import Organisation
@@ -24,7 +25,14 @@ from socmaster.threats.models import Nominal
 
 from . import charts, services
 from .choices import OPEN, AccessRequestStatus, MatchStatus
-from .forms import AnswerForm, DecisionForm, LookupForm, QueueFilterForm, ReasonForm
+from .forms import (
+    AnswerForm,
+    DecisionForm,
+    ListUploadForm,
+    LookupForm,
+    QueueFilterForm,
+    ReasonForm,
+)
 from .models import AccessRequest, CandidateMatch, LinkageModel
 
 PAGE = 50
@@ -225,6 +233,82 @@ def run_detail(request, pk: int):
         raise Http404("No such run.")
     template = "linkage/_run_status.html" if request.htmx else "linkage/run.html"
     return render(request, template, {"run": run})
+
+
+@login_required
+def lists(request):
+    """Upload a list of people (prison releases, a partner's list) to screen against the master
+    list; the run's page shows each person's best match and offers the matches as CSV."""
+    from .tasks import run_screening
+
+    _police_or_404(request.user)
+    organisations = _screenable(request.user)
+    if not organisations:
+        raise PermissionDenied("Only reviewers in a police organisation screen lists.")
+    form = style_form(
+        ListUploadForm(request.POST or None, request.FILES or None, organisations=organisations)
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        path = store_upload(upload)
+        if path is None:
+            form.add_error(
+                "file", "The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again."
+            )
+        else:
+            try:
+                run = services.start_list_screening(
+                    request.user,
+                    form.cleaned_data["organisation"],
+                    path,
+                    source_name=upload.name,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                path.unlink(missing_ok=True)
+                add_service_errors(form, exc)
+            else:
+                run_screening.enqueue(run.pk)
+                return redirect("linkage:run", pk=run.pk)
+    runs = services.runs_for(request.user).filter(kind="list")[:20]
+    return render(
+        request,
+        "linkage/lists.html",
+        {"form": form, "runs": runs},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def list_matches(request, pk: int):
+    """The matches of an uploaded list as CSV (an audited export, with the run's reason)."""
+    import csv
+
+    from django.http import HttpResponse
+
+    from socmaster.core.exports import safe_cell
+    from socmaster.core.services import record_export
+
+    _police_or_404(request.user)
+    run = services.runs_for(request.user).filter(pk=pk, kind="list", status="done").first()
+    if run is None:
+        raise Http404("No such run.")
+    columns = ["subject_id", "name", "dob", "status", "nominal", "nominal_name", "probability"]
+    columns += ["owner", "contact"]
+    record_export(
+        request.user,
+        record_type="linkage.screeningrun",
+        reason=run.scope.get("reason", "screening an uploaded list"),
+        count=len(run.results),
+        filters={"run": run.pk},
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="screening-{run.pk}.csv"'
+    writer = csv.DictWriter(response, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in run.results:
+        writer.writerow({k: safe_cell(row.get(k, "")) for k in columns})
+    return response
 
 
 # --- deconfliction -------------------------------------------------------------------------------

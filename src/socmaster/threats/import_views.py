@@ -1,11 +1,8 @@
 """The upload page for every kind of import, and the status page of each import running in the background."""
 
-import codecs
-import uuid
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
@@ -16,6 +13,7 @@ from socmaster.core import policy
 from socmaster.core.forms import style_form
 from socmaster.core.importing import IMPORTERS
 from socmaster.core.services import record_export
+from socmaster.core.uploads import store_upload
 
 from . import services
 from .choices import ImportKind
@@ -96,26 +94,6 @@ def _may_import(user) -> bool:
     )
 
 
-def _store(upload) -> Path | None:
-    """Copy the upload to the import folder, checking as it goes that it is UTF-8 text; the
-    copy keeps the file's extension (.csv or .json)."""
-    folder = Path(settings.SOCMASTER["IMPORT_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = ".json" if upload.name.lower().endswith(".json") else ".csv"
-    path = folder / f"upload-{uuid.uuid4().hex}{suffix}"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "wb") as out:
-            for chunk in upload.chunks():
-                decoder.decode(chunk)
-                out.write(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        path.unlink(missing_ok=True)
-        return None
-    return path
-
-
 def _visible_jobs(user):
     return policy.import_jobs_scope(ImportJob.objects.select_related("created_by"), user)
 
@@ -134,7 +112,7 @@ def upload(request):
     form = style_form(UploadForm(request.POST or None, request.FILES or None))
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
-        path = _store(upload_file)
+        path = store_upload(upload_file)
         if path is None:
             form.add_error(
                 "file", "The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again."
