@@ -84,3 +84,29 @@ def test_prepare_standardises_a_table_and_blanks_are_null():
 
 
 prepare = s.prepare
+
+
+def test_one_record_is_standardised_exactly_as_a_table_row():
+    import math
+
+    import pandas as pd
+
+    from socmaster.linkage.engine.standardise import prepare_one
+    from socmaster.synth import people
+
+    noms = people.nominals(300, seed=5)
+    persons = [s.person for s in people.subjects(noms, 3000, seed=5)]
+    rows = [p.row() for p in persons] + [
+        ["odd-1", "", "", "", "", "", "", ""],
+        ["odd-2", "Zoë", "Anne-Marie", "O'Brien-Smith Jr", "1980-13-45", "female", "sw1a", "+44"],
+    ]
+    table = prepare(pd.DataFrame(rows, columns=["id", *people.COLUMNS]), "id")
+    for raw, (_, expected) in zip(rows, table.iterrows(), strict=True):
+        got = prepare_one(dict(zip(people.COLUMNS, raw[1:], strict=True)))
+        for column, value in got.items():
+            want = expected[column]
+            if not isinstance(want, list) and (
+                want is None or (isinstance(want, float) and math.isnan(want))
+            ):
+                want = None
+            assert value == want, (raw, column, value, want)

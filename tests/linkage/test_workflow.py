@@ -509,3 +509,24 @@ def test_the_lookup_sees_a_nominal_added_after_it_was_built(master_list, people)
     assert [
         m["nominal"] for m in services.possible_matches(people["analyst"], person)["visible"]
     ] == [added]
+
+
+def test_the_lookup_sees_a_bulk_import_within_the_recheck_time(master_list, people, monkeypatch):
+    person = {"first_name": "Aisha", "surname": "Khan", "dob": "1990-07-21"}
+    assert services.possible_matches(people["analyst"], person)["visible"] == []
+    (added,) = Nominal.objects.bulk_create(  # no save signal, as an import writes
+        [
+            Nominal(
+                reference="NOM-BULK-1",
+                given_names="Aisha",
+                family_name="Khan",
+                date_of_birth=dt.date(1990, 7, 21),
+                owner=org(),
+                handling="national",
+            )
+        ]
+    )
+    assert services.possible_matches(people["analyst"], person)["visible"] == []  # not yet
+    monkeypatch.setattr(services, "LOOKUP_RECHECK_SECONDS", 0)
+    found = services.possible_matches(people["analyst"], person)["visible"]
+    assert [m["nominal"] for m in found] == [added]

@@ -98,7 +98,25 @@ def _nominal_form_panel(request, _none) -> dict | None:
     return {} if _police(request.user) else None
 
 
+def _watch_the_master_list() -> None:
+    """A nominal, alias or model saved or deleted in this process: the lookup is rebuilt."""
+    from django.db.models.signals import post_delete, post_save
+
+    from socmaster.threats.models import Nominal, NominalAlias
+
+    from .models import LinkageModel
+
+    for model in (Nominal, NominalAlias, LinkageModel):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                services.forget_lookup,
+                sender=model,
+                dispatch_uid=f"linkage-lookup-{model.__name__}",
+            )
+
+
 def register() -> None:
+    _watch_the_master_list()
     register_nav_item(
         NavItem(
             "linkage",

@@ -1370,11 +1370,25 @@ _LOOKUP: dict = {}
 _LOOKUP_LOCK = threading.Lock()
 
 
+#: How long the process's lookup is used before the database is asked whether the master list
+#: or the model changed. Changes made in this process are seen at once (``forget_lookup`` from
+#: the save and delete signals); another process's, or a bulk import's, within this long.
+LOOKUP_RECHECK_SECONDS = 2.0
+
+
 def _lookup():
     """The lookup over every nominal outside compartments, built once per model and master-list
     state and kept in the process."""
+    import time
+
     from .engine import Lookup
 
+    with _LOOKUP_LOCK:
+        if (
+            _LOOKUP.get("lookup") is not None
+            and time.monotonic() - _LOOKUP["checked"] < LOOKUP_RECHECK_SECONDS
+        ):
+            return _LOOKUP["lookup"]
     version = (
         LinkageModel.objects.filter(status=ModelStatus.IN_USE)
         .values_list("version", flat=True)
@@ -1390,11 +1404,12 @@ def _lookup():
             row, model = model_in_use()
             key = (row.version, *key[1:])
             _LOOKUP.update(key=key, lookup=Lookup(model, prepare(nominal_frame(), "id")))
+        _LOOKUP["checked"] = time.monotonic()
         return _LOOKUP["lookup"]
 
 
-def forget_lookup() -> None:
-    """Drop the process's lookup (it is rebuilt on the next use)."""
+def forget_lookup(*_args, **_kwargs) -> None:
+    """Drop the process's lookup (it is rebuilt on the next use); also a signal receiver."""
     with _LOOKUP_LOCK:
         _LOOKUP.clear()
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import settings as defaults
 from .model import Model, level_labels, prior_weight
-from .standardise import prepare
+from .standardise import prepare_one
 
 _TEXT = [
     "first_name",
@@ -133,11 +133,9 @@ class Lookup:
         """The best ``limit`` nominals for one raw record (the screening file's columns), at or
         above ``threshold`` (default: the model's lower threshold), best first: each with its
         probability, match weight, whether it is vetoed from linking, and its explanation."""
-        import pandas as pd
-
-        row = prepare(pd.DataFrame([{"id": "query", **record}]), "id").iloc[0]
-        params = [None if pd.isna(row[c]) else row[c] for c in _TEXT]
-        params += [row[c] if isinstance(row[c], list) else None for c in _ARRAYS]
+        row = prepare_one(record)
+        params = [row[c] for c in _TEXT]
+        params += [row[c] for c in _ARRAYS]
         found = self.con.execute(self.sql, params).fetchall()
         cutoff = self.model.lower if threshold is None else threshold
         prior = prior_weight(self.model)

@@ -169,3 +169,43 @@ def prepare(frame, id_column: str):
     for column in ("forename_keys", "surname_parts"):
         out[column] = out[column].map(lambda v: v or None)
     return out
+
+
+_NULL_WHEN_EMPTY = (
+    "first_name",
+    "middle_name",
+    "surname",
+    "dob",
+    "dob_transposed",
+    "gender",
+    "postcode",
+    "phone",
+    "first_initial",
+)
+
+
+def prepare_one(record: dict) -> dict:
+    """One raw record standardised exactly as :func:`prepare` standardises a row (without
+    ``unique_id``), in plain Python: the one-record lookup's path, where a DataFrame for one row
+    costs more than the comparison itself."""
+    raw = {c: "" if record.get(c) is None else str(record.get(c)) for c in INPUT_COLUMNS}
+    first = name_key(raw["first_name"])
+    parts, suffix = surname_parts(raw["surname"])
+    dob = date_of_birth(raw["dob"])
+    out = {
+        "first_name": first,
+        "middle_name": name_key(raw["middle_name"]),
+        "forename_keys": list(forename_keys(raw["first_name"])) or None,
+        "surname": "".join(parts),
+        "surname_parts": list(parts) or None,
+        "suffix": suffix,
+        "dob": dob,
+        "dob_transposed": transposed(dob),
+        "gender": gender(raw["gender"]),
+        "postcode": postcode(raw["postcode"]),
+        "phone": phone(raw["phone"]),
+        "first_initial": first[:1],
+    }
+    for column in _NULL_WHEN_EMPTY:
+        out[column] = out[column] or None
+    return out
