@@ -530,3 +530,23 @@ def test_the_lookup_sees_a_bulk_import_within_the_recheck_time(master_list, peop
     monkeypatch.setattr(services, "LOOKUP_RECHECK_SECONDS", 0)
     found = services.possible_matches(people["analyst"], person)["visible"]
     assert [m["nominal"] for m in found] == [added]
+
+
+def test_a_run_that_fails_says_so_and_keeps_nothing_half_written(master_list, people, tmp_path):
+    from socmaster.linkage.engine.files import FileError
+
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "subject_id,first_name,middle_name,surname,dob,gender,postcode,phone\n"
+        "R1,Jon,,Smith,1980-05-01,,,\n",
+        encoding="utf-8",
+    )
+    run = services.start_list_screening(
+        people["analyst"], org(), path, source_name="list.csv", reason="Prison releases."
+    )
+    path.unlink()  # gone before the worker reads it
+    with pytest.raises(FileError):
+        services.run_queued(run)
+    run.refresh_from_db()
+    assert run.status == "failed" and "no such file" in run.error
+    assert run.results == [] and run.counts == {}

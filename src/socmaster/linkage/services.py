@@ -73,96 +73,56 @@ def _split(given: str) -> tuple[str, str]:
     return first, middle.strip()
 
 
+def _person_row(key, family, given, dob, gender, postcode="", phone="") -> tuple:
+    """One person record as a row of the engine's raw table."""
+    first, middle = _split(given)
+    dob = dob.isoformat() if dob else ""
+    return (
+        str(key),
+        first,
+        middle,
+        family,
+        dob,
+        GENDER.get(gender, ""),
+        postcode or "",
+        phone or "",
+    )
+
+
+def _frame(rows, id_column: str):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=[id_column, *PERSON_COLUMNS])
+
+
 def nominal_frame(queryset=None):
     """Nominals (default: every nominal outside a compartment) as the engine's raw table, ``id``
     the nominal's primary key; each alias is a further row ``<pk>~<n>`` for the same nominal."""
-    import pandas as pd
-
     queryset = Nominal.objects.filter(compartment__isnull=True) if queryset is None else queryset
-    rows = []
-    for pk, family, given, dob, gender in queryset.values_list(
-        "pk", "family_name", "given_names", "date_of_birth", "gender"
-    ).iterator(chunk_size=5000):
-        first, middle = _split(given)
-        rows.append(
-            (
-                str(pk),
-                first,
-                middle,
-                family,
-                dob.isoformat() if dob else "",
-                GENDER.get(gender, ""),
-                "",
-                "",
-            )
-        )
+    fields = ("family_name", "given_names", "date_of_birth", "gender")
+    rows = [
+        _person_row(*values)
+        for values in queryset.values_list("pk", *fields).iterator(chunk_size=5000)
+    ]
     aliases = Nominal.aliases.rel.related_model.objects.filter(nominal__in=queryset.values("pk"))
-    for n, (pk, family, given, dob, gender) in enumerate(
+    for n, (pk, *values) in enumerate(
         aliases.values_list(
             "nominal_id", "family_name", "given_names", "nominal__date_of_birth", "nominal__gender"
         ).iterator(chunk_size=5000)
     ):
-        first, middle = _split(given)
-        rows.append(
-            (
-                f"{pk}~{n}",
-                first,
-                middle,
-                family,
-                dob.isoformat() if dob else "",
-                GENDER.get(gender, ""),
-                "",
-                "",
-            )
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "first_name",
-            "middle_name",
-            "surname",
-            "dob",
-            "gender",
-            "postcode",
-            "phone",
-        ],
-    )
+        rows.append(_person_row(f"{pk}~{n}", *values))
+    return _frame(rows, "id")
 
 
 def sar_subject_frame(queryset):
-    import pandas as pd
-
-    rows = []
-    for pk, family, given, dob, gender, postcode, phones in queryset.values_list(
-        "pk", "family_name", "given_names", "date_of_birth", "gender", "postcode", "phones"
-    ).iterator(chunk_size=5000):
-        first, middle = _split(given)
-        rows.append(
-            (
-                str(pk),
-                first,
-                middle,
-                family,
-                dob.isoformat() if dob else "",
-                GENDER.get(gender, ""),
-                postcode or "",
-                (phones or [""])[0],
-            )
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "subject_id",
-            "first_name",
-            "middle_name",
-            "surname",
-            "dob",
-            "gender",
-            "postcode",
-            "phone",
-        ],
-    )
+    """SAR subjects as the engine's raw table (``subject_id`` their key; the first phone)."""
+    rows = [
+        _person_row(*values, (phones or [""])[0])
+        for *values, phones in queryset.values_list(
+            "pk", "family_name", "given_names", "date_of_birth", "gender", "postcode", "phones"
+        ).iterator(chunk_size=5000)
+    ]
+    return _frame(rows, "subject_id")
 
 
 def _nominal_pk(engine_id: str) -> int:
@@ -340,28 +300,37 @@ def screen_sars(
     carry out (otherwise one is made)."""
     row, model = model_in_use()
     if run is None:
-        with transaction.atomic():
-            run = ScreeningRun.objects.create(
-                kind=SubjectKind.SAR_SUBJECT,
-                owner=owner,
-                started_by=user,
-                model_version=row.version,
-                status=RunStatus.RUNNING,
-                scope={"organisation": getattr(owner, "pk", None), "sars": sars.count()},
-            )
-            audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
-    else:
-        run.status, run.model_version = RunStatus.RUNNING, row.version
-        run.save(update_fields=["status", "model_version"])
+        scope = {"organisation": getattr(owner, "pk", None), "sars": sars.count()}
+        run = _new_run(
+            SubjectKind.SAR_SUBJECT, user=user, owner=owner, version=row.version, scope=scope
+        )
+    return _carry_out(run, row.version, lambda: _screen_sar_subjects(run, model, sars, progress))
+
+
+def _new_run(kind, *, user, version: int, scope: dict, owner=None, reason: str = ""):
+    """A screening run, queued (audited as created)."""
+    with transaction.atomic():
+        run = ScreeningRun.objects.create(
+            kind=kind, owner=owner, started_by=user, model_version=version, scope=scope
+        )
+        audit.record(AuditAction.CREATE, run, user=user, reason=reason, changes={"scope": scope})
+    return run
+
+
+def _carry_out(run: ScreeningRun, version: int, work: Callable[[], dict]) -> ScreeningRun:
+    """Run ``work`` (which returns the run's counts) as ``run``: running, then done with its
+    counts (and any ``results`` it set on the run), or failed with the error, re-raised."""
+    run.status, run.model_version = RunStatus.RUNNING, version
+    run.save(update_fields=["status", "model_version"])
     try:
-        counts = _screen_sar_subjects(run, model, sars, progress)
+        counts = work()
     except Exception as exc:
         ScreeningRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
         raise
     run.status, run.counts, run.finished_at = RunStatus.DONE, counts, timezone.now()
-    run.save(update_fields=["status", "counts", "finished_at"])
+    run.save(update_fields=["status", "counts", "results", "finished_at"])
     return run
 
 
@@ -487,26 +456,13 @@ def _screen_sar_subjects(run, model: Model, sars, progress) -> dict[str, int]:
 
 def report_subject_frame(queryset):
     """Intelligence report subjects as the engine's raw table (``subject_id`` their key)."""
-    import pandas as pd
-
-    rows = []
-    for pk, family, given, dob, gender, postcode, phone in queryset.values_list(
-        "pk", "family_name", "given_names", "date_of_birth", "gender", "postcode", "phone"
-    ).iterator(chunk_size=5000):
-        first, middle = _split(given)
-        rows.append(
-            (
-                str(pk),
-                first,
-                middle,
-                family,
-                dob.isoformat() if dob else "",
-                GENDER.get(gender, ""),
-                postcode or "",
-                phone or "",
-            )
-        )
-    return pd.DataFrame(rows, columns=["subject_id", *PERSON_COLUMNS])
+    rows = [
+        _person_row(*values)
+        for values in queryset.values_list(
+            "pk", "family_name", "given_names", "date_of_birth", "gender", "postcode", "phone"
+        ).iterator(chunk_size=5000)
+    ]
+    return _frame(rows, "subject_id")
 
 
 def screen_reports(
@@ -515,38 +471,25 @@ def screen_reports(
     """Screen the subjects of intelligence ``reports`` (a queryset) against the master list: as
     for SARs, links above the upper threshold, the rest for review. A subject the researcher
     already tied to a nominal is screened too (it may also match another)."""
-    row, model = model_in_use()
-    if run is None:
-        with transaction.atomic():
-            run = ScreeningRun.objects.create(
-                kind=SubjectKind.REPORT_SUBJECT,
-                owner=owner,
-                started_by=user,
-                model_version=row.version,
-                status=RunStatus.RUNNING,
-                scope={"organisation": getattr(owner, "pk", None), "reports": reports.count()},
-            )
-            audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
-    else:
-        run.status, run.model_version = RunStatus.RUNNING, row.version
-        run.save(update_fields=["status", "model_version"])
     from socmaster.intelligence.models import ReportSubject
 
-    try:
+    row, model = model_in_use()
+    if run is None:
+        scope = {"organisation": getattr(owner, "pk", None), "reports": reports.count()}
+        run = _new_run(
+            SubjectKind.REPORT_SUBJECT, user=user, owner=owner, version=row.version, scope=scope
+        )
+
+    def work():
         subjects = report_subject_frame(
             ReportSubject.objects.filter(report__in=reports.filter(compartment__isnull=True))
         )
         with transaction.atomic():
             counts = _screen_subjects(run, model, "report_subject", subjects, progress)
         _tell(run, progress, "done", 4, 4)
-    except Exception as exc:
-        ScreeningRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
-    run.status, run.counts, run.finished_at = RunStatus.DONE, counts, timezone.now()
-    run.save(update_fields=["status", "counts", "finished_at"])
-    return run
+        return counts
+
+    return _carry_out(run, row.version, work)
 
 
 #: The most people of one uploaded list whose matches are kept for its page and download.
@@ -575,23 +518,20 @@ def start_list_screening(user, organisation, path, *, source_name: str, reason: 
             {"file": [f"{len(frame):,} people: the page takes up to {LIST_MAX_ROWS:,}."]}
         )
     row, _ = model_in_use()
-    with transaction.atomic():
-        run = ScreeningRun.objects.create(
-            kind=SubjectKind.LIST,
-            owner=organisation,
-            started_by=user,
-            model_version=row.version,
-            scope={
-                "file": str(path),
-                "source_name": source_name[:200],
-                "rows": len(frame),
-                "reason": reason,
-            },
-        )
-        audit.record(
-            AuditAction.CREATE, run, user=user, reason=reason, changes={"scope": run.scope}
-        )
-    return run
+    scope = {
+        "file": str(path),
+        "source_name": source_name[:200],
+        "rows": len(frame),
+        "reason": reason,
+    }
+    return _new_run(
+        SubjectKind.LIST,
+        user=user,
+        owner=organisation,
+        version=row.version,
+        scope=scope,
+        reason=reason,
+    )
 
 
 def screen_list(run: ScreeningRun, progress: Callable | None = None) -> ScreeningRun:
@@ -602,27 +542,23 @@ def screen_list(run: ScreeningRun, progress: Callable | None = None) -> Screenin
     to the master list; the reading is logged as a search."""
     from pathlib import Path
 
+    from django.http import QueryDict
+
     from socmaster.core.services import record_search
 
     from .engine.files import read_people
 
     row, model = model_in_use()
-    run.status, run.model_version = RunStatus.RUNNING, row.version
-    run.save(update_fields=["status", "model_version"])
     path = Path(run.scope["file"])
-    try:
+
+    def work():
         people = read_people(path, "subject_id")
         _tell(run, progress, "read", 1, 4)
         nominals = prepare(nominal_frame(), "id")
         pairs = predict(model, nominals, prepare(people, "subject_id")) if len(people) else None
         _tell(run, progress, "compared", 2, 4)
-        results, counts = _list_results(run, model, people, pairs)
+        run.results, counts = _list_results(run, model, people, pairs)
         with transaction.atomic():
-            run.status, run.counts, run.results = RunStatus.DONE, counts, results
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "counts", "results", "finished_at"])
-            from django.http import QueryDict
-
             record_search(
                 run.started_by,
                 Nominal,
@@ -631,14 +567,12 @@ def screen_list(run: ScreeningRun, progress: Callable | None = None) -> Screenin
                 where=f"screening run {run.pk} ({run.scope.get('source_name', '')})",
             )
         _tell(run, progress, "done", 4, 4)
-    except Exception as exc:
-        ScreeningRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
+        return counts
+
+    try:
+        return _carry_out(run, row.version, work)
     finally:
         path.unlink(missing_ok=True)
-    return run
 
 
 def _list_results(run, model: Model, people, pairs) -> tuple[list[dict], dict[str, int]]:
@@ -745,18 +679,7 @@ def screen_duplicates(
     row, model = model_in_use()
     if run is None:
         run = start_duplicates(user)
-    run.status, run.model_version = RunStatus.RUNNING, row.version
-    run.save(update_fields=["status", "model_version"])
-    try:
-        counts = _screen_duplicates(run, model, progress)
-    except Exception as exc:
-        ScreeningRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
-    run.status, run.counts, run.finished_at = RunStatus.DONE, counts, timezone.now()
-    run.save(update_fields=["status", "counts", "finished_at"])
-    return run
+    return _carry_out(run, row.version, lambda: _screen_duplicates(run, model, progress))
 
 
 def start_duplicates(user) -> ScreeningRun:
@@ -771,14 +694,9 @@ def start_duplicates(user) -> ScreeningRun:
             created_at__gte=timezone.now() - RUN_STALE_AFTER,
         ).exists():
             raise ValidationError({"run": ["A search for duplicates has not finished yet."]})
-        run = ScreeningRun.objects.create(
-            kind=SubjectKind.NOMINAL,
-            started_by=user,
-            model_version=row.version,
-            scope={"master_list": True},
+        return _new_run(
+            SubjectKind.NOMINAL, user=user, version=row.version, scope={"master_list": True}
         )
-        audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
-    return run
 
 
 def _screen_duplicates(run, model: Model, progress) -> dict[str, int]:
@@ -1218,15 +1136,13 @@ def start_sar_screening(
             )
         if kind not in (SubjectKind.SAR_SUBJECT, SubjectKind.REPORT_SUBJECT):
             raise ValidationError({"kind": ["Screen SARs or intelligence reports."]})
-        run = ScreeningRun.objects.create(
-            kind=kind,
+        return _new_run(
+            kind,
+            user=user,
             owner=organisation,
-            started_by=user,
-            model_version=row.version,
+            version=row.version,
             scope={"organisation": organisation.pk, "include_screened": include_screened},
         )
-        audit.record(AuditAction.CREATE, run, user=user, changes={"scope": run.scope})
-    return run
 
 
 def sars_in_scope(scope: dict):
