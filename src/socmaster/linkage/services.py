@@ -360,7 +360,6 @@ def _screen_subjects(run, model: Model, field: str, subjects, progress) -> dict[
             if key not in best or record["match_weight"] > best[key]["match_weight"]:
                 best[key] = record
     counts = {"subjects": len(subjects), "linked": 0, "review": 0, "conflict": 0, "never_again": 0}
-    from .engine import explain
 
     subject_ids = sorted({k[0] for k in best})
     column = f"{field}_id"
@@ -373,61 +372,89 @@ def _screen_subjects(run, model: Model, field: str, subjects, progress) -> dict[
         for (subject_id, nominal_id), c in existing.items():
             if c.status == MatchStatus.LINKED:
                 linked.setdefault(subject_id, set()).add(nominal_id)
-        new, changed, combined = [], [], []
-        for (subject_id, nominal_id), record in sorted(best.items()):
-            old = existing.get((subject_id, nominal_id))
-            if old is not None and old.status == MatchStatus.NOT_SAME:
-                counts["never_again"] += 1
-                continue
-            if old is not None and old.status in (
-                MatchStatus.LINKED,
-                MatchStatus.UNLINKED,
-                MatchStatus.UNSURE,
-            ):
-                continue  # a reviewer's decision, or a link already made, stands
-            status = (
-                MatchStatus.LINKED
-                if record["match_probability"] >= model.upper and not record["veto"]
-                else MatchStatus.REVIEW
-            )
-            conflict = (
-                _kept_apart(linked.get(subject_id, set()), nominal_id)
-                if status == MatchStatus.LINKED
-                else []
-            )
-            if conflict:
-                status = MatchStatus.CONFLICT
-            if status == MatchStatus.LINKED:
+
+        def on_link(pair) -> list[int]:
+            subject_id, nominal_id = pair
+            conflict = _kept_apart(linked.get(subject_id, set()), nominal_id)
+            if not conflict:
                 linked.setdefault(subject_id, set()).add(nominal_id)
-            counts[str(status)] = counts.get(str(status), 0) + 1
-            values = {
-                "kind": SubjectKind(field),
-                "run": run,
-                "model_version": run.model_version,
-                "probability": float(record["match_probability"]),
-                "weight": float(record["match_weight"]),
-                "vetoed": bool(record["veto"]),
-                "explanation": explain(model, record),
-                "status": status,
-                "conflict_with": conflict,
-            }
-            if old is None:
-                new.append(CandidateMatch(**{column: subject_id}, nominal_id=nominal_id, **values))
-            else:
-                for name, value in values.items():
-                    setattr(old, name, value)
-                changed.append(old)
-            if status == MatchStatus.LINKED:
-                combined.append((subject_id, nominal_id, values["probability"]))
-        CandidateMatch.objects.bulk_create(new, batch_size=500)
-        CandidateMatch.objects.bulk_update(
-            changed,
-            ["run", "model_version", "probability", "weight", "vetoed", "explanation", "status"]
-            + ["conflict_with", "updated_at"],
-            batch_size=500,
+            return conflict
+
+        stored, combined = _store_candidates(
+            run,
+            model,
+            best,
+            existing,
+            kind=SubjectKind(field),
+            names=lambda pair: {column: pair[0], "nominal_id": pair[1]},
+            on_link=on_link,
         )
+        for name, n in stored.items():
+            counts[name] += n
         _audit_links(run, combined, key=field)
     return counts
+
+
+def _store_candidates(run, model: Model, best: dict, existing: dict, *, kind, names, on_link=None):
+    """Store a run's candidates, the one place their rules are kept: ``best`` maps a pair to its
+    engine record, ``existing`` a pair to its stored candidate, ``names(pair)`` the fields that
+    name a new candidate's two records, ``on_link(pair)`` the nominals a link would join that a
+    reviewer kept apart (then it is a conflict, not a link).
+
+    A pair decided *not the same person* is never proposed again; a link, an unlinked pair and
+    an unsure decision stand; the rest is linked at or above the upper threshold unless vetoed,
+    else reviewed. Returns the counts and the links made ``(pair..., probability)``."""
+    from .engine import explain
+
+    counts = {"linked": 0, "review": 0, "conflict": 0, "never_again": 0}
+    new, changed, combined = [], [], []
+    for pair, record in sorted(best.items()):
+        old = existing.get(pair)
+        if old is not None and old.status == MatchStatus.NOT_SAME:
+            counts["never_again"] += 1
+            continue
+        if old is not None and old.status in (
+            MatchStatus.LINKED,
+            MatchStatus.UNLINKED,
+            MatchStatus.UNSURE,
+        ):
+            continue  # a reviewer's decision, or a link already made, stands
+        status = (
+            MatchStatus.LINKED
+            if record["match_probability"] >= model.upper and not record["veto"]
+            else MatchStatus.REVIEW
+        )
+        conflict = on_link(pair) if on_link and status == MatchStatus.LINKED else []
+        if conflict:
+            status = MatchStatus.CONFLICT
+        counts[str(status)] += 1
+        values = {
+            "kind": kind,
+            "run": run,
+            "model_version": run.model_version,
+            "probability": float(record["match_probability"]),
+            "weight": float(record["match_weight"]),
+            "vetoed": bool(record["veto"]),
+            "explanation": explain(model, record),
+            "status": status,
+            "conflict_with": conflict,
+        }
+        if old is None:
+            new.append(CandidateMatch(**names(pair), **values))
+        else:
+            for name, value in values.items():
+                setattr(old, name, value)
+            changed.append(old)
+        if status == MatchStatus.LINKED:
+            combined.append((*pair, values["probability"]))
+    CandidateMatch.objects.bulk_create(new, batch_size=500)
+    CandidateMatch.objects.bulk_update(
+        changed,
+        ["run", "model_version", "probability", "weight", "vetoed", "explanation", "status"]
+        + ["conflict_with", "updated_at"],
+        batch_size=500,
+    )
+    return counts, combined
 
 
 def _screen_sar_subjects(run, model: Model, sars, progress) -> dict[str, int]:
@@ -700,7 +727,6 @@ def start_duplicates(user) -> ScreeningRun:
 
 
 def _screen_duplicates(run, model: Model, progress) -> dict[str, int]:
-    from .engine import explain
 
     nominals = prepare(nominal_frame(), "id")
     _tell(run, progress, "read", 1, 4)
@@ -722,49 +748,16 @@ def _screen_duplicates(run, model: Model, progress) -> dict[str, int]:
             (c.nominal_id, c.other_nominal_id): c
             for c in CandidateMatch.objects.select_for_update().filter(kind=SubjectKind.NOMINAL)
         }
-        new, changed, combined = [], [], []
-        for (older, newer), record in sorted(best.items()):
-            old = existing.get((older, newer))
-            if old is not None and old.status == MatchStatus.NOT_SAME:
-                counts["never_again"] += 1
-                continue
-            if old is not None and old.status in (
-                MatchStatus.LINKED,
-                MatchStatus.UNLINKED,
-                MatchStatus.UNSURE,
-            ):
-                continue
-            status = (
-                MatchStatus.LINKED
-                if record["match_probability"] >= model.upper and not record["veto"]
-                else MatchStatus.REVIEW
-            )
-            counts[str(status)] += 1
-            values = {
-                "kind": SubjectKind.NOMINAL,
-                "run": run,
-                "model_version": run.model_version,
-                "probability": float(record["match_probability"]),
-                "weight": float(record["match_weight"]),
-                "vetoed": bool(record["veto"]),
-                "explanation": explain(model, record),
-                "status": status,
-            }
-            if old is None:
-                new.append(CandidateMatch(nominal_id=older, other_nominal_id=newer, **values))
-            else:
-                for name, value in values.items():
-                    setattr(old, name, value)
-                changed.append(old)
-            if status == MatchStatus.LINKED:
-                combined.append((older, newer, values["probability"]))
-        CandidateMatch.objects.bulk_create(new, batch_size=500)
-        CandidateMatch.objects.bulk_update(
-            changed,
-            ["run", "model_version", "probability", "weight", "vetoed", "explanation", "status"]
-            + ["updated_at"],
-            batch_size=500,
+        stored, combined = _store_candidates(
+            run,
+            model,
+            best,
+            existing,
+            kind=SubjectKind.NOMINAL,
+            names=lambda pair: {"nominal_id": pair[0], "other_nominal_id": pair[1]},
         )
+        for name in ("linked", "review", "never_again"):
+            counts[name] += stored[name]
         _audit_links(run, [(newer, older, p) for older, newer, p in combined], key="other_nominal")
         _tell(run, progress, "stored", 3, 4)
     _tell(run, progress, "done", 4, 4)
