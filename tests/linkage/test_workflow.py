@@ -550,3 +550,22 @@ def test_a_run_that_fails_says_so_and_keeps_nothing_half_written(master_list, pe
     run.refresh_from_db()
     assert run.status == "failed" and "no such file" in run.error
     assert run.results == [] and run.counts == {}
+
+
+def test_a_nominals_postcode_and_phone_identifiers_are_compared(master_list):
+    from socmaster.threats.models import Identifier
+
+    smith = master_list["smith"]
+    Identifier.objects.create(nominal=smith, kind="postcode", value="DH1 3LE")
+    Identifier.objects.create(nominal=smith, kind="phone", value="07700 900123")
+    Identifier.objects.create(nominal=smith, kind="phone", value="07700 900999")  # not the first
+    frame = services.nominal_frame().set_index("id")
+    assert frame.loc[str(smith.pk), ["postcode", "phone"]].tolist() == ["DH1 3LE", "07700 900123"]
+    record = sar(("J", "Smith", DOB))  # an initial alone: not enough to link
+    SarSubject = record.subjects.model
+    SarSubject.objects.filter(sar=record).update(postcode="dh13le", phones=["+44 7700 900123"])
+    screen(record)
+    match = match_for(record, smith)
+    labels = {step["comparison"]: step["label"] for step in match.explanation}
+    assert labels["postcode"] == "Exact match on full postcode"
+    assert labels["phone"] == "Exact match on phone"

@@ -99,10 +99,11 @@ def nominal_frame(queryset=None):
     """Nominals (default: every nominal outside a compartment) as the engine's raw table, ``id``
     the nominal's primary key; each alias is a further row ``<pk>~<n>`` for the same nominal."""
     queryset = Nominal.objects.filter(compartment__isnull=True) if queryset is None else queryset
+    contact = _first_identifiers(queryset)
     fields = ("family_name", "given_names", "date_of_birth", "gender")
     rows = [
-        _person_row(*values)
-        for values in queryset.values_list("pk", *fields).iterator(chunk_size=5000)
+        _person_row(pk, *values, *contact.get(pk, ("", "")))
+        for pk, *values in queryset.values_list("pk", *fields).iterator(chunk_size=5000)
     ]
     aliases = Nominal.aliases.rel.related_model.objects.filter(nominal__in=queryset.values("pk"))
     for n, (pk, *values) in enumerate(
@@ -110,8 +111,23 @@ def nominal_frame(queryset=None):
             "nominal_id", "family_name", "given_names", "nominal__date_of_birth", "nominal__gender"
         ).iterator(chunk_size=5000)
     ):
-        rows.append(_person_row(f"{pk}~{n}", *values))
+        rows.append(_person_row(f"{pk}~{n}", *values, *contact.get(pk, ("", ""))))
     return _frame(rows, "id")
+
+
+def _first_identifiers(queryset) -> dict[int, tuple[str, str]]:
+    """Each nominal's first recorded postcode and phone (its identifiers), for the comparison."""
+    from socmaster.threats.models import Identifier
+
+    found: dict[int, dict[str, str]] = {}
+    for pk, kind, value in (
+        Identifier.objects.filter(nominal__in=queryset.values("pk"), kind__in=("postcode", "phone"))
+        .order_by("nominal_id", "pk")
+        .values_list("nominal_id", "kind", "value")
+        .iterator(chunk_size=5000)
+    ):
+        found.setdefault(pk, {}).setdefault(kind, value)
+    return {pk: (v.get("postcode", ""), v.get("phone", "")) for pk, v in found.items()}
 
 
 def sar_subject_frame(queryset):
