@@ -181,7 +181,7 @@ class ReportSubject(InheritedProtection, PersonRecord):
     objects = ProtectedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["report", "family_name", "given_names", "id"]
+        ordering = ["report_id", "family_name", "given_names", "id"]
 
 
 class ReportMention(InheritedProtection, models.Model):
@@ -305,7 +305,7 @@ class SarSubject(InheritedProtection, PersonRecord):
     objects = ProtectedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["sar", "id"]
+        ordering = ["sar_id", "id"]  # by key: no join to order them
 
 
 class SarAccount(InheritedProtection, models.Model):
@@ -324,7 +324,7 @@ class SarAccount(InheritedProtection, models.Model):
     objects = ProtectedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["sar", "id"]
+        ordering = ["sar_id", "id"]  # by key: no join to order them
 
     def __str__(self) -> str:
         return " ".join(p for p in (self.sort_code, self.account_number) if p)
