@@ -34,7 +34,7 @@ SOCMASTER = [sys.executable, "-m", "socmaster.cli"]
 MASTERLIST_SCALE = str(5000 / 4600)
 SEED = 2026
 #: Written to a cached dataset's ``ready`` file: a cache built by an older generator is rebuilt.
-DATA_VERSION = "2: with 4P plans"
+DATA_VERSION = "3: with 4P plans and associations"
 
 
 def _env(var_dir: Path) -> dict:
@@ -570,6 +570,92 @@ def import_parse_memory() -> dict:
     return run("import_parse_memory", once, repeat=1, targets={"streamed_peak_mib": 300})
 
 
+def _national_reader():
+    """A user who reads every record (an inspector), created once in the cached dataset."""
+    from socmaster.organisations.models import Membership, Organisation, User
+
+    user, created = User.objects.get_or_create(username="bench-inspector")
+    if created:
+        Membership.objects.create(
+            user=user, organisation=Organisation.objects.get(key="hmicfrs"), role="inspector"
+        )
+    return user
+
+
+def network_visible_graph() -> dict:
+    """A user's visible association graph read from the database at national scale (≤ 10 s):
+    a force analyst's and an inspector's (who sees everything), each with its person graph."""
+    setup_django(dataset(MASTERLIST_SCALE))
+    from socmaster.network import build
+    from socmaster.organisations.models import User
+
+    analyst, reader = User.objects.get(username="bench-analyst"), _national_reader()
+
+    def once():
+        figures = {}
+        for name, user in (("analyst", analyst), ("inspector", reader)):
+            start = time.perf_counter()
+            network = build.visible_network(user)
+            graph = network.person_graph()
+            figures[f"{name}_seconds"] = time.perf_counter() - start
+            figures[f"{name}_edges"] = len(network.edges)
+            figures[f"{name}_person_ties"] = graph.edge_count
+        return figures
+
+    return run(
+        "network_visible_graph",
+        once,
+        repeat=3,
+        targets={"analyst_seconds": 10.0, "inspector_seconds": 10.0},
+    )
+
+
+def network_chart() -> dict:
+    """A threat's two-step link chart through the page's data URL (p95 ≤ 200 ms server time),
+    over 200 threats at national scale; and its query count, the same for small and large."""
+    setup_django(dataset(MASTERLIST_SCALE))
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from socmaster.threats.models import Threat
+
+    reader = _national_reader()
+    client = Client()
+    client.force_login(reader, backend="django.contrib.auth.backends.ModelBackend")
+    threats = list(
+        Threat.objects.annotate(n=Count("members"))
+        .filter(n__gt=0)
+        .order_by("reference")
+        .values_list("reference", "n")[:: max(1, Threat.objects.count() // 200)][:200]
+    )
+
+    def once():
+        times, sizes, queries = [], [], {}
+        for reference, members in threats:
+            url = f"/network/chart/threat/{reference}/data.json"
+            with CaptureQueriesContext(connection) as ctx:
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            sizes.append(len(response.json()["nodes"]))
+            queries[members] = len(ctx.captured_queries)
+        small, large = queries[min(queries)], queries[max(queries)]
+        return {
+            "p50_ms": percentile(times, 50),
+            "p95_ms": percentile(times, 95),
+            "max_ms": max(times),
+            "nodes_p50": percentile(sizes, 50),
+            "nodes_max": max(sizes),
+            "queries_smallest_threat": small,
+            "queries_largest_threat": large,
+        }
+
+    return run("network_chart", once, repeat=3, targets={"p95_ms": 200.0})
+
+
 BENCHMARKS = {
     f.__name__: f
     for f in (
@@ -582,6 +668,8 @@ BENCHMARKS = {
         sqlite_durability,
         masterlist_import,
         import_parse_memory,
+        network_visible_graph,
+        network_chart,
     )
 }
 

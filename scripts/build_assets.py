@@ -54,6 +54,7 @@ def main() -> int:
     shutil.copytree(govuk / "assets" / "images", OUT / "govuk" / "assets" / "images")
     copy_script(NODE / "htmx.org" / "dist" / "htmx.min.js", OUT / "htmx.min.js")
     copy_script(NODE / "chart.js" / "dist" / "chart.umd.js", OUT / "chart.umd.js")
+    copy_script(NODE / "cytoscape" / "dist" / "cytoscape.min.js", OUT / "cytoscape.min.js")
     TEST_ASSETS.mkdir(parents=True, exist_ok=True)
     copy_script(NODE / "axe-core" / "axe.min.js", TEST_ASSETS / "axe.min.js")
     print(f"assets copied to {OUT.relative_to(ROOT)} and {TEST_ASSETS.relative_to(ROOT)}")

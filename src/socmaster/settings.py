@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "socmaster.plans",
     "socmaster.intelligence",
     "socmaster.linkage",
+    "socmaster.network",
     "socmaster.reporting",
     "socmaster.web",
 ]

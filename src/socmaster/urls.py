@@ -17,6 +17,7 @@ from socmaster.core.api import AuditEntryViewSet
 from socmaster.core.tokens import ObtainExpiringToken
 from socmaster.disruptions.api import DisruptionViewSet
 from socmaster.intelligence.api import IntelligenceReportViewSet, SarViewSet
+from socmaster.network.api import AssociationViewSet, NetworkRunViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
 from socmaster.plans.api import (
     PlanActionViewSet,
@@ -42,6 +43,8 @@ router.register("plan-reviews", PlanReviewViewSet, basename="plan-review")
 router.register("plan-templates", PlanTemplateViewSet, basename="plan-template")
 router.register("intelligence-reports", IntelligenceReportViewSet, basename="intelligence-report")
 router.register("sars", SarViewSet, basename="sar")
+router.register("associations", AssociationViewSet, basename="association")
+router.register("network-runs", NetworkRunViewSet, basename="network-run")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
@@ -62,6 +65,7 @@ urlpatterns = [
     path("threats-import/", include("socmaster.threats.import_urls")),
     path("intelligence/", include("socmaster.intelligence.urls")),
     path("linkage/", include("socmaster.linkage.urls")),
+    path("network/", include("socmaster.network.urls")),
     path("synthetic-data/", web_views.synthetic, name="synthetic-data"),
     path("assessments/", include("socmaster.assessments.urls")),
     path("disruptions/", include("socmaster.disruptions.urls")),

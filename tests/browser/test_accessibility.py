@@ -57,6 +57,11 @@ SKIPPED = {
     "linkage:answer": "POST only (its form is on the requests page)",
     "linkage:screen": "POST only (its form is on the review queue)",
     "linkage:list-matches": "file download (CSV)",
+    "network:run-file": "file download (CSV)",
+    "network:threat-panel": "a fragment loaded into the threat page, not a page of its own",
+    "network:add-member": "POST only (its form is in the threat page's network panel)",
+    "network:chart-data": "the chart's data (JSON), not a page",
+    "network:chart-export": "POST only (its form is on the chart page)",
 }
 #: Pages visited (and checked, with the refusal they answer) that no demo user may open.
 NO_DEMO_ROLE = {
@@ -227,7 +232,25 @@ def _linkage_model(user):
     }
 
 
+def _network_run(user):
+    """A finished analysis of the user's own visible network (only its starter sees it)."""
+    from socmaster.network import services
+    from socmaster.network.models import NetworkRun
+
+    run = NetworkRun.objects.filter(started_by=user, status="done").first()
+    if run is None:
+        run = services.run_queued(services.start_analysis(user))
+    return {"pk": run.pk}
+
+
+def _threat_chart(user):
+    return {"kind": "threat", **_threat(user)}
+
+
 LOOKUPS = {
+    "network:run": _network_run,
+    "network:associate": _nominal,
+    "network:chart": _threat_chart,
     "linkage:match": _match,
     "linkage:run": _run,
     "linkage:model": _linkage_model,

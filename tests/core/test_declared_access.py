@@ -31,6 +31,7 @@ from socmaster.intelligence.models import (
     SuspiciousActivityReport,
 )
 from socmaster.linkage.models import CandidateMatch, MatchDecision
+from socmaster.network.models import Association
 from socmaster.organisations.models import Organisation
 from socmaster.plans import services as plan_services
 from socmaster.plans.models import Plan, PlanAction, PlanReview, PlanTextBand
@@ -212,6 +213,14 @@ def _match_decision(handling, people):
     )
 
 
+def _association(handling, people):
+    # The other nominal is national and shared like the first, so the first's handling decides
+    # (an association is seen only by who may see both: tests/network/test_access.py).
+    return Association.objects.create(
+        nominal=_nominal(handling, people), other=_nominal("national", people), kind="associate"
+    )
+
+
 def _report_subject(handling, people):
     return ReportSubject.objects.create(report=_report(handling, people), family_name="Subject")
 
@@ -356,6 +365,7 @@ CASES = [
         missing_page="/linkage/matches/999999/",
     ),
     ProtectedCase("match decision", MatchDecision, _match_decision),
+    ProtectedCase("association", Association, _association),
 ]
 
 

@@ -24,7 +24,8 @@ LEVELS = {
     "intelligence": 4,
     "linkage": 5,
     "reporting": 5,
-    "web": 6,
+    "network": 6,
+    "web": 7,
 }
 #: Pure engines import no app; they may use one another.
 PURE = {"morile", "synth"}
@@ -95,3 +96,19 @@ def test_the_threat_page_imports_no_higher_app():
     source = (SRC / "threats" / "views.py").read_text()
     for app in ("assessments", "disruptions", "plans", "reporting", "web"):
         assert f"socmaster.{app}" not in source
+
+
+def test_the_pure_engines_import_no_django_and_no_app():
+    """``linkage/engine`` and ``network/engine`` (like ``morile`` and ``synth``) take and return
+    plain data: no Django, no app of the project."""
+    engines = [*SRC.glob("linkage/engine/*.py"), *SRC.glob("network/engine/*.py")]
+    assert len(engines) >= 4
+    for path in engines:
+        app = path.relative_to(SRC).parts[0]
+        for module in _imports(path):
+            parts = module.split(".")
+            assert parts[0] != "django", f"{path} imports {module}"
+            if parts[0] == "socmaster" and len(parts) > 1:
+                assert parts[1] in PURE or module.startswith(f"socmaster.{app}.engine"), (
+                    f"{path} imports {module}"
+                )

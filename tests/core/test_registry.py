@@ -122,6 +122,7 @@ def test_panels_follow_their_order_not_the_order_of_registration(
         "between",
         "disruptions",
         "linked-subjects",
+        "network",
         "last",
     ]
     assert body.index("panel-body-first") < body.index("panel-body-between")
@@ -131,13 +132,14 @@ def test_panels_follow_their_order_not_the_order_of_registration(
 def test_the_apps_register_the_threat_page_panels(web, analyst, threat):
     body = web(analyst).get(f"/threats/{threat.reference}/").content.decode()
     # No moderated score and no approved disruption: the chart's panel (reporting) says None.
-    assert _headings(body) == ["assessments", "plan", "disruptions", "linked-subjects"]
+    assert _headings(body) == ["assessments", "plan", "disruptions", "linked-subjects", "network"]
     assert [p.key for p in registry.threat_panels()] == [
         "assessments",
         "timeline",
         "plan",
         "disruptions",
         "linked-subjects",
+        "network",
     ]
 
 
@@ -168,6 +170,7 @@ def test_a_registered_nav_item_is_shown_in_its_order(web, analyst):
         "Disruptions",
         "Intelligence",
         "Matching",
+        "Network",
         "4P plans",
         "People",
         "Reports",

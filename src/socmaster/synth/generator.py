@@ -587,7 +587,7 @@ def generate(
     truth["plan_faults"] = plan_faults
     truth["plan_copied_from"] = copied_from
     truth["unstaffed_partners"] = sorted(unstaffed)
-    return Dataset(
+    dataset = Dataset(
         seed,
         str(scale),
         users,
@@ -599,6 +599,12 @@ def generate(
         synth_disruptions,
         plans,
     )
+    # The association structure draws from its own random source (nothing above changes); the
+    # loader loads the plan itself (``network.association_plan(dataset)``).
+    from .network import association_plan
+
+    truth["network"] = association_plan(dataset).truth
+    return dataset
 
 
 def unstaffed_partners(seed: int, organisations: list[OrgSpec]) -> set[str]:

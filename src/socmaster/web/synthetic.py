@@ -228,6 +228,7 @@ def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> d
     for start in range(0, len(members), BATCH):
         ThreatMember.objects.bulk_create(members[start : start + BATCH])
         step("memberships", min(start + BATCH, len(members)), len(members))
+    association_counts = _load_associations(dataset, nominal_ids, step)
     step("assessments", 0, len(dataset.assessments))
     _load_assessments(dataset, threat_ids, user_ids)
     step("assessments", len(dataset.assessments), len(dataset.assessments))
@@ -241,6 +242,7 @@ def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> d
         "threats": len(threats),
         "nominals": len(nominals),
         "memberships": len(members),
+        **association_counts,
         "assessments": len(dataset.assessments),
         "disruptions": len(dataset.disruptions),
         **plan_counts,
@@ -253,6 +255,49 @@ def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> d
         changes={"seed": dataset.seed, "scale": dataset.scale, "counts": counts},
     )
     return counts
+
+
+def _load_associations(dataset, nominal_ids: dict, step) -> dict:
+    """The association structure of ``synth.network``: recorded associations between nominals
+    (recorded by nobody: the generator's), and the identifiers two or three nominals share,
+    added to their own."""
+    from socmaster.network.models import Association
+    from socmaster.synth.network import association_plan
+    from socmaster.threats.models import Identifier, normalise_identifier
+
+    plan = association_plan(dataset)
+    associations, shared = plan.associations, plan.shared_identifiers
+    total = len(associations) + len(shared)
+    step("associations", 0, total)
+    for start in range(0, len(associations), BATCH):
+        Association.objects.bulk_create(
+            [
+                Association(
+                    nominal_id=nominal_ids[a.nominal],
+                    other_id=nominal_ids[a.other],
+                    kind=a.kind,
+                    from_date=a.from_date,
+                    to_date=a.to_date,
+                    notes="Synthetic association.",
+                )
+                for a in associations[start : start + BATCH]
+            ]
+        )
+        step("associations", min(start + BATCH, len(associations)), total)
+    for start in range(0, len(shared), BATCH):
+        Identifier.objects.bulk_create(
+            [
+                Identifier(
+                    nominal_id=nominal_ids[ref],
+                    kind=kind,
+                    value=value,
+                    normalised=normalise_identifier(kind, value),
+                )
+                for ref, kind, value in shared[start : start + BATCH]
+            ]
+        )
+        step("associations", len(associations) + min(start + BATCH, len(shared)), total)
+    return {"associations": len(associations), "shared identifiers": len(shared)}
 
 
 def _load_assessments(dataset, threat_ids: dict, user_ids: dict) -> None:
