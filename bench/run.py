@@ -624,9 +624,10 @@ def network_chart() -> dict:
     reader = _national_reader()
     client = Client()
     client.force_login(reader, backend="django.contrib.auth.backends.ModelBackend")
+    # Threats that open without a stated reason (restricted ones ask for it first).
     threats = list(
         Threat.objects.annotate(n=Count("members"))
-        .filter(n__gt=0)
+        .filter(n__gt=0, handling__in=["region", "national"], compartment__isnull=True)
         .order_by("reference")
         .values_list("reference", "n")[:: max(1, Threat.objects.count() // 200)][:200]
     )

@@ -183,6 +183,27 @@ def test_barbell_coreness_and_the_bridge_as_top_broker():
     assert brokers(g, community, players, min_communities=3) == []
 
 
+def test_a_broker_working_with_two_groups_ranks_above_a_chance_bridge():
+    # Cliques A (6), B (5), C (5). x joins A and B with one tie each: every A-to-rest path passes
+    # x, 6 x (5 + 5 + 1) = 66. y has two ties into B and two into C: C-to-rest, 5 x (6 + 5 + 1)
+    # = 60. x has the higher betweenness, but y reaches the other group strongly, so ranks first.
+    a = [f"a{i}" for i in range(6)]
+    b = [f"b{i}" for i in range(5)]
+    c = [f"c{i}" for i in range(5)]
+    ties = [("a0", "x"), ("x", "b0"), ("y", "b1"), ("y", "b2"), ("y", "c0"), ("y", "c1")]
+    g = Graph.from_tables(edges(*clique(a), *clique(b), *clique(c), *ties))
+    players = key_players(g)
+    assert row(players, "x")["betweenness"] == 66
+    assert row(players, "y")["betweenness"] == 60
+    community = communities(g)
+    assert len({community[a[1]], community[b[3]], community[c[3]]}) == 3
+    found = [broker.node for broker in brokers(g, community, players)]
+    assert found[:2] == ["y", "x"]
+    # Asking for three ties in each community makes y's reach weak again: betweenness decides.
+    found = [broker.node for broker in brokers(g, community, players, strong_ties=3)]
+    assert found[0] == "x" and found.index("y") > 0
+
+
 def test_reasons_are_the_heaviest_ties_with_their_records():
     g = Graph.from_tables(
         [
@@ -230,7 +251,7 @@ def test_sampled_betweenness_estimates_the_exact_value():
         pd.DataFrame({"source": [f"v{i}" for i in pairs[:, 0]], "target": pairs[:, 1].astype(str)})
     )
     assert g.node_count > BETWEENNESS_EXACT_LIMIT
-    players = key_players(g, seed=3)
+    players = key_players(g, seed=3, samples=256)
     assert players.betweenness_sampled and players.samples == 256
     table = players.table.set_index("node").reindex(g.simple().vs["name"])
     sampled = table["betweenness"].to_numpy()
@@ -239,6 +260,11 @@ def test_sampled_betweenness_estimates_the_exact_value():
     assert rho > 0.8
     # Scaled by n / k, the estimate's total is the exact total's (within sampling error).
     assert sampled.sum() == pytest.approx(exact.sum(), rel=0.1)
+    # The default, fewer sources, still finds many of the top 50 (about half on this flat graph).
+    default = key_players(g, seed=3).table.set_index("node")["betweenness"]
+    assert default.sum() == pytest.approx(exact.sum(), rel=0.25)
+    top = set(pd.Series(exact, index=g.simple().vs["name"]).nlargest(50).index)
+    assert len(top & set(default.nlargest(50).index)) >= 15
 
 
 def test_sampling_every_source_gives_the_exact_value():

@@ -388,3 +388,11 @@ def test_shared_identifiers_join_nominals_but_a_very_common_one_does_not(group):
         Identifier.objects.create(nominal=c, kind="postcode", value="DH1 9ZZ")
     pairs = build.visible_network(lro).person_edges()
     assert len(pairs[pairs["type"] == "identifier"]) == 1
+
+
+@pytest.mark.parametrize("reference", ["SOC-000123", "OP ALPHA/2", "a b&c", "Ünïcode-1"])
+def test_graph_links_are_what_reverse_gives(reference):
+    from django.urls import reverse
+
+    for name in ("threats:nominal", "threats:detail"):
+        assert build._url_maker(name)(reference) == reverse(name, args=[reference])

@@ -24,7 +24,7 @@ its threat, a plan action from its plan and so from the threat) get exactly thei
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from socmaster.organisations.choices import PARTNER_TYPES, OrganisationType, Role
@@ -191,8 +191,12 @@ def restrict(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
     model = queryset.model
     declared = protection_of(model)
     if declared.kind == "inherits":
+        # A correlated EXISTS, not ``parent__in``: SQLite builds an uncorrelated IN list of every
+        # parent the user may see before it reads a single child (200,000 intelligence reports
+        # to find the mentions of two), where EXISTS looks up each child's parent by its key.
+        # The same rows either way; PostgreSQL plans both as a semi-join.
         parents = restrict(root_model(model).objects.all(), user, action)
-        return queryset.filter(**{f"{declared.parent}__in": parents.values("pk")})
+        return queryset.filter(Exists(parents.filter(pk=OuterRef(declared.parent))))
     if declared.kind != "owns":
         raise ImproperlyConfigured(f"{model._meta.label} is not a protected record.")
     queryset = queryset.filter(_compartment_q(user))

@@ -30,11 +30,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
+from operator import itemgetter
+from urllib.parse import quote
 
 import pandas as pd
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
+from socmaster.core.converters import ReferenceConverter
 from socmaster.disruptions.models import Disruption
 from socmaster.intelligence.models import ReportMention, ReportSubject
 from socmaster.linkage.choices import MatchStatus, SubjectKind
@@ -282,23 +286,30 @@ class _Reader:
             )
 
     def _pairs(self, groups: dict, edge_type: str, ref: str, dates: dict) -> None:
+        append = self.net.edges.append
         for key, people in groups.items():
             people = sorted(set(people))
             if not 2 <= len(people) <= CO_RECORDED_CAP:
                 continue
-            for a, b in combinations(people, 2):
-                day = _iso(dates.get(key))
-                self.net.edges.append(
-                    (nominal_node(a), nominal_node(b), edge_type, 1.0, day, day, f"{ref}:{key}")
-                )
+            day, source = _iso(dates.get(key)), f"{ref}:{key}"
+            nodes = [nominal_node(p) for p in people]
+            for a, b in combinations(nodes, 2):
+                append((a, b, edge_type, 1.0, day, day, source))
 
     def disruptions(self, f: _Frontier) -> None:
-        visible = Disruption.objects.visible_to(self.user)
-        through = Disruption.nominals.through.objects.filter(disruption__in=visible)
+        # The through table is not a protected model: its rows are those of disruptions the
+        # user may see (EXISTS, as core.policy.restrict does, so SQLite looks each one up by key
+        # rather than listing every visible disruption first).
+        visible = Disruption.objects.visible_to(self.user).filter(pk=OuterRef("disruption_id"))
+        through = Disruption.nominals.through.objects.filter(Exists(visible))
         if not f.everything:
             if not f.nominals:
                 return
-            ids = through.filter(nominal_id__in=f.nominals).values("disruption_id")
+            ids = set(
+                through.filter(nominal_id__in=f.nominals).values_list("disruption_id", flat=True)
+            )
+            if not ids:
+                return
             through = through.filter(disruption_id__in=ids)
         groups: dict[int, list[int]] = defaultdict(list)
         dates = {}
@@ -333,24 +344,29 @@ class _Reader:
             groups[report].append(nominal)
             dates[report] = day
         self._pairs(groups, EdgeType.REPORT.value, "intelligence.intelligencereport", dates)
-        for report, kind, value, normalised in mentions.values_list(
+        # Each report's subjects, dates and reference worked out once, not once per mention.
+        named = {
+            report: [nominal_node(n) for n in sorted(set(people))]
+            for report, people in groups.items()
+        }
+        edge_type, labels, append = EdgeType.REPORT.value, self.net.labels, self.net.edges.append
+        kinds = {kind: str(node_type) for kind, node_type in MENTION_NODES.items()}
+        # Only mentions in reports that name a nominal make an edge: the others are left in
+        # the database rather than read and dropped.
+        with_subjects = mentions.filter(report_id__in=subjects.values("report_id"))
+        for report, kind, value, normalised in with_subjects.values_list(
             "report_id", "kind", "value", "normalised"
         ).order_by():
-            node = value_node(MENTION_NODES[kind], normalised)
-            self.net.labels.setdefault(node, (MENTION_NODES[kind], value, "", ""))
-            day = _iso(dates.get(report))
-            for nominal in sorted(set(groups.get(report, ()))):
-                self.net.edges.append(
-                    (
-                        nominal_node(nominal),
-                        node,
-                        EdgeType.REPORT.value,
-                        1.0,
-                        day,
-                        day,
-                        f"intelligence.intelligencereport:{report}",
-                    )
-                )
+            node_type = kinds[kind]
+            node = value_node(node_type, normalised)
+            if node not in labels:
+                labels[node] = (MENTION_NODES[kind], value, "", "")
+            people = named.get(report)
+            if not people:
+                continue
+            day, source = _iso(dates.get(report)), f"intelligence.intelligencereport:{report}"
+            for nominal in people:
+                append((nominal, node, edge_type, 1.0, day, day, source))
 
     def sars(self, f: _Frontier) -> None:
         links = visible_candidates(self.user).filter(
@@ -426,13 +442,11 @@ class _Reader:
     def label_ends(self) -> None:
         """Label the nominal and threat ends, through their own ``visible_to``, and drop every
         edge with an end the user may not see (and the duplicates ring-by-ring reading makes)."""
-        nominal_ids, threat_ids = set(), set()
-        for e in self.net.edges:
-            for end in e[:2]:
-                if end.startswith("n:"):
-                    nominal_ids.add(int(end[2:]))
-                elif end.startswith("t:"):
-                    threat_ids.add(int(end[2:]))
+        edges = self.net.edges
+        ends = set(map(itemgetter(0), edges))
+        ends.update(map(itemgetter(1), edges))
+        nominal_ids = {int(end[2:]) for end in ends if end[:2] == "n:"}
+        threat_ids = {int(end[2:]) for end in ends if end[:2] == "t:"}
         nominals = Nominal.objects.visible_to(self.user)
         threats = Threat.objects.visible_to(self.user)
         if self.region is not None:
@@ -441,23 +455,25 @@ class _Reader:
         if not self._everything:
             nominals = nominals.filter(pk__in=nominal_ids)
             threats = threats.filter(pk__in=threat_ids)
+        nominal_url, threat_url = _url_maker("threats:nominal"), _url_maker("threats:detail")
         for pk, ref, family, given in nominals.values_list(
             "pk", "reference", "family_name", "given_names"
         ).order_by():
             label = f"{family.upper()}, {given}".strip(", ") + f" ({ref})"
-            url = reverse("threats:nominal", args=[ref])
-            self.net.labels[nominal_node(pk)] = (NodeType.NOMINAL, label, url, ref)
+            self.net.labels[nominal_node(pk)] = (NodeType.NOMINAL, label, nominal_url(ref), ref)
         for pk, ref, name in threats.values_list("pk", "reference", "name").order_by():
-            url = reverse("threats:detail", args=[ref])
-            self.net.labels[threat_node(pk)] = (NodeType.THREAT, f"{ref} {name}", url, ref)
-        seen = set()
-        kept = []
-        for e in self.net.edges:
-            key = (e[0], e[1], e[2], e[6])
-            if key in seen or e[0] not in self.net.labels or e[1] not in self.net.labels:
-                continue
-            seen.add(key)
-            kept.append(e)
+            self.net.labels[threat_node(pk)] = (
+                NodeType.THREAT,
+                f"{ref} {name}",
+                threat_url(ref),
+                ref,
+            )
+        labels = self.net.labels
+        unique: dict[tuple, tuple] = {}
+        for e in edges:
+            if e[0] in labels and e[1] in labels:
+                unique.setdefault((e[0], e[1], e[2], e[6]), e)
+        kept = list(unique.values())
         self.net.edges = kept
         for threat in list(self.net.membership):
             members = {m for m in self.net.membership[threat] if m in self.net.labels}
@@ -465,12 +481,29 @@ class _Reader:
                 self.net.membership[threat] = members
             else:
                 del self.net.membership[threat]
-        used = {end for e in kept for end in e[:2]}
+        used = set(map(itemgetter(0), kept))
+        used.update(map(itemgetter(1), kept))
         for node in [k for k, v in self.net.labels.items() if v[0] not in ("nominal", "threat")]:
             if node not in used:
                 del self.net.labels[node]
 
     _everything = True
+
+
+_PLACEHOLDER = "REFERENCE0PLACEHOLDER"
+
+
+def _url_maker(name: str):
+    """``reference -> reverse(name, args=[reference])`` without resolving the pattern for each of
+    tens of thousands of records: reversed once around a placeholder, then filled in, quoted as
+    ``reverse`` converts and quotes (``tests/network/test_pages.py`` checks they agree)."""
+    prefix, _, suffix = reverse(name, args=[_PLACEHOLDER]).partition(_PLACEHOLDER)
+    to_url = ReferenceConverter().to_url
+
+    def url(reference: str) -> str:
+        return prefix + quote(to_url(reference), safe=RFC3986_SUBDELIMS + "/~:@") + suffix
+
+    return url
 
 
 def visible_network(user, *, region=None) -> VisibleNetwork:

@@ -16,7 +16,10 @@ class AssociationQuerySet(ProtectedQuerySet):
         """Associations of a nominal the user may see, with another nominal they may see too."""
         from socmaster.threats.models import Nominal
 
-        return super().visible_to(user).filter(other__in=Nominal.objects.visible_to(user))
+        # EXISTS, not other__in: see ThreatMemberQuerySet.visible_to (SQLite and a two-column
+        # unique index with two IN lists).
+        visible = Nominal.objects.visible_to(user).filter(pk=models.OuterRef("other_id"))
+        return super().visible_to(user).filter(models.Exists(visible))
 
 
 class Association(InheritedProtection, models.Model):

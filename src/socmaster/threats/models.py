@@ -248,8 +248,14 @@ class Identifier(InheritedProtection, models.Model):
 
 class ThreatMemberQuerySet(ProtectedQuerySet):
     def visible_to(self, user):
-        """Memberships of threats the user may see, of nominals they may see too."""
-        return super().visible_to(user).filter(nominal__in=Nominal.objects.visible_to(user))
+        """Memberships of threats the user may see, of nominals they may see too.
+
+        The nominal is tested with a correlated EXISTS, not ``nominal__in``: with both ends as
+        IN lists, SQLite walks the (threat, nominal) unique index once per *pair* of listed
+        values — every visible threat times every visible nominal — which at national scale
+        takes seconds."""
+        visible = Nominal.objects.visible_to(user).filter(pk=models.OuterRef("nominal_id"))
+        return super().visible_to(user).filter(models.Exists(visible))
 
 
 class ThreatMember(InheritedProtection, Imported, models.Model):
