@@ -657,6 +657,324 @@ def network_chart() -> dict:
     return run("network_chart", once, repeat=3, targets={"p95_ms": 200.0})
 
 
+#: A year of national gateway requests (synthetic): the 9 ROCUs and the NCA, referrals included.
+GATEWAY_REQUESTS = 12_000
+GATEWAY_YEAR = 2025
+
+
+def _gateway_requests(first_id: int, count: int, rng) -> None:
+    """``count`` synthetic gateway requests (with referrals, decisions, pauses and committed
+    capacity) submitted in ``GATEWAY_YEAR``, written with bulk_create from id ``first_id``.
+    Surveillance is oversubscribed: most of its declines and referrals are for capacity."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from socmaster.gateway.models import Capability, CapabilityOffer, RequestPause, SupportRequest
+    from socmaster.organisations.models import Organisation, User
+
+    offers: dict[tuple[int, int], CapabilityOffer] = {}
+    for offer in CapabilityOffer.objects.all():
+        offers.setdefault((offer.organisation_id, offer.capability_id), offer)
+    capabilities = list(Capability.objects.all())
+    gateways = list(
+        Organisation.objects.filter(
+            type__in=["rocu", "national_agency"],
+            key__in={o.organisation.key for o in offers.values()},
+        )
+    )
+    forces = list(Organisation.objects.filter(type="force"))
+    by_region = {}
+    for force in forces:
+        by_region.setdefault(force.region_id, []).append(force)
+    requester = User.objects.get(username="bench-gateway-requester")
+    start = dt.datetime(GATEWAY_YEAR, 1, 1, tzinfo=dt.UTC)
+    requests, pauses, n = [], [], first_id
+
+    def outcome(capability, referral_allowed: bool) -> str:
+        pressure = 0.35 if capability.code == "surveillance" else 0.12
+        roll = rng.random()
+        if roll < 0.15:
+            return "waiting"
+        if roll < 0.15 + pressure:
+            return "declined_capacity" if rng.random() < 0.7 else "declined_criteria"
+        if referral_allowed and roll < 0.22 + pressure:
+            return "referred"
+        if roll < 0.26 + pressure:
+            return "withdrawn"
+        return "accepted"
+
+    def make(gateway, capability, force, submitted, referral_allowed=True):
+        nonlocal n
+        offer = offers.get((gateway.pk, capability.pk))
+        result = outcome(capability, referral_allowed)
+        request = SupportRequest(
+            id=n,
+            reference=f"GW-B-{n:06d}",
+            capability=capability,
+            owner=gateway,
+            handling="region",
+            requesting_organisation=force,
+            requested_by=requester,
+            threat_description="A synthetic organised crime group",
+            asked_for="Synthetic support",
+            justification="Synthetic benchmark request",
+            needed_from=submitted.date() + dt.timedelta(days=14),
+            submitted_at=submitted,
+        )
+        n += 1
+        if result != "waiting":
+            running = dt.timedelta(hours=rng.uniform(2, 24 * 20))
+            paused = dt.timedelta(0)
+            if rng.random() < 0.2:
+                paused = dt.timedelta(hours=rng.uniform(4, 24 * 6))
+                pause_start = submitted + running * rng.random()
+                pauses.append(
+                    RequestPause(
+                        request_id=request.id,
+                        started_at=pause_start,
+                        ended_at=pause_start + paused,
+                        asked="Synthetic question",
+                        answer="Synthetic answer",
+                        started_by=requester,
+                    )
+                )
+            request.decided_at = submitted + running + paused
+            request.decided_by = requester
+        if result == "accepted" and offer is not None:
+            request.status = rng.choice(["accepted", "in_progress", "completed"])
+            request.offer = offer
+            request.committed_capacity = Decimal(rng.randint(1, 10))
+            request.committed_from = request.decided_at.date()
+            request.committed_to = request.decided_at.date() + dt.timedelta(days=30)
+        elif result.startswith("declined") or (result == "accepted" and offer is None):
+            request.status = "declined"
+            request.decline_reason = "capacity" if result == "declined_capacity" else "criteria"
+        elif result == "withdrawn":
+            request.status = "withdrawn"
+        elif result == "referred":
+            request.status = "referred"
+            request.referral_reason = rng.choice(["capacity", "capacity", "jurisdiction"])
+            others = [g for g in gateways if g.pk != gateway.pk and (g.pk, capability.pk) in offers]
+            if others:
+                copy = make(rng.choice(others), capability, force, request.decided_at, False)
+                request.referred_to_id = copy.id
+        requests.append(request)
+        return request
+
+    weights = [len(by_region.get(g.region_id, [])) or 4 for g in gateways]
+    while len(requests) < count:
+        gateway = rng.choices(gateways, weights)[0]
+        offered = [c for c in capabilities if (gateway.pk, c.pk) in offers]
+        capability = rng.choice(offered)
+        force = rng.choice(by_region.get(gateway.region_id) or forces)
+        make(gateway, capability, force, start + dt.timedelta(seconds=rng.uniform(0, 364 * 86400)))
+    # in id order; an original refers to its referral's copy, written in the same transaction
+    requests.sort(key=lambda r: r.id)
+    SupportRequest.objects.bulk_create(requests, batch_size=1000)
+    RequestPause.objects.bulk_create(pauses, batch_size=1000)
+
+
+def gateway_demand() -> dict:
+    """The gateway demand figures for a year of national requests (12,000, synthetic): figures per
+    ROCU, capability and month, their rows, and the regional view (target ≤ 1 s); query counts
+    at a tenth of the data and at all of it (the same)."""
+    import datetime as dt
+    import random
+
+    var_dir = Path(tempfile.mkdtemp(prefix="socmaster-bench-gateway-"))
+    try:
+        from bench.harness import fresh_django
+
+        fresh_django(str(var_dir))
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from socmaster.gateway import reports
+        from socmaster.gateway.choices import CAPABILITIES
+        from socmaster.gateway.models import Capability, CapabilityOffer, SupportRequest
+        from socmaster.organisations.models import Organisation, User
+
+        User.objects.create_user(username="bench-gateway-requester")
+        rng = random.Random(SEED)
+        codes = [code for code, _ in CAPABILITIES]
+        national = ["surveillance", "technical_surveillance", "undercover", "undercover_online"]
+        national += ["cyber_crime", "digital_forensics", "economic_crime"]
+        capability = {c.code: c for c in Capability.objects.all()}
+        for org in Organisation.objects.filter(type="rocu"):
+            for code in [
+                "surveillance",
+                *rng.sample([c for c in codes if c != "surveillance"], 11),
+            ]:
+                CapabilityOffer.objects.create(
+                    capability=capability[code],
+                    organisation=org,
+                    team=f"{org.short_name} {code}",
+                    monthly_capacity=rng.choice([10, 20, 30, 40]),
+                    capacity_unit="team_days",
+                )
+        nca = Organisation.objects.get(key="national-crime-agency")
+        for code in national:
+            CapabilityOffer.objects.create(
+                capability=capability[code],
+                organisation=nca,
+                team=f"NCA {code}",
+                monthly_capacity=60,
+                capacity_unit="officer_days",
+            )
+        months = reports.months_between(dt.date(GATEWAY_YEAR, 1, 1), dt.date(GATEWAY_YEAR, 12, 1))
+
+        def measured():
+            with CaptureQueriesContext(connection) as ctx:
+                t0, cpu0 = time.perf_counter(), time.process_time()
+                data = reports.demand(SupportRequest.objects.all(), months=months)
+                rows = reports.rows(data)
+                t1 = time.perf_counter()
+                views = reports.regional(SupportRequest.objects.all(), data=data)
+                t2, cpu2 = time.perf_counter(), time.process_time()
+            return {
+                "demand_seconds": t1 - t0,
+                "regional_seconds": t2 - t1,
+                "dashboard_seconds": t2 - t0,
+                # this process's own CPU time: the machine's other work left out
+                "dashboard_cpu_seconds": cpu2 - cpu0,
+                "queries": len(ctx.captured_queries),
+                "rows": len(rows),
+                "unmet": data.total.unmet,
+                "regions": len(views),
+            }
+
+        _gateway_requests(1, GATEWAY_REQUESTS // 10, rng)
+        small = measured()
+        _gateway_requests(
+            GATEWAY_REQUESTS // 10 + 1, GATEWAY_REQUESTS - GATEWAY_REQUESTS // 10, rng
+        )
+        total = SupportRequest.objects.count()
+        print(f"  {total:,} synthetic gateway requests (built with bulk_create); small: {small}")
+        measured()  # warm up
+
+        def once():
+            figures = measured()
+            figures["queries_small"] = small["queries"]
+            figures["requests"] = total
+            return figures
+
+        result = run(
+            "gateway_demand",
+            once,
+            repeat=5,
+            targets={"demand_seconds": 1.0, "regional_seconds": 1.0, "dashboard_seconds": 1.0},
+        )
+        f = result["figures"]
+        same = f["queries"]["median"] == f["queries_small"]["median"]
+        print(f"  query count independent of the number of requests: {'yes' if same else 'NO'}")
+        if not same:
+            raise SystemExit("gateway_demand: the query count grows with the number of requests")
+        return result
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+#: A large and a small region, for the regional tasking meeting's agenda.
+TASKING_REGION = "region-north-west"
+TASKING_SMALL_REGION = "region-north-east"
+
+
+def tasking_agenda() -> dict:
+    """A regional tasking meeting's agenda built over the national dataset (target ≤ 1 s), with
+    a year of gateway requests; its query count the same for a large and a small region. The
+    exceptions report's figures, worked out afterwards by a background task, are timed too.
+
+    The tasking app has no migrations yet: its tables are made inside a transaction that is
+    rolled back at the end, with everything written, so the cached dataset is left as it was."""
+    import datetime as dt
+    import random
+
+    setup_django(dataset("national"))
+    from django.apps import apps
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from socmaster.gateway.models import Capability, CapabilityOffer, SupportRequest
+    from socmaster.organisations.models import Organisation, User
+    from socmaster.tasking.models import AgendaItem
+    from socmaster.tasking.services import meetings
+
+    def build(region_key: str, n: int):
+        region = Organisation.objects.get(key=region_key)
+        rocu = Organisation.objects.get(type="rocu", region=region)
+        creator = User.objects.get(username=f"syn-{rocu.key}-chief_officer-1")
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            built = meetings.create_meeting(
+                creator,
+                level="regional",
+                owner=rocu,
+                body=f"Benchmark regional tasking group {n}",
+                held_on=dt.date.today(),
+                chair=creator,
+            )
+            seconds = time.perf_counter() - start
+        with CaptureQueriesContext(connection) as later:
+            start = time.perf_counter()
+            meetings.complete_agenda(built.meeting)
+            built.background = (time.perf_counter() - start, len(later.captured_queries))
+        return seconds, len(ctx.captured_queries), built
+
+    runs = iter(range(1, 1000))
+    # SQLite's schema editor needs foreign key checks off before the transaction starts.
+    connection.disable_constraint_checking()
+    try:
+        with transaction.atomic():
+            existing = set(connection.introspection.table_names())
+            with connection.schema_editor() as editor:
+                for model in apps.get_app_config("tasking").get_models():
+                    if model._meta.db_table not in existing:
+                        editor.create_model(model)
+            if not SupportRequest.objects.exists():
+                User.objects.get_or_create(username="bench-gateway-requester")
+                for org in Organisation.objects.filter(type__in=["rocu", "national_agency"]):
+                    for code in ("surveillance", "rib"):
+                        CapabilityOffer.objects.get_or_create(
+                            capability=Capability.objects.get(code=code),
+                            organisation=org,
+                            team=f"{org.short_name} {code}",
+                            defaults={"monthly_capacity": 20},
+                        )
+                _gateway_requests(1, GATEWAY_REQUESTS, random.Random(SEED))
+            print(
+                f"  {SupportRequest.objects.count():,} gateway requests; regions "
+                f"{TASKING_REGION} and {TASKING_SMALL_REGION}"
+            )
+            build(TASKING_REGION, next(runs))  # warm up
+
+            def once():
+                large_s, large_q, large = build(TASKING_REGION, next(runs))
+                small_s, small_q, small = build(TASKING_SMALL_REGION, next(runs))
+                return {
+                    "region_seconds": large_s,
+                    "small_region_seconds": small_s,
+                    "region_queries": large_q,
+                    "small_region_queries": small_q,
+                    "region_items": AgendaItem.objects.filter(meeting=large.meeting).count(),
+                    "small_region_items": AgendaItem.objects.filter(meeting=small.meeting).count(),
+                    # the exceptions report's checks, in the background once it is created
+                    "region_exceptions_seconds": large.background[0],
+                    "region_exceptions_queries": large.background[1],
+                    "small_region_exceptions_queries": small.background[1],
+                }
+
+            result = run("tasking_agenda", once, repeat=5, targets={"region_seconds": 1.0})
+            transaction.set_rollback(True)
+    finally:
+        connection.enable_constraint_checking()
+    f = {k: v["median"] for k, v in result["figures"].items()}
+    same = f["region_queries"] == f["small_region_queries"]
+    print(f"  query count independent of the region's data: {'yes' if same else 'NO'}")
+    if not same:
+        raise SystemExit("tasking_agenda: the agenda's query count grows with the region's data")
+    return result
+
+
 BENCHMARKS = {
     f.__name__: f
     for f in (
@@ -671,6 +989,8 @@ BENCHMARKS = {
         import_parse_memory,
         network_visible_graph,
         network_chart,
+        gateway_demand,
+        tasking_agenda,
     )
 }
 

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "socmaster.intelligence",
     "socmaster.linkage",
     "socmaster.network",
+    "socmaster.gateway",
+    "socmaster.tasking",
     "socmaster.reporting",
     "socmaster.web",
 ]
@@ -277,6 +279,9 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "socmaster.organisations.choices.Role",
         "ModerationStatusEnum": "socmaster.threats.choices.ModerationStatus",
         "ProcessingStatusEnum": "socmaster.intelligence.choices.ProcessingStatus",
+        "HandlingEnum": "socmaster.core.choices.Handling",
+        "RequestHandlingEnum": "socmaster.gateway.choices.REQUEST_HANDLING",
+        "RequestStatusEnum": "socmaster.gateway.choices.RequestStatus",
     },
 }
 
@@ -403,4 +408,13 @@ SOCMASTER = {
         "SOCMASTER_INTEL_SERVICE_LEVEL_DAYS", "urgent=1,high=3,normal=14,low=28"
     ),
     "INTEL_HIGH_RISK": int(os.environ.get("SOCMASTER_INTEL_HIGH_RISK", "60")),
+    # The ROCU gateway: days a request may wait for a decision at each urgency before it is
+    # flagged ("immediate=1,urgent=3,routine=14"; pauses for information do not count).
+    "GATEWAY_DECISION_DAYS": os.environ.get(
+        "SOCMASTER_GATEWAY_DECISION_DAYS", "immediate=1,urgent=3,routine=14"
+    ),
+    # Debriefs: due this many days after an operation ends; ends older than the look-back when
+    # the product learns of them make none due.
+    "DEBRIEF_DUE_DAYS": int(os.environ.get("SOCMASTER_DEBRIEF_DUE_DAYS", "28")),
+    "DEBRIEF_LOOKBACK_DAYS": int(os.environ.get("SOCMASTER_DEBRIEF_LOOKBACK_DAYS", "365")),
 }

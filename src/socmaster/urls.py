@@ -16,6 +16,7 @@ from socmaster.core import views as core_views
 from socmaster.core.api import AuditEntryViewSet
 from socmaster.core.tokens import ObtainExpiringToken
 from socmaster.disruptions.api import DisruptionViewSet
+from socmaster.gateway.api import CapabilityViewSet, SupportRequestViewSet
 from socmaster.intelligence.api import IntelligenceReportViewSet, SarViewSet
 from socmaster.network.api import AssociationViewSet, NetworkRunViewSet
 from socmaster.organisations.api import OrganisationViewSet, UserViewSet
@@ -25,6 +26,8 @@ from socmaster.plans.api import (
     PlanTemplateViewSet,
     PlanViewSet,
 )
+from socmaster.tasking.debrief_api import DebriefViewSet, LessonViewSet
+from socmaster.tasking.meeting_api import MeetingActionViewSet, MeetingViewSet
 from socmaster.threats.api import NominalViewSet, ThreatMemberViewSet, ThreatViewSet
 from socmaster.web import views as web_views
 
@@ -45,6 +48,12 @@ router.register("intelligence-reports", IntelligenceReportViewSet, basename="int
 router.register("sars", SarViewSet, basename="sar")
 router.register("associations", AssociationViewSet, basename="association")
 router.register("network-runs", NetworkRunViewSet, basename="network-run")
+router.register("gateway-requests", SupportRequestViewSet, basename="gateway-request")
+router.register("capabilities", CapabilityViewSet, basename="capability")
+router.register("debriefs", DebriefViewSet, basename="debrief")
+router.register("lessons", LessonViewSet, basename="lesson")
+router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("meeting-actions", MeetingActionViewSet, basename="meeting-action")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
@@ -66,6 +75,8 @@ urlpatterns = [
     path("intelligence/", include("socmaster.intelligence.urls")),
     path("linkage/", include("socmaster.linkage.urls")),
     path("network/", include("socmaster.network.urls")),
+    path("gateway/", include("socmaster.gateway.urls")),
+    path("tasking/", include("socmaster.tasking.urls")),
     path("synthetic-data/", web_views.synthetic, name="synthetic-data"),
     path("assessments/", include("socmaster.assessments.urls")),
     path("disruptions/", include("socmaster.disruptions.urls")),

@@ -28,10 +28,24 @@ def _reference_organisations(transactional_db):
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/setup.sh --test-deps")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import Page, sync_playwright
+
+    # Pages load parts of themselves after they open (htmx panels): closing one while such a
+    # request is still being served leaves the live server reading the test database while it
+    # is emptied ("database table is locked"). Every close first lets the page's requests end.
+    close = Page.close
+
+    def settled_close(page, *args, **kwargs):
+        try:
+            page.wait_for_load_state("networkidle", timeout=5000)
+        except PlaywrightError:
+            pass
+        return close(page, *args, **kwargs)
 
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    Page.close = settled_close
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(
@@ -49,6 +63,7 @@ def browser():
             yield browser
             browser.close()
     finally:
+        Page.close = close
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:

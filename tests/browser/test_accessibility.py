@@ -62,11 +62,27 @@ SKIPPED = {
     "network:add-member": "POST only (its form is in the threat page's network panel)",
     "network:chart-data": "the chart's data (JSON), not a page",
     "network:chart-export": "POST only (its form is on the chart page)",
+    "tasking:debrief-move": "POST only (its forms are on the debrief page)",
+    "tasking:lesson-remove": "POST only (its button is on the debrief page)",
+    "tasking:library-export": "file download (CSV)",
+    "gateway:act": "POST only (its forms are on the request page)",
+    "gateway:demand-export": "file download (CSV or XLSX)",
+    "tasking:item-add": "POST only (its form is on the meeting page)",
+    "tasking:item-move": "POST only (its buttons are on the meeting page)",
+    "tasking:decision-add": "POST only (its forms are on the meeting page)",
+    "tasking:action-add": "POST only (its forms are on the meeting page)",
+    "tasking:meeting-transition": "POST only (its buttons are on the meeting page)",
+    "tasking:action-close": "POST only (its forms are on the meeting and action pages)",
+    "tasking:minutes-pdf": "file download (PDF)",
+    "tasking:actions-export": "file download (CSV or XLSX)",
 }
 #: Pages visited (and checked, with the refusal they answer) that no demo user may open.
 NO_DEMO_ROLE = {
     "threats:reference_data": "administrators of a national agency only; no demo user is one",
     "synthetic-data": "administrators of a national agency only; no demo user is one",
+    "gateway:capability": "national administrators only; no demo user is one",
+    "gateway:offer-new": "administrators of a ROCU or national agency only; no demo user is one",
+    "gateway:offer": "administrators of a ROCU or national agency only; no demo user is one",
 }
 #: Findings in third-party pages not yet fixed: (URL name, axe rule) -> why. They are counted and
 #: printed, not failed; anything else on those pages still fails. Remove an entry once fixed.
@@ -247,6 +263,150 @@ def _threat_chart(user):
     return {"kind": "threat", **_threat(user)}
 
 
+def _demo_debrief():
+    """A due debrief, with a lesson, of the demo LRO's own threat: added by hand by the LRO if
+    the demo data has none (the synthetic debriefs may all be in other regions)."""
+    import datetime as dt
+
+    from socmaster.organisations.models import User
+    from socmaster.tasking.models import Debrief
+    from socmaster.tasking.services import debriefs as services
+    from socmaster.threats.models import Threat
+
+    threat = Threat.objects.get(reference="DEMO-0005")
+    if not Debrief.objects.filter(threat=threat, status="due").exists():
+        lro = User.objects.get(username="lro")
+        debrief = services.add_debrief(
+            lro, threat=threat, ended_on=dt.date.today() - dt.timedelta(days=40)
+        )
+        services.add_lesson(lro, debrief, text="Synthetic: book the warrants a week ahead.")
+
+
+def _debrief(user):
+    """A due debrief the user may record (so that its forms show), or else one they may see."""
+    from socmaster.tasking.models import Debrief
+    from socmaster.tasking.services import debriefs as services
+
+    _demo_debrief()
+    due = Debrief.objects.filter(status="due").order_by("reference")
+    for debrief in due.visible_to(user):
+        if services.can_record(user, debrief):
+            return {"reference": debrief.reference}
+    return {"reference": _first(due, user, "reference")[0]}
+
+
+def _lesson(user):
+    """A lesson the user may change, or else one they may see."""
+    from socmaster.tasking.models import Lesson
+    from socmaster.tasking.services import debriefs as services
+
+    _demo_debrief()
+    lessons = Lesson.objects.order_by("pk")
+    for lesson in lessons.visible_to(user).select_related("debrief"):
+        if services.can_record(user, lesson.debrief):
+            return {"pk": lesson.pk}
+    return {"pk": _first(lessons, user, "pk")[0]}
+
+
+def _gateway_offer_record():
+    """An offer of the demo gateway (the North East ROCU), made if the demo data has none."""
+    from socmaster.gateway import services
+    from socmaster.gateway.models import Capability, CapabilityOffer
+    from socmaster.organisations.models import Organisation
+
+    rocu = Organisation.objects.get(key="rocu-north-east")
+    offer = CapabilityOffer.objects.filter(organisation=rocu, active=True).order_by("pk").first()
+    if offer is None:
+        offer = services.create_offer(
+            None,
+            capability=Capability.objects.get(code="surveillance"),
+            organisation=rocu,
+            team="Synthetic surveillance team",
+            monthly_capacity=20,
+        )
+    return offer
+
+
+def _gateway_offer(user):
+    return {"pk": _gateway_offer_record().pk}
+
+
+def _capability(user):
+    return {"code": _gateway_offer_record().capability.code}
+
+
+def _gateway_request(user):
+    """A request the user may see at the demo gateway, waiting for a decision where there is
+    one (so that the gateway officer's forms show); made by the demo analyst if there is none."""
+    import datetime as dt
+
+    from socmaster.gateway import services
+    from socmaster.gateway.models import SupportRequest
+    from socmaster.organisations.models import Organisation, User
+
+    waiting = SupportRequest.objects.filter(
+        owner__key="rocu-north-east", status__in=["submitted", "triaged"]
+    ).order_by("reference")
+    if not waiting.exists():
+        offer = _gateway_offer_record()
+        services.submit_request(
+            User.objects.get(username="analyst"),
+            capability=offer.capability,
+            gateway=offer.organisation,
+            requesting_organisation=Organisation.objects.get(key="force-durham"),
+            threat_description="A synthetic crew not yet on the master list (demo).",
+            asked_for="Synthetic: a week of mobile surveillance.",
+            justification="Synthetic: to find the crew's storage address.",
+            needed_from=dt.date.today() + dt.timedelta(days=14),
+            authorities=["directed_surveillance"],
+        )
+    return {"reference": _first(waiting, user, "reference")[0]}
+
+
+def _demo_meeting():
+    """A Durham tasking meeting the demo users may see (the council attending), with an item
+    and an action the demo partner owns: made through the services if the demo data has none."""
+    import datetime as dt
+
+    from socmaster.organisations.models import Organisation, User
+    from socmaster.tasking.models import Meeting
+    from socmaster.tasking.services import meetings
+
+    meeting = Meeting.objects.filter(owner__key="force-durham").order_by("pk").first()
+    if meeting is None:
+        chief, partner = User.objects.get(username="chief"), User.objects.get(username="partner")
+        council = Organisation.objects.get(key="partner-durham-county-council")
+        meeting = meetings.create_meeting(
+            chief,
+            level="force",
+            owner=chief.primary_organisation,
+            body="Durham tasking and co-ordination group (demo)",
+            held_on=dt.date.today(),
+            chair=chief,
+            attendees=[partner],
+            organisations=[council],
+        ).meeting
+        item = meetings.add_item(chief, meeting, title="Partnership update (demo)")
+        meetings.add_action(
+            chief,
+            item,
+            description="Synthetic: brief the licensing team.",
+            owner=partner,
+            due_on=dt.date.today() + dt.timedelta(days=14),
+        )
+    return meeting
+
+
+def _meeting(user):
+    return {"pk": _demo_meeting().pk}
+
+
+def _meeting_action(user):
+    from socmaster.tasking.models import MeetingAction
+
+    return {"pk": MeetingAction.objects.filter(item__meeting=_demo_meeting()).first().pk}
+
+
 LOOKUPS = {
     "network:run": _network_run,
     "network:associate": _nominal,
@@ -284,6 +444,17 @@ LOOKUPS = {
     "intelligence:sanitise": _report,
     "intelligence:disseminate": _report,
     "intelligence:sar": _sar,
+    "tasking:debrief": _debrief,
+    "tasking:debrief-edit": _debrief,
+    "tasking:lesson-add": _debrief,
+    "tasking:lesson-edit": _lesson,
+    "gateway:request": _gateway_request,
+    "tasking:meeting": _meeting,
+    "tasking:minutes": _meeting,
+    "tasking:action": _meeting_action,
+    "gateway:capability": _capability,
+    "gateway:offer-new": _capability,
+    "gateway:offer": _gateway_offer,
 }
 
 

@@ -69,6 +69,10 @@ def test_the_link_chart_draws_expands_and_the_panel_adds_a_member(
     row = page.locator(f"[data-testid=hidden-member]:has-text('{outsider.reference}')")
     row.locator("button:has-text('Add as member')").click()
     page.wait_for_url(f"{live_server.url}/threats/{threat.reference}/")
+    # The page loads its network panel again after the redirect: let that request finish, so
+    # that the live server is not still reading when the test database is emptied.
+    page.wait_for_selector("[data-testid=threat-network]")
+    page.wait_for_load_state("networkidle")
     assert ThreatMember.objects.filter(threat=threat, nominal=outsider).exists()
     assert errors == []
     page.close()

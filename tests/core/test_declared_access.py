@@ -20,6 +20,7 @@ from socmaster.assessments.models import Assessment
 from socmaster.core import policy
 from socmaster.disruptions import services as disruption_services
 from socmaster.disruptions.models import Disruption, Tactic
+from socmaster.gateway.models import Capability, RequestPause, SupportRequest
 from socmaster.intelligence.models import (
     Dissemination,
     IntelligenceReport,
@@ -35,6 +36,15 @@ from socmaster.network.models import Association
 from socmaster.organisations.models import Organisation
 from socmaster.plans import services as plan_services
 from socmaster.plans.models import Plan, PlanAction, PlanReview, PlanTextBand
+from socmaster.tasking.models import (
+    AgendaItem,
+    Debrief,
+    Decision,
+    Lesson,
+    Meeting,
+    MeetingAction,
+)
+from socmaster.tasking.services import debriefs as debrief_services
 from socmaster.threats.models import (
     Identifier,
     LinkedEntity,
@@ -253,6 +263,90 @@ def _extension(handling, people):
     )
 
 
+def _support_request(handling, people):
+    # Owned by OWNER like every case here (in use a request is owned by a ROCU or the NCA).
+    request = SupportRequest.objects.create(
+        reference=f"GW-ACC-{next(_n)}",
+        capability=Capability.objects.get(code="rib"),
+        owner=Organisation.objects.get(key=OWNER),
+        handling=handling,
+        requesting_organisation=Organisation.objects.get(key=OWNER),
+        requested_by=people["owner_analyst"],
+        threat_description="A synthetic group not on the master list.",
+        asked_for="Synthetic support.",
+        justification="Synthetic reason.",
+        needed_from=TODAY,
+    )
+    request.shared_with.set(Organisation.objects.filter(key__in=SHARED_WITH))
+    return request
+
+
+def _request_pause(handling, people):
+    return RequestPause.objects.create(
+        request=_support_request(handling, people),
+        asked="A synthetic question.",
+        started_by=people["owner_analyst"],
+    )
+
+
+def _debrief(handling, people):
+    # Made due by hand about a threat: it copies the threat's protection (owner, handling,
+    # sharing) and is owned by the analyst who added it.
+    return debrief_services.add_debrief(
+        people["owner_analyst"], threat=_threat(handling, people), ended_on=TODAY
+    )
+
+
+def _lesson(handling, people):
+    return debrief_services.add_lesson(
+        people["owner_analyst"], _debrief(handling, people), text="Synthetic lesson."
+    )
+
+
+def _meeting(handling, people):
+    # Owned by OWNER like every case here (a force's own tasking meeting), its partners in
+    # shared_with.
+    meeting = Meeting.objects.create(
+        owner=Organisation.objects.get(key=OWNER),
+        handling=handling,
+        level="force",
+        body=f"Access {handling} group {next(_n)}",
+        held_on=TODAY,
+        chair=people["owner_analyst"],
+        since=TODAY,
+        created_by=people["owner_analyst"],
+    )
+    meeting.shared_with.set(Organisation.objects.filter(key__in=SHARED_WITH))
+    return meeting
+
+
+def _agenda_item(handling, people):
+    # About no record (a heading the chair added): seen by everyone who sees the meeting.
+    return AgendaItem.objects.create(
+        meeting=_meeting(handling, people),
+        position=1,
+        kind="chair",
+        section="Other business",
+        title="Synthetic heading",
+    )
+
+
+def _decision(handling, people):
+    return Decision.objects.create(
+        item=_agenda_item(handling, people), text="Decided.", recorded_by=people["owner_analyst"]
+    )
+
+
+def _meeting_action(handling, people):
+    return MeetingAction.objects.create(
+        item=_agenda_item(handling, people),
+        description="A synthetic action.",
+        owner=people["owner_analyst"],
+        due_on=TODAY,
+        raised_by=people["owner_analyst"],
+    )
+
+
 CASES = [
     ProtectedCase(
         "intelligence report",
@@ -366,6 +460,51 @@ CASES = [
     ),
     ProtectedCase("match decision", MatchDecision, _match_decision),
     ProtectedCase("association", Association, _association),
+    ProtectedCase(
+        "debrief",
+        Debrief,
+        _debrief,
+        api=lambda o: f"/api/debriefs/{o.reference}/",
+        api_list="/api/debriefs/?q={key}",
+        list_key="reference",
+        page=lambda o: f"/tasking/debriefs/{o.reference}/",
+        missing_api="/api/debriefs/DBF-NONE/",
+        missing_page="/tasking/debriefs/DBF-NONE/",
+        patch=("what_worked", "Synthetic: the surveillance team."),
+    ),
+    ProtectedCase(
+        "lesson",
+        Lesson,
+        _lesson,
+        api=lambda o: f"/api/lessons/{o.pk}/",
+        api_list="/api/lessons/?page_size=500",
+        missing_api="/api/lessons/999999/",
+        patch=("text", "Synthetic: a changed lesson."),
+    ),
+    ProtectedCase("support request", SupportRequest, _support_request),
+    ProtectedCase("request pause", RequestPause, _request_pause),
+    ProtectedCase(
+        "meeting",
+        Meeting,
+        _meeting,
+        api=lambda o: f"/api/meetings/{o.pk}/",
+        api_list="/api/meetings/?page_size=500",
+        page=lambda o: f"/tasking/meetings/{o.pk}/",
+        missing_api="/api/meetings/999999/",
+        missing_page="/tasking/meetings/999999/",
+    ),
+    ProtectedCase("agenda item", AgendaItem, _agenda_item),
+    ProtectedCase("decision", Decision, _decision),
+    ProtectedCase(
+        "meeting action",
+        MeetingAction,
+        _meeting_action,
+        api=lambda o: f"/api/meeting-actions/{o.pk}/",
+        api_list="/api/meeting-actions/?page_size=500",
+        page=lambda o: f"/tasking/actions/{o.pk}/",
+        missing_api="/api/meeting-actions/999999/",
+        missing_page="/tasking/actions/999999/",
+    ),
 ]
 
 

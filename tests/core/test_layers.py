@@ -22,6 +22,8 @@ LEVELS = {
     "disruptions": 3,
     "plans": 4,
     "intelligence": 4,
+    "gateway": 4,
+    "tasking": 5,
     "linkage": 5,
     "reporting": 5,
     "network": 6,

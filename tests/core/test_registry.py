@@ -121,6 +121,7 @@ def test_panels_follow_their_order_not_the_order_of_registration(
         "plan",
         "between",
         "disruptions",
+        "gateway",
         "linked-subjects",
         "network",
         "last",
@@ -132,12 +133,21 @@ def test_panels_follow_their_order_not_the_order_of_registration(
 def test_the_apps_register_the_threat_page_panels(web, analyst, threat):
     body = web(analyst).get(f"/threats/{threat.reference}/").content.decode()
     # No moderated score and no approved disruption: the chart's panel (reporting) says None.
-    assert _headings(body) == ["assessments", "plan", "disruptions", "linked-subjects", "network"]
+    # The gateway's panel offers the analyst, a requester, to ask for support.
+    assert _headings(body) == [
+        "assessments",
+        "plan",
+        "disruptions",
+        "gateway",
+        "linked-subjects",
+        "network",
+    ]
     assert [p.key for p in registry.threat_panels()] == [
         "assessments",
         "timeline",
         "plan",
         "disruptions",
+        "gateway",
         "linked-subjects",
         "network",
     ]
@@ -172,6 +182,9 @@ def test_a_registered_nav_item_is_shown_in_its_order(web, analyst):
         "Matching",
         "Network",
         "4P plans",
+        "Gateway",
+        "Debriefs",
+        "Tasking",
         "People",
         "Reports",
         "API",
@@ -246,6 +259,7 @@ def test_a_registered_attention_item_is_shown_with_its_links(web, analyst):
         "reviews",
         "my-actions-overdue",
         "my-actions-due",
+        "meeting-actions-overdue",
         "returned-disruptions",
         "linkage-access-requests",
         "linkage-review",
@@ -282,6 +296,7 @@ def test_the_apps_register_the_home_page_counts(web, analyst, threat):
     assert _counts(body) == [
         "my-actions-overdue",
         "my-actions-due",
+        "meeting-actions-overdue",
         "returned-disruptions",
         "linkage-access-requests",
         "linkage-review",

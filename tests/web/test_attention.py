@@ -39,6 +39,7 @@ def people(make_user):
         "partner": make_user("partner-durham-county-council", "partner_user", username="att-pt"),
         "kent": make_user("force-kent", "lro", username="att-kent"),
         "inspector": make_user("hmicfrs", "inspector", username="att-insp"),
+        "gateway": make_user("rocu-north-east", "gateway_officer", username="att-gateway"),
     }
 
 
@@ -160,7 +161,70 @@ def world(people, org):
     _disruption(led, people["moderator"], durham, status="submitted", waiting_days=8)  # their own
     changed = _disruption(unled, recorder, durham, status="submitted", waiting_days=6)
     audit.record(AuditAction.UPDATE, changed, user=people["moderator"])  # they changed it
+    _gateway_requests(people, durham)
+    _meeting_actions(people, durham)
     return {"led": led, "own": own, "unled": unled, "hidden": hidden}
+
+
+def _gateway_requests(people, durham):
+    """Synthetic gateway requests, about no threat on the master list (so no LRO's exception):
+    at the North East ROCU one waiting past its limit, one just in and one paused to ask the
+    recorder; and one at Yorkshire's gateway, which the North East officer may not see."""
+    from socmaster.gateway import services as gateway
+    from socmaster.gateway.models import Capability, CapabilityOffer, SupportRequest
+    from socmaster.organisations.models import Organisation
+
+    rib = Capability.objects.get(code="rib")
+    rocus = [
+        Organisation.objects.get(key=k)
+        for k in ("rocu-north-east", "rocu-yorkshire-and-the-humber")
+    ]
+    for rocu in rocus:
+        CapabilityOffer.objects.create(
+            capability=rib, organisation=rocu, team="RIB", monthly_capacity=10
+        )
+
+    def ask(rocu):
+        return gateway.submit_request(
+            people["recorder"],
+            capability=rib,
+            gateway=rocu,
+            requesting_organisation=durham,
+            threat_description="A synthetic crew not yet on the master list.",
+            asked_for="Synthetic research",
+            justification="Synthetic",
+            needed_from=days(10),
+        )
+
+    late = ask(rocus[0])
+    SupportRequest.objects.filter(pk=late.pk).update(submitted_at=NOW - dt.timedelta(days=20))
+    ask(rocus[0])
+    paused = ask(rocus[0])
+    gateway.triage(people["gateway"], paused)
+    gateway.pause(people["gateway"], paused, asked="Synthetic: which town?")
+    ask(rocus[1])
+
+
+def _meeting_actions(people, durham):
+    """A Durham tasking meeting held ten days ago gave the LRO three actions (synthetic): one
+    past its due date, one due later and one past its date but done."""
+    from socmaster.tasking.services import meetings
+
+    meeting = meetings.create_meeting(
+        people["chief"],
+        level="force",
+        owner=durham,
+        body="Durham tasking and co-ordination group",
+        held_on=days(-10),
+        chair=people["chief"],
+        attendees=[people["lro"]],
+    ).meeting
+    item = meetings.add_item(people["chief"], meeting, title="Harbour crew")
+    for due in (days(-3), days(5), days(-2)):
+        action = meetings.add_action(
+            people["chief"], item, description=f"Due {due}", owner=people["lro"], due_on=due
+        )
+    meetings.close_action(people["lro"], action, outcome="Done before its date.")
 
 
 def figures(user) -> dict[str, registry.AttentionCount]:
@@ -172,17 +236,20 @@ EXPECTED = {
     "lro": {
         "my-actions-overdue": 1,
         "my-actions-due": 1,
+        "meeting-actions-overdue": 1,  # the overdue meeting action they own
         "led-actions-overdue": 2,
         "assessments-past-review": 1,
         "reviews-due": 1,
         "returned-disruptions": 1,
         "my-exceptions": None,  # checked against the report below
+        "debriefs-due": 0,  # an LRO may come to own debriefs (none is due in this world)
         "linkage-lro-links": 0,  # an LRO: told of new links to their threats' nominals
         "linkage-review": 0,  # and a reviewer of matches
     },
     "chief": {
         "my-actions-overdue": 0,
         "my-actions-due": 0,
+        "meeting-actions-overdue": 0,
         "reviews-due": 2,
         "returned-disruptions": 0,
         "organisation-exceptions": None,
@@ -190,30 +257,49 @@ EXPECTED = {
     "recorder": {
         "my-actions-overdue": 0,
         "my-actions-due": 0,
+        "meeting-actions-overdue": 0,
         "returned-disruptions": 2,
         "linkage-review": 0,  # an analyst reviews matches
         "linkage-access-requests": 0,  # and answers other organisations' access requests
+        "gateway-waiting-on-you": 1,  # the gateway asked them a question
     },
     "moderator": {
         "my-actions-overdue": 0,
         "my-actions-due": 0,
+        "meeting-actions-overdue": 0,
         "returned-disruptions": 0,
         "assessment-queue": 1,
         "disruption-queue": 1,
     },
-    "partner": {"my-actions-overdue": 1, "my-actions-due": 0, "returned-disruptions": 0},
+    "partner": {
+        "my-actions-overdue": 1,
+        "my-actions-due": 0,
+        "meeting-actions-overdue": 0,
+        "returned-disruptions": 0,
+    },
     "kent": {
         "my-actions-overdue": 1,  # the action they hold in their force's plan
         "my-actions-due": 0,
+        "meeting-actions-overdue": 0,
         "led-actions-overdue": 0,
         "assessments-past-review": 0,
         "reviews-due": 0,
         "returned-disruptions": 1,
         "my-exceptions": None,
+        "debriefs-due": 0,
         "linkage-lro-links": 0,
         "linkage-review": 0,
     },
     "inspector": {"my-actions-overdue": 0, "my-actions-due": 0},
+    "gateway": {
+        "my-actions-overdue": 0,
+        "my-actions-due": 0,
+        "meeting-actions-overdue": 0,
+        "returned-disruptions": 0,
+        "gateway-overdue": 1,  # the one submitted 20 days ago (routine: 14 days allowed)
+        "gateway-triage": 2,  # it and the one just in; not the paused one, triaged already
+        "debriefs-due": 0,  # a gateway officer owns the debriefs of the requests they complete
+    },
 }
 
 
@@ -250,7 +336,14 @@ def _rows_on(client, url: str) -> int:
         rows = body.count('data-testid="exception-row"')
         assert rows == int(total.group(1)), url  # every item fits the first page here
         return rows
-    for marker in ("action-row", "review-row", "queue-row", "disruption-row"):
+    for marker in (
+        "action-row",
+        "review-row",
+        "queue-row",
+        "disruption-row",
+        "request-row",
+        "debrief-row",
+    ):
         if f'data-testid="{marker}"' in body:
             return body.count(f'data-testid="{marker}"')
     return 0
@@ -270,6 +363,7 @@ def test_the_home_page_shows_urgent_figures_first_then_the_rest(world, people, w
     needs, nothing = body.split('data-testid="nothing-else"')
     assert re.findall(r'data-testid="count-([^"]+)"', nothing) == [
         "linkage-lro-links",
+        "debriefs-due",
         "linkage-review",
     ]
     order = re.findall(r'data-testid="count-([^"]+)"', needs)
@@ -281,6 +375,7 @@ def test_the_home_page_shows_urgent_figures_first_then_the_rest(world, people, w
         "assessments-past-review",
         "reviews-due",
         "returned-disruptions",
+        "meeting-actions-overdue",
     }
     assert "my-actions-due" in order and "my-actions-due" not in urgent
     assert 'data-testid="detail-my-actions-overdue">oldest due' in needs
@@ -341,8 +436,13 @@ def test_the_home_page_takes_a_bounded_number_of_queries(
     # exceptions' intelligence counts: reports past their service level and high-risk reports
     # untriaged among the LRO's threats' reports, and those two and SARs past their service
     # level in the chief officer's organisation (five); 58 with the matching figures (new links
-    # to the LRO's threats' nominals, and the review queue: one count each).
-    with django_assert_max_num_queries(58):
+    # to the LRO's threats' nominals, and the review queue: one count each); 64 with the
+    # gateway's (the requests waiting on the user's answer, and the exceptions' gateway checks
+    # in both scopes: the overdue candidates, their pauses where there are any, and a count of
+    # the unassessed); 69 with the debriefs' (the owner's figure in one query, and a count each
+    # of the overdue and the cancelled debriefs in both scopes of the exceptions); 70 with the
+    # meetings' (the user's overdue meeting actions, in one query).
+    with django_assert_max_num_queries(70):
         client.get("/")
     # Ten more threats, plans and overdue actions: still the same bound (a check that finds
     # something may add one query for its rows, never one per record).
@@ -351,5 +451,5 @@ def test_the_home_page_takes_a_bounded_number_of_queries(
             reference=f"ATT-X{n}", name="More", owner=org("force-durham"), lro=user
         )
         _action(_plan(threat, user, written_days_ago=120), due=days(-1), user=user)
-    with django_assert_max_num_queries(58):
+    with django_assert_max_num_queries(70):
         client.get("/")

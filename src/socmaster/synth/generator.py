@@ -22,6 +22,8 @@ from socmaster.morile import score as score_answers
 from .weights import DEFAULT_FORCE_WEIGHT, FORCE_WEIGHTS
 
 if TYPE_CHECKING:
+    from .gateway import GatewayPlan
+    from .meetings import MeetingPlan
     from .plans import SynthPlan
 
 NATIONAL_THREATS = 4600
@@ -221,6 +223,10 @@ class Dataset:
     #: The intelligence's own scale when it differs from the master list's: "stress" (the demo
     #: master list with 1,000,000 SAR subjects, ``socmaster generate --scale stress``).
     intelligence_scale: str | None = None
+    #: A year of ROCU gateway demand (``gateway.gateway_plan``): capability offers and requests.
+    gateway: GatewayPlan | None = None
+    #: A year of tasking and co-ordination meetings (``meetings.meetings_plan``).
+    meetings: MeetingPlan | None = None
 
 
 #: How likely each answer is (by position in the factor's list), per factor role: most threats do
@@ -604,6 +610,16 @@ def generate(
     from .network import association_plan
 
     truth["network"] = association_plan(dataset).truth
+    # The gateway's year draws from its own random source too; the loader loads the plan kept.
+    from .gateway import gateway_plan
+
+    dataset.gateway = gateway_plan(dataset, organisations)
+    truth["gateway"] = dataset.gateway.truth
+    # So do the tasking meetings; the loader loads the plan kept.
+    from .meetings import meetings_plan
+
+    dataset.meetings = meetings_plan(dataset, organisations)
+    truth["meetings"] = dataset.meetings.truth
     return dataset
 
 

@@ -33,7 +33,13 @@ def remove_synthetic() -> None:
     from socmaster.plans.models import Plan, PlanAction, PlanReview, PlanTextBand
     from socmaster.threats.models import Nominal, Threat, ThreatMember
 
-    # Intelligence first: it names nominals, threats and researchers, protected while it stands.
+    # Meetings first: their items name threats, and they name users.
+    remove_synthetic_meetings()
+    # Debriefs next: they name threats, gateway requests and users.
+    remove_synthetic_debriefs()
+    # Gateway requests next: they name threats and users, protected while they stand.
+    remove_synthetic_gateway()
+    # Intelligence next: it names nominals, threats and researchers, protected while it stands.
     remove_synthetic_intelligence()
     # Plans next: their authors and reviewers are protected from deletion while they stand.
     synthetic_plans = Plan.objects.filter(threat__reference__startswith="SYN-T-")
@@ -237,6 +243,9 @@ def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> d
         dataset, {t.reference: t for t in threats}, threat_ids, user_ids, orgs, step
     )
     intelligence_counts = _load_intelligence(dataset, orgs, user_ids, threat_ids, step)
+    gateway_counts = _load_gateway(dataset, orgs, user_ids, threat_ids, step)
+    debrief_counts = _load_debriefs(dataset, orgs, user_ids, threat_ids, step)
+    meeting_counts = _load_meetings(dataset, orgs, user_ids, threat_ids, step)
     counts = {
         "users": len(users),
         "threats": len(threats),
@@ -247,6 +256,9 @@ def _load(dataset, progress: Callable[[str, int, int], None] | None = None) -> d
         "disruptions": len(dataset.disruptions),
         **plan_counts,
         **intelligence_counts,
+        **gateway_counts,
+        **debrief_counts,
+        **meeting_counts,
     }
     audit.record(
         AuditAction.CREATE,
@@ -661,6 +673,302 @@ def start_synthetic_build(user, *, scale: str, seed: int, replace: bool):
     return job
 
 
+def remove_synthetic_gateway() -> None:
+    """Remove the synthetic gateway requests (those asked by synthetic users, referrals received
+    included) with their pauses, and the synthetic offers no other request names."""
+    from socmaster.gateway.models import CapabilityOffer, RequestPause, SupportRequest
+    from socmaster.synth.gateway import TEAM_SUFFIX
+
+    ids = list(
+        SupportRequest.objects.filter(requested_by__username__startswith="syn-").values_list(
+            "pk", flat=True
+        )
+    )
+    for chunk in _chunks(ids):  # the links between referrals first: they protect each other
+        SupportRequest.objects.filter(pk__in=chunk).update(referred_to=None)
+    for chunk in _chunks(ids):
+        RequestPause.objects.filter(request_id__in=chunk).delete()
+        SupportRequest.shared_with.through.objects.filter(supportrequest_id__in=chunk).delete()
+        SupportRequest.disruptions.through.objects.filter(supportrequest_id__in=chunk).delete()
+        SupportRequest.objects.filter(pk__in=chunk).delete()
+    CapabilityOffer.objects.filter(team__endswith=TEAM_SUFFIX, requests__isnull=True).delete()
+
+
+#: The columns ``_load_gateway`` writes for each request, in its rows' order.
+REQUEST_COLUMNS = (
+    "reference",
+    "capability_id",
+    "owner_id",
+    "handling",
+    "requesting_organisation_id",
+    "requested_by_id",
+    "threat_id",
+    "threat_description",
+    "operation",
+    "asked_for",
+    "justification",
+    "needed_from",
+    "needed_to",
+    "urgency",
+    "threat_to_life",
+    "authorities",
+    "status",
+    "submitted_at",
+    "assigned_to_id",
+    "triaged_at",
+    "decided_at",
+    "decided_by_id",
+    "decline_reason",
+    "referral_reason",
+    "decision_notes",
+    "offer_id",
+    "committed_from",
+    "committed_to",
+    "committed_capacity",
+    "referred_to_id",
+    "started_at",
+    "completed_at",
+    "outcome",
+    "score_base",
+    "override_score",
+    "override_reason",
+    "override_by_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def _load_gateway(dataset, orgs: dict, user_ids: dict, threat_ids: dict, step) -> dict:
+    """The capability offers and the year of gateway requests of ``synth.gateway``, in bulk,
+    written as the gateway's services leave them: each in a state its transitions reach, with
+    the decision's time and decider, the offer (team) committed to accepted ones, referrals
+    linked to the request received at the other gateway (shared with the requester and the
+    referring gateway), every request shared with the organisation that asked, and the triage
+    score's fixed part (``score_base``) worked out as ``services.base_factors`` works it out.
+    References follow the gateway's own (``GW-000001``…), after any already used, and its
+    counter is moved past them. Times move from the generator's day to today, as the other
+    synthetic records' do. Synthetic offers already present are brought up to date."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from socmaster.assessments.choices import AssessmentStatus
+    from socmaster.assessments.models import Assessment
+    from socmaster.core.bulk import ids_by_reference, insert_values
+    from socmaster.core.models import ReferenceCounter
+    from socmaster.core.references import automatic_pattern, highest_automatic
+    from socmaster.gateway import services
+    from socmaster.gateway.models import Capability, CapabilityOffer, RequestPause, SupportRequest
+    from socmaster.synth.gateway import TEAM_SUFFIX, gateway_plan, reference
+
+    plan = dataset.gateway or gateway_plan(dataset, organisation_specs())
+    capabilities = dict(Capability.objects.values_list("code", "id"))
+    counts = {"capability offers": 0, "gateway requests": 0, "request pauses": 0}
+
+    # Offers: reference data; the synthetic ones already there are updated, not duplicated.
+    existing = {
+        (o.capability_id, o.organisation_id, o.team): o
+        for o in CapabilityOffer.objects.filter(team__endswith=TEAM_SUFFIX)
+    }
+    new, changed = [], []
+    for o in plan.offers:
+        if o.capability not in capabilities or o.gateway not in orgs:
+            continue
+        values = {
+            "monthly_capacity": Decimal(str(o.monthly_capacity)),
+            "capacity_unit": o.unit,
+            "capability_owner_id": user_ids.get(o.owner) if o.owner else None,
+            "active": True,
+        }
+        key = (capabilities[o.capability], orgs[o.gateway].pk, o.team)
+        if key in existing:
+            offer = existing[key]
+            if any(getattr(offer, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(offer, name, value)
+                changed.append(offer)
+            counts["capability offers"] += 1
+        else:
+            new.append(
+                CapabilityOffer(capability_id=key[0], organisation_id=key[1], team=o.team, **values)
+            )
+    CapabilityOffer.objects.bulk_create(new, batch_size=BATCH)
+    CapabilityOffer.objects.bulk_update(
+        changed, ["monthly_capacity", "capacity_unit", "capability_owner", "active"]
+    )
+    counts["capability offers"] += len(new)
+    offer_ids = {
+        (code, org_key): pk
+        for code, org_key, pk in CapabilityOffer.objects.filter(
+            team__endswith=TEAM_SUFFIX
+        ).values_list("capability__code", "organisation__key", "pk")
+    }
+    requests = [
+        r
+        for r in plan.requests
+        if (r.capability, r.gateway) in offer_ids
+        and r.requesting_org in orgs
+        and (not r.threat or r.threat in threat_ids)  # a cut dataset may not hold the threat
+    ]
+    kept = {r.number for r in requests}  # all of them, unless reference data is missing
+    requests = [r for r in requests if r.referred_to is None or r.referred_to in kept]
+    if not requests:
+        return counts
+
+    # The triage score's fixed part, as services.base_factors has it: the threat's tier, the
+    # harm of its latest moderated assessment against the scheme's highest, urgency, threat
+    # to life.
+    tier_of = {t.reference: t.tier for t in dataset.threats}
+    harm: dict[str, tuple[float, float]] = {}
+    wanted = {threat_ids[r.threat]: r.threat for r in requests if r.threat}
+    seen: set[int] = set()
+    for chunk in _chunks(sorted(wanted), 900):
+        for threat_id, result, scheme_id in (
+            Assessment.objects.filter(threat_id__in=chunk, status=AssessmentStatus.MODERATED)
+            .order_by("threat_id", "-version_number")
+            .values_list("threat_id", "result", "scheme_id")
+        ):
+            if threat_id in seen:
+                continue
+            seen.add(threat_id)
+            figures = {f.get("key"): f.get("value") for f in (result or {}).get("figures", [])}
+            if figures.get("harm") is not None:
+                harm[wanted[threat_id]] = (
+                    float(figures["harm"]),
+                    services._full_harm(scheme_id),
+                )
+
+    def score_base(r) -> int:
+        points = services.TIER_POINTS.get(tier_of.get(r.threat), 0) if r.threat else 0
+        if r.threat in harm:
+            value, full = harm[r.threat]
+            points += round(services.HARM_POINTS * min(1.0, value / full))
+        points += services.URGENCY_POINTS[r.urgency]
+        return points + (services.THREAT_TO_LIFE_POINTS if r.threat_to_life else 0)
+
+    shift = timezone.localdate() - dataset.today
+    now = timezone.now()
+
+    def moment(t):
+        if t is None:
+            return None
+        return min(now, (t + shift).replace(tzinfo=dt.UTC))
+
+    def day(d):
+        return d + shift if d is not None else None
+
+    counter = ReferenceCounter.objects.filter(prefix=services.PREFIX).first()
+    taken = SupportRequest.objects.filter(
+        reference__regex=automatic_pattern(services.PREFIX)
+    ).values_list("reference", flat=True)
+    offset = max(highest_automatic(taken, services.PREFIX), counter.last if counter else 0)
+
+    def user(name):
+        return user_ids[name] if name else None
+
+    capacities: dict = {}
+
+    def row(r, referred_to_id):
+        submitted = moment(r.submitted_at)
+        capacity = None
+        if r.committed_capacity is not None:
+            capacity = capacities.setdefault(
+                r.committed_capacity, Decimal(str(r.committed_capacity))
+            )
+        return (
+            reference(r.number, offset),
+            capabilities[r.capability],
+            orgs[r.gateway].pk,
+            r.handling,
+            orgs[r.requesting_org].pk,
+            user_ids[r.requested_by],
+            threat_ids[r.threat] if r.threat else None,
+            r.threat_description,
+            r.operation,
+            r.asked_for,
+            r.justification,
+            day(r.needed_from),
+            day(r.needed_to),
+            r.urgency,
+            r.threat_to_life,
+            list(r.authorities),
+            r.status,
+            submitted,
+            user(r.assigned_to),
+            moment(r.triaged_at),
+            moment(r.decided_at),
+            user(r.decided_by),
+            r.decline_reason,
+            r.referral_reason,
+            r.decision_notes,
+            offer_ids[(r.capability, r.gateway)] if r.accepted else None,
+            day(r.committed_from),
+            day(r.committed_to),
+            capacity,
+            referred_to_id,
+            moment(r.started_at),
+            moment(r.completed_at),
+            r.outcome,
+            score_base(r),
+            r.override_score,
+            r.override_reason,
+            user(r.override_by),
+            submitted,
+            moment(r.updated_at),
+        )
+
+    # Plain rows through one prepared INSERT; the referrals last, once the requests received
+    # for them (which are never referred on) have ids to point to.
+    total = len(requests)
+    step("gateway requests", 0, total)
+    ids: dict[str, int] = {}
+    done = 0
+    for referring in (False, True):
+        some = [r for r in requests if (r.referred_to is not None) == referring]
+        for start in range(0, len(some), BATCH):
+            chunk = some[start : start + BATCH]
+            rows = [
+                row(r, ids[reference(r.referred_to, offset)] if referring else None) for r in chunk
+            ]
+            insert_values(SupportRequest, REQUEST_COLUMNS, rows)
+            ids.update(
+                ids_by_reference(SupportRequest, [reference(r.number, offset) for r in chunk])
+            )
+            done += len(chunk)
+            step("gateway requests", done, total)
+    ReferenceCounter.objects.update_or_create(
+        prefix=services.PREFIX, defaults={"last": offset + max(r.number for r in requests)}
+    )
+    id_of = {r.number: ids[reference(r.number, offset)] for r in requests}
+    insert_values(
+        SupportRequest.shared_with.through,
+        ("supportrequest_id", "organisation_id"),
+        [(id_of[r.number], orgs[key].pk) for r in requests for key in r.shared_with],
+    )
+    pauses = [
+        (
+            id_of[r.number],
+            moment(p.started_at),
+            moment(p.ended_at),
+            p.asked,
+            p.answer,
+            user_ids[p.started_by],
+            user(p.ended_by),
+        )
+        for r in requests
+        for p in r.pauses
+    ]
+    insert_values(
+        RequestPause,
+        ("request_id", "started_at", "ended_at", "asked", "answer", "started_by_id", "ended_by_id"),
+        pauses,
+    )
+    counts["gateway requests"] = total
+    counts["request pauses"] = len(pauses)
+    return counts
+
+
 def remove_synthetic_intelligence() -> None:
     """Remove the synthetic reports and SARs and everything hanging from them (before the
     nominals, threats and users they name)."""
@@ -969,4 +1277,349 @@ def _load_intelligence(dataset, orgs: dict, user_ids: dict, threat_ids: dict, st
         counts["sar_accounts"] += len(accounts)
         step("SARs", counts["sars"], total)
     counts["researchers"] = len(researchers)
+    return counts
+
+
+def remove_synthetic_debriefs() -> None:
+    """Remove the synthetic debriefs and any debrief about synthetic threats, requests or people
+    (made due since the load), with their lessons."""
+    from django.db.models import Q
+
+    from socmaster.tasking.models import Debrief, Lesson
+
+    synthetic = Debrief.objects.filter(
+        Q(reference__startswith="SYN-DB-")
+        | Q(threat__reference__startswith="SYN-T-")
+        | Q(request__requested_by__username__startswith="syn-")
+        | Q(owner_user__username__startswith="syn-")
+        | Q(created_by__username__startswith="syn-")
+    )
+    ids = list(synthetic.values_list("pk", flat=True))
+    Lesson.objects.filter(created_by__username__startswith="syn-").exclude(
+        debrief_id__in=ids
+    ).delete()
+    for chunk in _chunks(ids):
+        Lesson.crime_types.through.objects.filter(lesson__debrief_id__in=chunk).delete()
+        Lesson.objects.filter(debrief_id__in=chunk).delete()
+        Debrief.shared_with.through.objects.filter(debrief_id__in=chunk).delete()
+        Debrief.objects.filter(pk__in=chunk).delete()
+
+
+def _load_debriefs(dataset, orgs: dict, user_ids: dict, threat_ids: dict, step) -> dict:
+    """The debriefs of the closed synthetic threats (``synth.debriefs``), in bulk, as the
+    product leaves them: made due by the threat's closure, protected as the threat is (owner,
+    handling, the organisations it is shared with), held with lessons, cancelled with a reason
+    or still due. Dates move from the generator's day to today, so the overdue ones are overdue
+    now."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from socmaster.disruptions.models import Tactic
+    from socmaster.gateway.models import Capability
+    from socmaster.synth.debriefs import debriefs_for
+    from socmaster.tasking.choices import DebriefTrigger
+    from socmaster.tasking.models import Debrief, Lesson
+    from socmaster.threats.models import CrimeType, Threat
+
+    made = debriefs_for(dataset).debriefs
+    step("debriefs", 0, len(made))
+    threats = {t.reference: t for t in dataset.threats}
+    shift = timezone.localdate() - dataset.today
+    now = timezone.now()
+
+    def day(d):
+        return d + shift if d is not None else None
+
+    def moment(d):
+        return min(now, timezone.make_aware(dt.datetime.combine(d + shift, dt.time(12))))
+
+    rows = [
+        Debrief(
+            reference=d.reference,
+            trigger=DebriefTrigger.THREAT_CLOSED,
+            threat_id=threat_ids[d.threat],
+            operation=d.operation,
+            ended_on=day(d.ended_on),
+            due_on=day(d.due_on),
+            owner_user_id=user_ids.get(d.owner_user) if d.owner_user else None,
+            status=d.status,
+            held_on=day(d.held_on),
+            what_worked=d.what_worked,
+            what_did_not=d.what_did_not,
+            partner_feedback=d.partner_feedback,
+            cancel_reason=d.cancel_reason,
+            owner=orgs[d.owner_key],
+            handling=threats[d.threat].handling,
+            created_at=moment(d.ended_on),
+            updated_at=moment(d.held_on or d.ended_on),
+        )
+        for d in made
+    ]
+    Debrief.objects.bulk_create(rows, batch_size=BATCH)
+    debrief_ids = dict(
+        Debrief.objects.filter(reference__startswith="SYN-DB-").values_list("reference", "id")
+    )
+    # Shared with whom the threat is shared with, as a debrief made due by its closure is.
+    shared = Threat.shared_with.through.objects.filter(threat_id__in=threat_ids.values())
+    shared_with: dict[int, list[int]] = {}
+    for threat_id, organisation_id in shared.values_list("threat_id", "organisation_id"):
+        shared_with.setdefault(threat_id, []).append(organisation_id)
+    Debrief.shared_with.through.objects.bulk_create(
+        [
+            Debrief.shared_with.through(debrief_id=debrief_ids[d.reference], organisation_id=o)
+            for d in made
+            for o in shared_with.get(threat_ids[d.threat], [])
+        ],
+        batch_size=BATCH,
+    )
+    tactics = dict(Tactic.objects.values_list("code", "id"))
+    capabilities = dict(Capability.objects.values_list("code", "id"))
+    crime_ids = dict(CrimeType.objects.values_list("code", "id"))
+    lessons = [
+        (
+            Lesson(
+                debrief_id=debrief_ids[d.reference],
+                text=lesson.text,
+                tactic_id=tactics.get(lesson.tactic),
+                capability_id=capabilities.get(lesson.capability),
+                created_by_id=user_ids.get(d.owner_user) if d.owner_user else None,
+                created_at=moment(d.held_on or d.ended_on),
+                updated_at=moment(d.held_on or d.ended_on),
+            ),
+            lesson.crime_types,
+        )
+        for d in made
+        for lesson in d.lessons
+    ]
+    Lesson.objects.bulk_create([row for row, _ in lessons], batch_size=BATCH)
+    Lesson.crime_types.through.objects.bulk_create(
+        [
+            Lesson.crime_types.through(lesson_id=row.pk, crimetype_id=crime_ids[code])
+            for row, codes in lessons
+            for code in codes
+            if code in crime_ids
+        ],
+        batch_size=BATCH,
+    )
+    step("debriefs", len(made), len(made))
+    return {"debriefs": len(rows), "lessons": len(lessons)}
+
+
+def _synthetic_meeting_q(prefix: str = ""):
+    """Meetings created, chaired or approved by a synthetic user (through ``prefix``)."""
+    from django.db.models import Q
+
+    return (
+        Q(**{f"{prefix}created_by__username__startswith": "syn-"})
+        | Q(**{f"{prefix}chair__username__startswith": "syn-"})
+        | Q(**{f"{prefix}approved_by__username__startswith": "syn-"})
+    )
+
+
+def remove_synthetic_meetings() -> None:
+    """Remove the synthetic meetings (created, chaired or approved by synthetic users) with
+    their agendas, decisions and actions; and, in any other meeting, the items about synthetic
+    threats or added by synthetic users and the decisions and actions by or for them, so that
+    the threats and users can go."""
+    from django.db.models import Q
+
+    from socmaster.tasking.models import AgendaItem, Decision, Meeting, MeetingAction
+
+    syn = "syn-"
+    # Other meetings first, through the ORM (few rows; it removes what hangs from them).
+    AgendaItem.objects.exclude(_synthetic_meeting_q("meeting__")).filter(
+        Q(threat__reference__startswith="SYN-T-") | Q(added_by__username__startswith=syn)
+    ).delete()
+    MeetingAction.objects.exclude(_synthetic_meeting_q("item__meeting__")).filter(
+        Q(owner__username__startswith=syn)
+        | Q(raised_by__username__startswith=syn)
+        | Q(closed_by__username__startswith=syn)
+    ).delete()
+    Decision.objects.exclude(_synthetic_meeting_q("item__meeting__")).filter(
+        recorded_by__username__startswith=syn
+    ).delete()
+    # The synthetic meetings, a chunk at a time, children first.
+    meeting_ids = list(Meeting.objects.filter(_synthetic_meeting_q()).values_list("pk", flat=True))
+    Carried = AgendaItem.carried.through
+    for chunk in _chunks(meeting_ids):
+        item_ids = list(
+            AgendaItem.objects.filter(meeting_id__in=chunk).values_list("pk", flat=True)
+        )
+        for items in _chunks(item_ids):
+            action_ids = list(
+                MeetingAction.objects.filter(item_id__in=items).values_list("pk", flat=True)
+            )
+            for actions in _chunks(action_ids):
+                Carried.objects.filter(meetingaction_id__in=actions).delete()
+            Carried.objects.filter(agendaitem_id__in=items).delete()
+            Decision.objects.filter(item_id__in=items).delete()
+            for actions in _chunks(action_ids):
+                MeetingAction.objects.filter(pk__in=actions).delete()
+            AgendaItem.objects.filter(pk__in=items).delete()
+        MeetingAction.objects.filter(closed_in_id__in=chunk).update(closed_in=None)
+        Meeting.objects.filter(previous_id__in=chunk).update(previous=None)
+        Meeting.attendees.through.objects.filter(meeting_id__in=chunk).delete()
+        Meeting.shared_with.through.objects.filter(meeting_id__in=chunk).delete()
+        Meeting.objects.filter(pk__in=chunk).delete()
+
+
+def _load_meetings(dataset, orgs: dict, user_ids: dict, threat_ids: dict, step) -> dict:
+    """The year of tasking and co-ordination meetings of ``synth.meetings``, in bulk, as the
+    tasking services leave them: each meeting linked to its group's previous one, shared with
+    the partner organisations attending, its agenda in order (the carried actions' item linking
+    the very actions it carries), decisions and actions recorded by its secretary, actions
+    closed by their owner or at a later meeting (``closed_in``) with what came of them. Dates
+    move from the generator's day to today, as the debriefs' do, so the overdue actions are
+    overdue now."""
+    import datetime as dt
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from socmaster.core.bulk import insert_values
+    from socmaster.synth.meetings import meetings_plan
+    from socmaster.tasking.models import AgendaItem, Decision, Meeting, MeetingAction
+
+    plan = dataset.meetings
+    if plan is None or any(  # a cut dataset may not hold every threat its plan names
+        item.threat not in threat_ids for m in plan.meetings for item in m.items if item.threat
+    ):
+        plan = meetings_plan(dataset, organisation_specs())
+    meetings = [m for m in plan.meetings if m.owner_key in orgs]
+    counts = {
+        "meetings": 0,
+        "agenda items": 0,
+        "meeting decisions": 0,
+        "meeting actions": 0,
+        "carried actions": 0,
+    }
+    if not meetings:
+        return counts
+    step("meetings", 0, len(meetings))
+    shift = timezone.localdate() - dataset.today
+    now = timezone.now()
+
+    def moment(d, hour: int = 12):
+        return min(now, timezone.make_aware(dt.datetime.combine(d + shift, dt.time(hour))))
+
+    # Meetings in rounds (the first of each group, then the second, ...), so that each links
+    # to its group's previous meeting, already written.
+    made: dict[int, Meeting] = {}
+    rounds: dict[int, list] = {}
+    position: dict[int, int] = {}
+    for m in meetings:
+        position[m.number] = position[m.previous] + 1 if m.previous in position else 0
+        rounds.setdefault(position[m.number], []).append(m)
+    for _, some in sorted(rounds.items()):
+        rows = [
+            Meeting(
+                owner_id=orgs[m.owner_key].pk,
+                handling=m.handling,
+                level=m.level,
+                body=m.body,
+                held_on=m.held_on + shift,
+                chair_id=user_ids[m.chair],
+                top_n=m.top_n,
+                status=m.status,
+                since=m.since + shift,
+                previous_id=made[m.previous].pk if m.previous in made else None,
+                created_by_id=user_ids[m.created_by],
+                held_at=moment(m.held_on, 17) if m.status != "draft" else None,
+                created_at=moment(m.held_on - dt.timedelta(days=7), 9),
+                updated_at=moment(m.held_on, 17) if m.status != "draft" else now,
+            )
+            for m in some
+        ]
+        Meeting.objects.bulk_create(rows, batch_size=BATCH)
+        made.update((m.number, row) for m, row in zip(some, rows, strict=True))
+    insert_values(
+        Meeting.attendees.through,
+        ("meeting_id", "user_id"),
+        [(made[m.number].pk, user_ids[u]) for m in meetings for u in m.attendees],
+    )
+    insert_values(
+        Meeting.shared_with.through,
+        ("meeting_id", "organisation_id"),
+        [(made[m.number].pk, orgs[k].pk) for m in meetings for k in m.shared_with],
+    )
+    step("meetings", len(meetings), len(meetings))
+
+    threat_url = {}
+    exceptions_url = reverse("threats:exceptions")
+
+    def url(item) -> str:
+        if item.threat:
+            if item.threat not in threat_url:
+                threat_url[item.threat] = reverse("threats:detail", args=[item.threat])
+            return threat_url[item.threat]
+        return f"{exceptions_url}?check={item.check}" if item.check else ""
+
+    entries = [(m, item) for m in meetings for item in m.items]
+    items = [
+        AgendaItem(
+            meeting_id=made[m.number].pk,
+            position=item.position,
+            kind=item.kind,
+            section=item.section,
+            title=item.title,
+            detail=item.detail,
+            url=url(item),
+            record_type="threats.threat" if item.threat else "",
+            record_id=threat_ids[item.threat] if item.threat else None,
+            threat_id=threat_ids[item.threat] if item.threat else None,
+            figure=item.figure,
+            added_by_id=user_ids[item.added_by] if item.added_by else None,
+            created_at=moment(m.held_on - dt.timedelta(days=7), 9),
+        )
+        for m, item in entries
+    ]
+    AgendaItem.objects.bulk_create(items, batch_size=BATCH)
+    insert_values(
+        Decision,
+        ("item_id", "text", "recorded_by_id", "recorded_at"),
+        [
+            (row.pk, text, user_ids[m.created_by], moment(m.held_on, 16))
+            for (m, item), row in zip(entries, items, strict=True)
+            for text in item.decisions
+        ],
+    )
+    actions = []
+    for (m, item), row in zip(entries, items, strict=True):
+        for a in item.actions:
+            closed = moment(a.closed_on, 12) if a.closed_on else None
+            actions.append(
+                MeetingAction(
+                    item_id=row.pk,
+                    description=a.description,
+                    owner_id=user_ids[a.owner],
+                    due_on=a.due_on + shift,
+                    status=a.status,
+                    outcome=a.outcome,
+                    raised_by_id=user_ids[a.raised_by],
+                    created_at=moment(m.held_on, 16),
+                    updated_at=closed or moment(m.held_on, 16),
+                    closed_at=closed,
+                    closed_by_id=user_ids[a.closed_by] if a.closed_by else None,
+                    closed_in_id=made[a.closed_in].pk if a.closed_in else None,
+                )
+            )
+    MeetingAction.objects.bulk_create(actions, batch_size=BATCH)
+    action_ids = {
+        a.number: row.pk
+        for a, row in zip(
+            (a for m in meetings for item in m.items for a in item.actions), actions, strict=True
+        )
+    }
+    carried = [
+        (row.pk, action_ids[number])
+        for (_m, item), row in zip(entries, items, strict=True)
+        for number in item.carried
+    ]
+    insert_values(AgendaItem.carried.through, ("agendaitem_id", "meetingaction_id"), carried)
+    counts["meetings"] = len(meetings)
+    counts["agenda items"] = len(items)
+    counts["meeting decisions"] = sum(len(item.decisions) for _m, item in entries)
+    counts["meeting actions"] = len(actions)
+    counts["carried actions"] = len(carried)
     return counts

@@ -79,10 +79,46 @@ def _scoped(queryset, options, owner_path: str):
     return queryset
 
 
+def gateway_demand(options) -> tuple[list[str], list[dict]]:
+    import datetime as dt
+
+    from socmaster.gateway import reports
+    from socmaster.gateway.models import SupportRequest
+    from socmaster.gateway.services import GATEWAY_TYPES
+
+    def month(value: str | None, name: str) -> dt.date | None:
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value if len(value) > 7 else f"{value}-01")
+        except ValueError as exc:
+            raise CommandError(f"{name} is a month (YYYY-MM) or a date (YYYY-MM-DD).") from exc
+
+    first, last = month(options.get("date_from"), "--from"), month(options.get("date_to"), "--to")
+    months = None
+    if first or last:
+        last = last or reports.last_months(1)[0]
+        first = first or reports.last_months(12, today=last)[0]
+        if last < first:
+            raise CommandError("--to is before --from.")
+        months = reports.months_between(first, last)
+    gateways = Organisation.objects.filter(type__in=GATEWAY_TYPES)
+    if options["organisation"]:
+        org = _resolve(options["organisation"], region=False)
+        if org.type not in GATEWAY_TYPES:
+            raise CommandError(f"{org.name} does not run a gateway (a ROCU or the NCA does).")
+        gateways = gateways.filter(pk=org.pk)
+    if options["region"]:
+        gateways = gateways.filter(region=_resolve(options["region"], region=True))
+    data = reports.demand(SupportRequest.objects.all(), months=months, gateways=gateways)
+    return reports.COLUMNS, reports.rows(data)
+
+
 REPORTS = {
     "plan-quality": plan_quality,
     "exceptions": exceptions,
     "recording-audit": recording_audit,
+    "gateway-demand": gateway_demand,
 }
 
 
@@ -91,7 +127,11 @@ class Command(BaseCommand):
         "Print a report over all records as CSV or JSON. plan-quality: one row per current 4P plan "
         "and per managed threat without one: threat,organisation,lro,checks_failed. exceptions: "
         "one row per flagged threat per check. recording-audit (with --from and --to): one row "
-        "per disruption record and rule of its standard that it fails."
+        "per disruption record and rule of its standard that it fails. gateway-demand (months from "
+        "--from to --to, the last 12 by default): one row per gateway organisation, capability "
+        "and month: the requests received in the month and what became of them (accepted, "
+        "declined, referred, withdrawn, awaiting, unmet, days to decision), and the capacity "
+        "committed to work starting in the month against the capacity offered."
     )
 
     def add_arguments(self, parser):
@@ -104,8 +144,16 @@ class Command(BaseCommand):
             "--region", help="Only threats owned in this region (name, short name or alias)."
         )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
-        parser.add_argument("--from", dest="date_from", help="recording-audit: first record date.")
-        parser.add_argument("--to", dest="date_to", help="recording-audit: last record date.")
+        parser.add_argument(
+            "--from",
+            dest="date_from",
+            help="recording-audit: first record date; gateway-demand: first month (YYYY-MM).",
+        )
+        parser.add_argument(
+            "--to",
+            dest="date_to",
+            help="recording-audit: last record date; gateway-demand: last month (YYYY-MM).",
+        )
         parser.add_argument(
             "--reason",
             required=True,

@@ -1,0 +1,1 @@
+"""Services of the tasking app: ``meetings`` and ``debriefs``."""

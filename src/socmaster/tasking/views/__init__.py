@@ -1,0 +1,1 @@
+"""Views of the tasking app: ``meetings`` and ``debriefs``."""
