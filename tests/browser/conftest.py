@@ -1,5 +1,6 @@
 """The browser tests' fixtures: one headless Chromium per module (Debian's /usr/bin/chromium,
-driven by Playwright) and the reference organisations put back after each transactional test."""
+driven by Playwright) and the reference data (organisations, the gateway's capabilities) put back
+after each transactional test."""
 
 from __future__ import annotations
 
@@ -22,6 +23,19 @@ def _reference_organisations(transactional_db):
 
     if not Organisation.objects.exists():
         call_command("load-organisations", verbosity=0)
+    _capabilities()
+
+
+def _capabilities():
+    """The gateway's capabilities, reference data a migration loads, as that migration does."""
+    from socmaster.gateway.choices import CAPABILITIES, DEFAULT_CRITERIA
+    from socmaster.gateway.models import Capability
+
+    if not Capability.objects.exists():
+        for code, name in CAPABILITIES:
+            Capability.objects.create(
+                code=code, name=name, acceptance_criteria=DEFAULT_CRITERIA.get(code, [])
+            )
 
 
 @pytest.fixture(scope="module")
